@@ -1,0 +1,151 @@
+// DB: the storage facade. One DB owns one data dir (a RocksDB instance plus a lock file);
+// it hands out Appenders (write transactions) and Queriers (read views). All methods are
+// thread-safe; many Appenders and Queriers may be used concurrently from different threads,
+// but one Appender or Querier object is used by one thread at a time.
+//
+//   ASSIGN_OR_RETURN(auto db, DB::Open(options));
+//   auto app = db->NewAppender();
+//   RETURN_IF_ERROR(app->Append(labels, t_ms, v).status());
+//   ASSIGN_OR_RETURN(CommitResult r, app->Commit());   // durable once this returns
+//   auto q = db->NewQuerier(mint, maxt);
+//   ASSIGN_OR_RETURN(std::vector<Series> set, q->Select(matchers));
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "storage/model/labels.h"
+#include "storage/model/matcher.h"
+#include "storage/model/sample.h"
+
+namespace tally::storage {
+
+struct DBOptions {
+  std::string path;                                // data dir; created if missing
+  int64_t retention_ms = int64_t{15} * 24 * 3600 * 1000;  // --storage.tsdb.retention.time
+  // Samples older than a series' newest sample by at most this much are accepted
+  // (--storage.tsdb.out-of-order-time-window). 0 = Prometheus's default: reject.
+  int64_t out_of_order_window_ms = 0;
+  // A chunk seals at kTargetSamplesPerChunk samples or when it would span more than this.
+  int64_t max_chunk_span_ms = int64_t{2} * 3600 * 1000;
+  // fsync the write-ahead log before Commit() returns (see docs/storage.md).
+  bool sync_commits = true;
+};
+
+// Why a sample was not stored; also the label of Tally's rejected-samples counter.
+enum class RejectReason { kOutOfOrder, kDuplicate, kTooOld, kInvalid };
+const char* RejectReasonString(RejectReason r);
+
+struct CommitResult {
+  int64_t appended = 0;
+  int64_t rejected_out_of_order = 0;
+  int64_t rejected_duplicate = 0;   // same timestamp, different value
+  int64_t rejected_too_old = 0;     // older than retention
+  // First rejection, Prometheus-worded ("out of order sample", "duplicate sample for
+  // timestamp", ...) with the series; empty when nothing was rejected.
+  std::string first_error;
+  int64_t rejected() const {
+    return rejected_out_of_order + rejected_duplicate + rejected_too_old;
+  }
+};
+
+// A write transaction. Samples are buffered until Commit(), which makes all accepted
+// samples durable in one log write and then visible to new Queriers. Rejected samples
+// (out of order, duplicate) are counted in the CommitResult; the rest still land.
+// An Appender destroyed without Commit() rolls back.
+class Appender {
+ public:
+  virtual ~Appender() = default;
+  // Returns the series' ref, usable with the second overload for later samples.
+  // InvalidArgument for an invalid label set (empty, bad UTF-8, bad label name).
+  virtual absl::StatusOr<SeriesRef> Append(const Labels& labels, int64_t t_ms, double v) = 0;
+  // NotFound for an unknown ref.
+  virtual absl::Status Append(SeriesRef ref, int64_t t_ms, double v) = 0;
+  virtual absl::StatusOr<CommitResult> Commit() = 0;
+  virtual void Rollback() = 0;
+};
+
+// One series of a query result. Valid while its Querier lives; Samples() may be called from
+// several threads at once (the engine decodes series in parallel).
+class Series {
+ public:
+  virtual ~Series() = default;
+  virtual const Labels& labels() const = 0;
+  // Appends the samples with mint_ms <= t <= maxt_ms, in time order, to *out (never
+  // allocates beyond growing *out). DataLoss on a corrupt chunk.
+  virtual absl::Status Samples(int64_t mint_ms, int64_t maxt_ms,
+                               std::vector<Sample>* out) const = 0;
+};
+
+struct MetricMetadata {
+  std::string type;  // counter, gauge, histogram, summary, unknown (Prometheus's words)
+  std::string help;
+  std::string unit;
+  friend bool operator==(const MetricMetadata&, const MetricMetadata&) = default;
+};
+
+// A consistent read view of samples in [mint_ms, maxt_ms].
+class Querier {
+ public:
+  virtual ~Querier() = default;
+  // Series matching all matchers, sorted by labels (storage::Compare) and having at least
+  // one sample in range. InvalidArgument if ValidateSelector fails.
+  virtual absl::StatusOr<std::vector<std::unique_ptr<Series>>> Select(
+      const Matchers& matchers) = 0;
+  // Sorted label names of series in range (matching `matchers` if any is given).
+  virtual absl::StatusOr<std::vector<std::string>> LabelNames(const Matchers& matchers) = 0;
+  // Sorted values of `name` (non-empty) over series in range matching `matchers`.
+  virtual absl::StatusOr<std::vector<std::string>> LabelValues(absl::string_view name,
+                                                               const Matchers& matchers) = 0;
+};
+
+struct LabelCardinality {
+  std::string name;
+  int64_t values = 0;   // distinct values
+  int64_t series = 0;   // series carrying the name
+};
+
+struct DBStats {
+  int64_t num_series = 0;
+  int64_t head_series = 0;          // series with an open chunk
+  int64_t num_samples = 0;
+  int64_t num_chunks = 0;           // sealed + open
+  int64_t min_time_ms = kMaxTime;   // kMaxTime/kMinTime when empty
+  int64_t max_time_ms = kMinTime;
+  int64_t bytes_on_disk = 0;        // all files under the data dir
+  int64_t head_memory_bytes = 0;
+  std::vector<LabelCardinality> label_names;   // sorted by values, descending
+  int64_t rejected_out_of_order = 0;           // since Open
+  int64_t rejected_duplicate = 0;
+  int64_t rejected_too_old = 0;
+};
+
+class DB {
+ public:
+  // Opens or creates the data dir. FailedPrecondition if another process holds its lock;
+  // DataLoss / InvalidArgument with a clear message for a corrupt or foreign directory
+  // (never overwrites one). Replays the log, so every acknowledged sample is visible.
+  static absl::StatusOr<std::unique_ptr<DB>> Open(const DBOptions& options);
+  virtual ~DB() = default;
+
+  virtual std::unique_ptr<Appender> NewAppender() = 0;
+  virtual std::unique_ptr<Querier> NewQuerier(int64_t mint_ms, int64_t maxt_ms) = 0;
+
+  // Metadata per metric family name (TYPE/HELP/UNIT), persisted.
+  virtual absl::Status SetMetadata(absl::string_view metric, const MetricMetadata& md) = 0;
+  virtual absl::StatusOr<std::vector<std::pair<std::string, MetricMetadata>>> Metadata() = 0;
+
+  // Deletes data older than (now_ms - retention) and compacts so the disk space is freed.
+  // Runs periodically in the background too; exposed for tests and tools.
+  virtual absl::Status ApplyRetention(int64_t now_ms) = 0;
+  // Seals and persists all open chunks (used on shutdown; makes replay fast).
+  virtual absl::Status Flush() = 0;
+  virtual absl::StatusOr<DBStats> Stats(int top_label_names = 10) = 0;
+};
+
+}  // namespace tally::storage
