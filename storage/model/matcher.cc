@@ -59,9 +59,9 @@ bool Matcher::Matches(absl::string_view v) const {
     case MatchType::kNotEqual:
       return v != value_;
     case MatchType::kRegexMatch:
-      return RE2::FullMatch(v, *re_);
+      return RE2::FullMatch(re2::StringPiece(v.data(), v.size()), *re_);
     case MatchType::kRegexNoMatch:
-      return !RE2::FullMatch(v, *re_);
+      return !RE2::FullMatch(re2::StringPiece(v.data(), v.size()), *re_);
   }
   return false;
 }
