@@ -1,0 +1,366 @@
+// Beast/Asio and zlib are confined to this file: handlers see only http_types.h.
+#include "server/http/http_server.h"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <optional>
+#include <set>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+namespace tally::server::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = boost::asio::ip::tcp;
+
+namespace {
+std::chrono::steady_clock::duration ToChrono(absl::Duration d) {
+  return std::chrono::nanoseconds(absl::ToInt64Nanoseconds(d));
+}
+class Session;
+}  // namespace
+
+struct HttpServer::State {
+  HttpServerOptions options;
+  Handler handler;
+  asio::io_context ioc;
+  std::optional<tcp::acceptor> acceptor;
+  std::atomic<bool> stopping{false};
+
+  std::mutex mu;
+  std::condition_variable cv;
+  std::set<Session*> sessions;  // guarded by mu; raw pointers removed in ~Session
+  int64_t open = 0;             // guarded by mu
+
+  explicit State(int threads) : ioc(threads) {}
+};
+
+namespace {
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, std::shared_ptr<HttpServer::State> state)
+      : stream_(std::move(socket)), state_(std::move(state)) {
+    beast::error_code ec;
+    auto ep = stream_.socket().remote_endpoint(ec);
+    if (!ec) remote_ = absl::StrCat(ep.address().to_string(), ":", ep.port());
+  }
+  ~Session() {
+    std::lock_guard<std::mutex> l(state_->mu);
+    state_->sessions.erase(this);
+    --state_->open;
+    state_->cv.notify_all();
+  }
+
+  void Start() {
+    asio::dispatch(stream_.get_executor(),
+                   beast::bind_front_handler(&Session::DoRead, shared_from_this()));
+  }
+
+  // Runs on the session's strand: closes the connection unless a request is in flight
+  // (that one closes after its response is written).
+  void CloseIfIdle() {
+    if (!busy_) {
+      beast::error_code ec;
+      stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+      stream_.socket().close(ec);
+    }
+  }
+  auto executor() { return stream_.get_executor(); }
+
+ private:
+  void DoRead() {
+    if (state_->stopping.load()) return Close();
+    parser_.emplace();
+    parser_->header_limit(static_cast<uint32_t>(state_->options.max_header_bytes));
+    parser_->body_limit(state_->options.max_body_bytes);
+    stream_.expires_after(ToChrono(state_->options.header_timeout));
+    bhttp::async_read_header(stream_, buffer_, *parser_,
+                             beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
+  }
+
+  void OnHeader(beast::error_code ec, size_t) {
+    if (ec == bhttp::error::header_limit) return SendError(431, "request header too large");
+    if (ec) return Close();  // EOF, timeout, reset, cancelled on shutdown
+    busy_ = true;
+    stream_.expires_after(ToChrono(state_->options.body_timeout));
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      beast::bind_front_handler(&Session::OnRead, shared_from_this()));
+  }
+
+  void OnRead(beast::error_code ec, size_t) {
+    if (ec == bhttp::error::body_limit) {
+      return SendError(413, absl::StrCat("request body larger than ",
+                                         state_->options.max_body_bytes, " bytes"));
+    }
+    if (ec == bhttp::error::bad_target || ec == bhttp::error::bad_method ||
+        ec == bhttp::error::bad_version || ec == bhttp::error::bad_field ||
+        ec == bhttp::error::bad_value || ec == bhttp::error::bad_content_length ||
+        ec == bhttp::error::bad_transfer_encoding || ec == bhttp::error::bad_chunk) {
+      return SendError(400, "malformed HTTP request");
+    }
+    if (ec) return Close();
+    bhttp::request<bhttp::string_body> breq = parser_->release();
+    HttpRequest req;
+    req.method = std::string(breq.method_string());
+    req.target = std::string(breq.target());
+    size_t q = req.target.find('?');
+    req.path = req.target.substr(0, q);
+    if (q != std::string::npos) req.query = req.target.substr(q + 1);
+    for (const auto& f : breq) {
+      req.headers.emplace_back(absl::AsciiStrToLower(std::string(f.name_string())),
+                               std::string(f.value()));
+    }
+    req.body = std::move(breq.body());
+    req.remote_address = remote_;
+    keep_alive_ = breq.keep_alive();
+
+    HttpResponse resp;
+    state_->handler(req, &resp);
+    Send(resp, AcceptsGzip(req.Header("accept-encoding")), breq.version());
+  }
+
+  void Send(HttpResponse& resp, bool gzip_ok, unsigned version) {
+    res_ = {};
+    res_.version(version);
+    res_.result(static_cast<unsigned>(resp.status));
+    res_.keep_alive(keep_alive_ && !state_->stopping.load());
+    if (resp.status != 204 && resp.status != 304) {
+      res_.set(bhttp::field::content_type, resp.content_type);
+    }
+    for (auto& [k, v] : resp.headers) res_.set(k, v);
+    if (gzip_ok && resp.allow_gzip && !resp.body.empty() && resp.status != 204) {
+      std::string z;
+      if (GzipCompress(resp.body, state_->options.gzip_level, &z).ok()) {
+        resp.body = std::move(z);
+        res_.set(bhttp::field::content_encoding, "gzip");
+        res_.set(bhttp::field::vary, "Accept-Encoding");
+      }
+    }
+    res_.body() = std::move(resp.body);
+    res_.prepare_payload();
+    stream_.expires_after(ToChrono(state_->options.write_timeout));
+    bhttp::async_write(stream_, res_,
+                       beast::bind_front_handler(&Session::OnWrite, shared_from_this()));
+  }
+
+  void SendError(int status, std::string msg) {
+    busy_ = true;
+    keep_alive_ = false;
+    HttpResponse resp;
+    resp.status = status;
+    resp.content_type = "text/plain; charset=utf-8";
+    resp.body = std::move(msg) + "\n";
+    Send(resp, false, 11);
+  }
+
+  void OnWrite(beast::error_code ec, size_t) {
+    busy_ = false;
+    if (ec || !res_.keep_alive() || state_->stopping.load()) return Close();
+    res_ = {};
+    DoRead();
+  }
+
+  void Close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.socket().close(ec);
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  bhttp::response<bhttp::string_body> res_;
+  std::shared_ptr<HttpServer::State> state_;
+  std::string remote_;
+  bool keep_alive_ = true;
+  bool busy_ = false;
+
+};
+
+void DoAccept(std::shared_ptr<HttpServer::State> state);
+
+void OnAccept(std::shared_ptr<HttpServer::State> state, beast::error_code ec, tcp::socket socket) {
+  if (state->stopping.load() || !state->acceptor || !state->acceptor->is_open()) return;
+  if (!ec) {
+    bool admit;
+    std::shared_ptr<Session> s;
+    {
+      std::lock_guard<std::mutex> l(state->mu);
+      admit = state->open < state->options.max_connections;
+    }
+    if (admit) {
+      s = std::make_shared<Session>(std::move(socket), state);
+      {
+        std::lock_guard<std::mutex> l(state->mu);
+        state->sessions.insert(s.get());
+        ++state->open;
+      }
+      s->Start();
+    } else {
+      beast::error_code ignored;
+      socket.close(ignored);
+    }
+  }
+  DoAccept(std::move(state));
+}
+
+void DoAccept(std::shared_ptr<HttpServer::State> state) {
+  auto& acc = *state->acceptor;
+  acc.async_accept(asio::make_strand(state->ioc),
+                   [state](beast::error_code ec, tcp::socket socket) mutable {
+                     OnAccept(std::move(state), ec, std::move(socket));
+                   });
+}
+
+}  // namespace
+
+absl::Status SplitHostPort(const std::string& addr, std::string* host, int* port) {
+  size_t colon = addr.rfind(':');
+  if (colon == std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("address ", addr, ": missing port in address"));
+  }
+  std::string h = addr.substr(0, colon);
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  int p = 0;
+  if (!absl::SimpleAtoi(addr.substr(colon + 1), &p) || p < 0 || p > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat("address ", addr, ": invalid port"));
+  }
+  *host = h.empty() ? "0.0.0.0" : h;
+  *port = p;
+  return absl::OkStatus();
+}
+
+bool AcceptsGzip(absl::string_view accept_encoding) {
+  for (absl::string_view part : absl::StrSplit(accept_encoding, ',')) {
+    std::vector<absl::string_view> kv = absl::StrSplit(part, ';');
+    absl::string_view token = absl::StripAsciiWhitespace(kv[0]);
+    if (!absl::EqualsIgnoreCase(token, "gzip") && token != "*") continue;
+    bool zero_q = false;
+    for (size_t i = 1; i < kv.size(); ++i) {
+      absl::string_view p = absl::StripAsciiWhitespace(kv[i]);
+      if (absl::StartsWith(p, "q=")) {
+        double q = 1;
+        if (absl::SimpleAtod(p.substr(2), &q) && q <= 0) zero_q = true;
+      }
+    }
+    if (!zero_q) return true;
+  }
+  return false;
+}
+
+absl::Status GzipCompress(absl::string_view in, int level, std::string* out) {
+  z_stream zs{};
+  // windowBits 15 + 16 selects the gzip wrapper.
+  if (deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+    return absl::InternalError("deflateInit2 failed");
+  }
+  out->resize(deflateBound(&zs, in.size()) + 32);
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  zs.avail_in = static_cast<uInt>(in.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out->data());
+  zs.avail_out = static_cast<uInt>(out->size());
+  int rc = deflate(&zs, Z_FINISH);
+  size_t n = zs.total_out;
+  deflateEnd(&zs);
+  if (rc != Z_STREAM_END) return absl::InternalError("gzip deflate failed");
+  out->resize(n);
+  return absl::OkStatus();
+}
+
+HttpServer::HttpServer(HttpServerOptions options, Handler handler) : options_(std::move(options)) {
+  if (options_.threads <= 0) {
+    options_.threads = std::max(2u, std::thread::hardware_concurrency());
+  }
+  state_ = std::make_shared<State>(options_.threads);
+  state_->options = options_;
+  state_->handler = std::move(handler);
+}
+
+HttpServer::~HttpServer() { Shutdown(absl::Seconds(5)); }
+
+absl::Status HttpServer::Start() {
+  std::string host;
+  int port = 0;
+  if (absl::Status s = SplitHostPort(options_.listen_address, &host, &port); !s.ok()) return s;
+  beast::error_code ec;
+  auto addr = asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec);
+  if (ec) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid listen address ", options_.listen_address, ": ", ec.message()));
+  }
+  tcp::endpoint ep(addr, static_cast<uint16_t>(port));
+  state_->acceptor.emplace(asio::make_strand(state_->ioc));
+  auto& acc = *state_->acceptor;
+  acc.open(ep.protocol(), ec);
+  if (!ec) acc.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acc.bind(ep, ec);
+  if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return absl::UnavailableError(
+        absl::StrCat("listen on ", options_.listen_address, ": ", ec.message()));
+  }
+  port_ = acc.local_endpoint().port();
+  DoAccept(state_);
+  for (int i = 0; i < options_.threads; ++i) {
+    threads_.emplace_back([st = state_] { st->ioc.run(); });
+  }
+  started_ = true;
+  return absl::OkStatus();
+}
+
+int64_t HttpServer::open_connections() const {
+  std::lock_guard<std::mutex> l(state_->mu);
+  return state_->open;
+}
+
+void HttpServer::Shutdown(absl::Duration grace) {
+  if (!started_ || stopped_) return;
+  stopped_ = true;
+  state_->stopping.store(true);
+  // Stop accepting (on the acceptor's strand).
+  std::promise<void> closed;
+  asio::post(state_->acceptor->get_executor(), [this, &closed] {
+    beast::error_code ec;
+    state_->acceptor->close(ec);
+    closed.set_value();
+  });
+  closed.get_future().wait();
+  // Close idle keep-alive connections; busy ones close after their response.
+  {
+    std::lock_guard<std::mutex> l(state_->mu);
+    for (Session* s : state_->sessions) {
+      std::weak_ptr<Session> w = s->weak_from_this();
+      if (auto sp = w.lock()) {
+        asio::post(sp->executor(), [sp] { sp->CloseIfIdle(); });
+      }
+    }
+  }
+  {
+    std::unique_lock<std::mutex> l(state_->mu);
+    state_->cv.wait_for(l, ToChrono(grace), [this] { return state_->open == 0; });
+  }
+  state_->ioc.stop();
+  for (std::thread& t : threads_) t.join();
+  threads_.clear();
+}
+
+}  // namespace tally::server::http
