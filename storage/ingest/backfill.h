@@ -1,0 +1,81 @@
+// Backfill: imports a whole text-format file (OpenMetrics or Prometheus text) into a DB, as
+// `tally backfill` does. Two phases:
+//
+//  1. Parse and validate everything, in parallel (oneTBB): the input is cut at line
+//     boundaries into slices parsed by independent TextParsers; samples are grouped per
+//     series. Any syntax error (reported with its line number, the first one in file order)
+//     or a sample without a timestamp fails the import here, before anything is written,
+//     so a malformed file stores nothing and leaves existing data untouched.
+//  2. Write, in parallel: series are sharded over several Appenders; each series' samples
+//     are sorted by time (the file may list them in any order, as promtool accepts), exact
+//     duplicates (same timestamp and value) are dropped, and samples are committed in
+//     batches. Metadata (TYPE/HELP/UNIT) is stored per family name with DB::SetMetadata
+//     before the samples. Samples the DB rejects (out of order against data already
+//     stored, same timestamp with another value, older than retention) are counted by
+//     reason; the rest land.
+//
+// Interruption (options.cancel set): during phase 1 nothing is written and Cancelled is
+// returned; during phase 2 the batches already committed stay (each commit is atomic and
+// durable), the rest is rolled back, and the result has interrupted = true. Re-running the
+// same import is then safe: samples already present are identical duplicates and ignored.
+//
+// Memory: the input must stay alive during the call; about 16 bytes per sample on top of it.
+// Thread-safety: Backfill may run concurrently with other users of the same DB.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "storage/db.h"
+#include "storage/ingest/text_parser.h"
+
+namespace tally::storage {
+
+// Live progress, polled by a reporter thread while Backfill runs.
+struct BackfillProgress {
+  enum Phase { kParsing = 0, kWriting = 1, kDone = 2 };
+  std::atomic<int> phase{kParsing};
+  std::atomic<int64_t> bytes_total{0};
+  std::atomic<int64_t> bytes_parsed{0};
+  std::atomic<int64_t> samples_total{0};    // known once writing starts
+  std::atomic<int64_t> samples_written{0};  // attempted appends so far
+};
+
+struct BackfillOptions {
+  std::optional<TextFormat> format;  // nullopt: DetectTextFormat()
+  int max_threads = 0;               // 0: oneTBB's default (all cores)
+  int64_t commit_batch_samples = 500'000;  // samples per Commit() in each appender
+  const std::atomic<bool>* cancel = nullptr;
+  BackfillProgress* progress = nullptr;
+};
+
+struct BackfillResult {
+  TextFormat format = TextFormat::kPrometheus;
+  int64_t samples_read = 0;    // sample lines in the file
+  int64_t series = 0;          // distinct label sets
+  int64_t min_time_ms = kMaxTime;
+  int64_t max_time_ms = kMinTime;
+  int64_t metadata_families = 0;
+  int64_t appended = 0;        // stored
+  int64_t exact_duplicates = 0;       // same series, timestamp and value twice in the file
+  int64_t rejected_out_of_order = 0;  // by the DB (older than the series' newest sample)
+  int64_t rejected_duplicate = 0;     // same timestamp, different value
+  int64_t rejected_too_old = 0;       // outside retention
+  int64_t rejected_invalid = 0;       // label sets the DB refused
+  std::string first_rejection;        // the first rejection message, if any
+  bool interrupted = false;
+  int64_t rejected() const {
+    return rejected_out_of_order + rejected_duplicate + rejected_too_old + rejected_invalid;
+  }
+};
+
+// Imports `input`. InvalidArgument ("line N: ...") for malformed input, Cancelled when
+// interrupted while parsing, other codes from the DB.
+absl::StatusOr<BackfillResult> Backfill(DB& db, absl::string_view input,
+                                        const BackfillOptions& options);
+
+}  // namespace tally::storage
