@@ -218,11 +218,11 @@ void XorAppender::Append(int64_t t_ms, double v) {
     // Range checks as unsigned compares: -(2^(n-1) - 1) <= dod <= 2^(n-1).
     if (dod == 0) {
       w.WriteBits(0, 1);
-    } else if (static_cast<uint64_t>(dod + 8191) <= 16383) {
+    } else if (static_cast<uint64_t>(dod) + 8191 <= 16383) {
       w.WriteBits((uint64_t{0b10} << 14) | (static_cast<uint64_t>(dod) & 0x3fff), 16);
-    } else if (static_cast<uint64_t>(dod + 65535) <= 131071) {
+    } else if (static_cast<uint64_t>(dod) + 65535 <= 131071) {
       w.WriteBits((uint64_t{0b110} << 17) | (static_cast<uint64_t>(dod) & 0x1ffff), 20);
-    } else if (static_cast<uint64_t>(dod + 524287) <= 1048575) {
+    } else if (static_cast<uint64_t>(dod) + 524287 <= 1048575) {
       w.WriteBits((uint64_t{0b1110} << 20) | (static_cast<uint64_t>(dod) & 0xfffff), 24);
     } else {
       w.WriteBits(0b1111, 4);
