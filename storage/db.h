@@ -35,6 +35,9 @@ struct DBOptions {
   int64_t max_chunk_span_ms = int64_t{2} * 3600 * 1000;
   // fsync the write-ahead log before Commit() returns (see docs/storage.md).
   bool sync_commits = true;
+  // How often the background thread applies retention (relative to the newest sample in
+  // the DB, as Prometheus does). 0 disables the thread (ApplyRetention still works).
+  int64_t retention_check_interval_ms = int64_t{5} * 60 * 1000;
 };
 
 // Why a sample was not stored; also the label of Tally's rejected-samples counter.

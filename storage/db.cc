@@ -1,0 +1,519 @@
+// DBImpl: opening (dir checks, lock, format marker, load, replay), metadata, retention,
+// flush, stats and the background thread. The commit path is in db_commit.cc.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "storage/db_impl.h"
+#include "storage/head/head_appender.h"
+#include "storage/kv/key_codec.h"
+#include "storage/query/querier.h"
+#include "storage/retention/retention.h"
+#include "storage/util/coding.h"
+#include "storage/util/status_macros.h"
+
+namespace tally::storage {
+namespace {
+
+namespace fs = std::filesystem;
+using kv::Cf;
+
+constexpr absl::string_view kLockFile = "lock";
+
+bool IsValidLabelName(absl::string_view n) {
+  if (n.empty()) return false;
+  for (size_t i = 0; i < n.size(); ++i) {
+    const char c = n[i];
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+                    (i > 0 && c >= '0' && c <= '9');
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool IsValidUtf8(absl::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    int n;
+    uint32_t cp;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xe0) == 0xc0) {
+      n = 1;
+      cp = c & 0x1f;
+    } else if ((c & 0xf0) == 0xe0) {
+      n = 2;
+      cp = c & 0x0f;
+    } else if ((c & 0xf8) == 0xf0) {
+      n = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + n >= s.size()) return false;
+    for (int k = 1; k <= n; ++k) {
+      const unsigned char d = static_cast<unsigned char>(s[i + k]);
+      if ((d & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (d & 0x3f);
+    }
+    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+      return false;
+    }
+    i += n + 1;
+  }
+  return true;
+}
+
+absl::Status ValidateLabels(const Labels& labels) {
+  if (labels.empty()) return absl::InvalidArgumentError("empty label set");
+  for (size_t i = 0; i < labels.size(); ++i) {
+    const Label& l = labels[i];
+    if (!IsValidLabelName(l.name)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("invalid label name ", GoQuote(l.name), " in ", labels.ToString()));
+    }
+    if (i > 0 && labels[i - 1].name >= l.name) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("label set has duplicate or unsorted names: ", labels.ToString()));
+    }
+    if (!IsValidUtf8(l.value)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("invalid UTF-8 in value of label ", l.name, " in ", labels.ToString()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Refuses directories that hold something other than a Tally database.
+absl::Status CheckDataDir(const std::string& path) {
+  if (kv::RocksStore::LooksLikeRocksDb(path)) return absl::OkStatus();
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(path, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name == kLockFile) continue;
+    return absl::InvalidArgumentError(absl::StrCat(
+        "data dir ", path, " is not a Tally database: it contains foreign files (e.g. \"", name,
+        "\"); refusing to use it. Point --storage.tsdb.path at an empty or Tally directory"));
+  }
+  if (ec) return absl::UnavailableError(absl::StrCat("cannot list ", path, ": ", ec.message()));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int> LockDir(const std::string& path) {
+  const std::string lock_path = (fs::path(path) / std::string(kLockFile)).string();
+  const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot create lock file ", lock_path, ": ", std::strerror(errno)));
+  }
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    ::close(fd);
+    if (err == EWOULDBLOCK) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "data dir ", path, " is in use by another process (lock file ", lock_path,
+          " is held); only one Tally may open a data dir at a time"));
+    }
+    return absl::UnavailableError(
+        absl::StrCat("cannot lock ", lock_path, ": ", std::strerror(err)));
+  }
+  return fd;
+}
+
+void PutLengthPrefixed(std::string* out, absl::string_view s) {
+  PutVarint64(out, s.size());
+  out->append(s.data(), s.size());
+}
+bool GetLengthPrefixed(absl::string_view* in, std::string* s) {
+  uint64_t n;
+  if (!GetVarint64(in, &n) || n > in->size()) return false;
+  s->assign(in->data(), n);
+  in->remove_prefix(n);
+  return true;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<DB>> DB::Open(const DBOptions& options) {
+  ASSIGN_OR_RETURN(std::unique_ptr<DBImpl> db, DBImpl::OpenImpl(options));
+  return std::unique_ptr<DB>(std::move(db));
+}
+
+DBImpl::DBImpl(const DBOptions& options) : options_(options) {}
+
+absl::StatusOr<std::unique_ptr<DBImpl>> DBImpl::OpenImpl(const DBOptions& options) {
+  if (options.path.empty()) return absl::InvalidArgumentError("data dir path is empty");
+  if (options.retention_ms <= 0) return absl::InvalidArgumentError("retention must be positive");
+  if (options.max_chunk_span_ms <= 0) {
+    return absl::InvalidArgumentError("max chunk span must be positive");
+  }
+  std::error_code ec;
+  fs::create_directories(options.path, ec);
+  if (ec) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot create data dir ", options.path, ": ", ec.message()));
+  }
+  if (!fs::is_directory(options.path, ec)) {
+    return absl::InvalidArgumentError(absl::StrCat("data dir ", options.path, " is not a directory"));
+  }
+  RETURN_IF_ERROR(CheckDataDir(options.path));
+  ASSIGN_OR_RETURN(int fd, LockDir(options.path));
+  auto db = std::unique_ptr<DBImpl>(new DBImpl(options));
+  db->lock_fd_ = fd;  // released by the destructor, also on the error paths below
+  kv::StoreOptions so;
+  so.path = options.path;
+  ASSIGN_OR_RETURN(db->store_, kv::RocksStore::Open(so));
+  RETURN_IF_ERROR(db->Init());
+  if (options.retention_check_interval_ms > 0) {
+    db->bg_thread_ = std::thread([p = db.get()] { p->BackgroundLoop(); });
+  }
+  return db;
+}
+
+DBImpl::~DBImpl() {
+  {
+    absl::MutexLock l(&bg_mu_);
+    stop_ = true;
+  }
+  if (bg_thread_.joinable()) bg_thread_.join();
+  if (store_) {
+    absl::MutexLock a(&apply_mu_);
+    if (!sealed_.empty()) WriteSealed().IgnoreError();
+  }
+  store_.reset();
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+}
+
+absl::Status DBImpl::Init() {
+  absl::StatusOr<std::string> magic = store_->Get(Cf::kMeta, kv::kMagicKey);
+  if (absl::IsNotFound(magic.status())) {
+    for (Cf cf : {Cf::kSeries, Cf::kChunks, Cf::kWal}) {
+      auto it = store_->NewIterator(cf);
+      it->SeekToFirst();
+      if (it->Valid()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "data dir ", options_.path,
+            " holds data without Tally's format marker; not a Tally database (or a damaged "
+            "one); refusing to use it"));
+      }
+    }
+    kv::KvBatch b(store_.get());
+    std::string v(kv::kMagic);
+    PutFixed32BE(&v, kv::kFormatVersion);
+    b.Put(Cf::kMeta, kv::kMagicKey, v);
+    RETURN_IF_ERROR(store_->Write(&b, /*sync=*/true));
+  } else if (!magic.ok()) {
+    return magic.status();
+  } else {
+    const std::string& m = *magic;
+    if (m.size() != kv::kMagic.size() + 4 || absl::string_view(m).substr(0, 8) != kv::kMagic) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "data dir ", options_.path, " is not a Tally database (bad format marker)"));
+    }
+    const uint32_t version = DecodeFixed32BE(m.data() + 8);
+    if (version != kv::kFormatVersion) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("data dir ", options_.path, " has format version ", version,
+                       "; this build reads version ", kv::kFormatVersion));
+    }
+  }
+
+  uint64_t span = static_cast<uint64_t>(options_.max_chunk_span_ms);
+  if (auto s = store_->Get(Cf::kMeta, kv::kMaxChunkSpanKey); s.ok()) {
+    uint64_t stored;
+    if (!kv::DecodeU64(*s, &stored)) return absl::DataLossError("corrupt data dir: bad meta");
+    span = std::max(span, stored);
+  }
+  {
+    kv::KvBatch b(store_.get());
+    b.Put(Cf::kMeta, kv::kMaxChunkSpanKey, kv::EncodeU64(span));
+    RETURN_IF_ERROR(store_->Write(&b, /*sync=*/true));
+  }
+  read_ctx_ = ReadContext{&head_, store_.get(), static_cast<int64_t>(span)};
+
+  absl::MutexLock a(&apply_mu_);
+  if (auto s = store_->Get(Cf::kMeta, kv::kChunkIdKey); s.ok()) {
+    if (!kv::DecodeU64(*s, &chunk_id_)) return absl::DataLossError("corrupt data dir: bad meta");
+  }
+  if (auto s = store_->Get(Cf::kMeta, "wal_seq"); s.ok()) {
+    if (!kv::DecodeU64(*s, &seq_)) return absl::DataLossError("corrupt data dir: bad meta");
+  }
+  RETURN_IF_ERROR(LoadSeries());
+  return Replay();
+}
+
+absl::Status DBImpl::LoadSeries() {
+  auto it = store_->NewIterator(Cf::kSeries);
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    SeriesRef ref;
+    Labels lset;
+    if (!kv::DecodeSeriesKey(it->key(), &ref) || !kv::DecodeLabels(it->value(), &lset)) {
+      return absl::DataLossError("corrupt data dir: malformed series record");
+    }
+    head_.InsertLoaded(ref, lset.StableHash(), std::string(it->value()));
+  }
+  RETURN_IF_ERROR(it->status());
+
+  auto st = store_->NewIterator(Cf::kState);
+  for (st->SeekToFirst(); st->Valid(); st->Next()) {
+    SeriesRef ref;
+    kv::SeriesState state;
+    if (!kv::DecodeSeriesKey(st->key(), &ref) || !kv::DecodeSeriesState(st->value(), &state)) {
+      return absl::DataLossError("corrupt data dir: malformed series state record");
+    }
+    head::MemSeries* s = head_.Find(ref);
+    if (s == nullptr) continue;
+    s->last_t = s->persisted_t = state.last_t;
+    s->last_v_bits = s->persisted_v_bits = state.last_v_bits;
+    s->ooo_persisted_seq = state.ooo_seq;
+    s->ooo_persisted_index = state.ooo_index;
+    if (state.last_t != kMinTime) NoteTime(state.last_t);
+  }
+  RETURN_IF_ERROR(st->status());
+
+  // The oldest persisted sample of each series bounds min_time().
+  head_.ForEach([&](head::MemSeries* s) {
+    auto c = store_->NewIterator(Cf::kChunks, kv::SeriesKey(s->ref + 1));
+    c->Seek(kv::ChunkSeekKey(s->ref, kMinTime));
+    SeriesRef r;
+    int64_t mint;
+    uint64_t id;
+    if (c->Valid() && kv::DecodeChunkKey(c->key(), &r, &mint, &id)) NoteTime(mint);
+  });
+  return absl::OkStatus();
+}
+
+absl::Status DBImpl::Replay() {
+  auto it = store_->NewIterator(Cf::kWal);
+  head::WalReader reader;
+  head::WalSample ws;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    uint64_t seq;
+    if (!kv::DecodeWalKey(it->key(), &seq) || !reader.Init(it->value())) {
+      return absl::DataLossError("corrupt data dir: malformed WAL record");
+    }
+    uint32_t index = 0;
+    while (reader.Next(&ws)) {
+      const uint32_t idx = index++;
+      head::MemSeries* s = head_.Find(ws.ref);
+      if (s == nullptr) continue;  // deleted by retention
+      if (!ws.ooo) {
+        if (ws.t_ms <= s->persisted_t) continue;  // already in a sealed chunk
+      } else if (seq < s->ooo_persisted_seq ||
+                 (seq == s->ooo_persisted_seq && idx <= s->ooo_persisted_index)) {
+        continue;
+      }
+      ApplySample(s, ws.t_ms, ws.v_bits, ws.ooo, seq, idx);
+    }
+    if (reader.corrupt()) {
+      return absl::DataLossError(absl::StrCat("corrupt data dir: WAL record ", seq, " is damaged"));
+    }
+    seq_ = std::max(seq_, seq);
+  }
+  RETURN_IF_ERROR(it->status());
+  if (!sealed_.empty()) RETURN_IF_ERROR(WriteSealed());
+  return absl::OkStatus();
+}
+
+absl::StatusOr<SeriesRef> DBImpl::GetOrCreateSeries(const Labels& labels) {
+  const Labels* lset = &labels;
+  Labels cleaned;
+  for (const Label& l : labels) {
+    if (!l.value.empty()) continue;
+    // Prometheus compat: an empty label value is the same as an absent label.
+    std::vector<Label> keep;
+    for (const Label& x : labels) {
+      if (!x.value.empty()) keep.push_back(x);
+    }
+    cleaned = Labels::FromSorted(std::move(keep));
+    lset = &cleaned;
+    break;
+  }
+  const uint64_t hash = lset->StableHash();
+  if (SeriesRef r = head_.FindByLabels(*lset, hash); r != kInvalidSeriesRef) return r;
+  RETURN_IF_ERROR(ValidateLabels(*lset));
+  bool created;
+  return head_.GetOrCreate(*lset, hash, &created);
+}
+
+std::unique_ptr<Appender> DBImpl::NewAppender() {
+  return std::make_unique<head::HeadAppender>(this);
+}
+
+std::unique_ptr<Querier> DBImpl::NewQuerier(int64_t mint_ms, int64_t maxt_ms) {
+  return std::make_unique<query::HeadQuerier>(this, mint_ms, maxt_ms);
+}
+
+absl::Status DBImpl::SetMetadata(absl::string_view metric, const MetricMetadata& md) {
+  if (metric.empty()) return absl::InvalidArgumentError("metadata needs a metric name");
+  std::string v;
+  PutLengthPrefixed(&v, md.type);
+  PutLengthPrefixed(&v, md.help);
+  PutLengthPrefixed(&v, md.unit);
+  kv::KvBatch b(store_.get());
+  b.Put(Cf::kMeta, kv::MetadataKey(metric), v);
+  return store_->Write(&b, options_.sync_commits);
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, MetricMetadata>>> DBImpl::Metadata() {
+  std::vector<std::pair<std::string, MetricMetadata>> out;
+  std::string upper(kv::kMetadataPrefix);
+  upper.back() = '\x01';
+  auto it = store_->NewIterator(Cf::kMeta, upper);
+  for (it->Seek(kv::kMetadataPrefix); it->Valid(); it->Next()) {
+    absl::string_view v = it->value();
+    MetricMetadata md;
+    if (!GetLengthPrefixed(&v, &md.type) || !GetLengthPrefixed(&v, &md.help) ||
+        !GetLengthPrefixed(&v, &md.unit)) {
+      return absl::DataLossError("corrupt data dir: malformed metadata record");
+    }
+    out.emplace_back(std::string(it->key().substr(kv::kMetadataPrefix.size())), std::move(md));
+  }
+  RETURN_IF_ERROR(it->status());
+  return out;
+}
+
+absl::Status DBImpl::ApplyRetention(int64_t now_ms) {
+  const int64_t cutoff =
+      now_ms < kMinTime + options_.retention_ms ? kMinTime : now_ms - options_.retention_ms;
+  retention::RetentionResult res;
+  {
+    absl::MutexLock a(&apply_mu_);
+    if (!sealed_.empty()) RETURN_IF_ERROR(WriteSealed());
+    ASSIGN_OR_RETURN(res, retention::DeleteBefore(&head_, store_.get(), cutoff));
+    RETURN_IF_ERROR(TruncateWal());
+  }
+  if (res.chunks_deleted == 0 && res.series_deleted == 0) return absl::OkStatus();
+  int64_t cur = min_time_.load();
+  while (cur < cutoff && !min_time_.compare_exchange_weak(cur, cutoff)) {
+  }
+  // Range tombstones only hide data; compaction to the bottom level drops it from disk.
+  RETURN_IF_ERROR(store_->FlushMemtables());
+  for (Cf cf : {Cf::kChunks, Cf::kSeries, Cf::kState, Cf::kPostings, Cf::kWal}) {
+    RETURN_IF_ERROR(store_->CompactRange(cf, {}, {}));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DBImpl::Flush() {
+  absl::MutexLock a(&apply_mu_);
+  head_.ForEach([&](head::MemSeries* s) {
+    absl::MutexLock l(&s->mu);
+    if (s->open) SealOpenChunk(s);
+    if (s->ooo) SealOoo(s);
+  });
+  if (!sealed_.empty()) RETURN_IF_ERROR(WriteSealed());
+  RETURN_IF_ERROR(TruncateWal());
+  return store_->FlushMemtables();
+}
+
+absl::StatusOr<DBStats> DBImpl::Stats(int top_label_names) {
+  DBStats st;
+  st.num_series = head_.num_series();
+  auto note = [&](int64_t mint, int64_t maxt) {
+    st.min_time_ms = std::min(st.min_time_ms, mint);
+    st.max_time_ms = std::max(st.max_time_ms, maxt);
+  };
+  head_.ForEach([&](head::MemSeries* s) {
+    absl::MutexLock l(&s->mu);
+    if (s->open) {
+      ++st.head_series;
+      ++st.num_chunks;
+      st.num_samples += s->open->chunk.num_samples();
+      note(s->open->mint, s->open->maxt);
+    }
+    if (s->sealing) {
+      for (const auto& c : *s->sealing) {
+        ++st.num_chunks;
+        st.num_samples += c.num_samples;
+        note(c.mint, c.maxt);
+      }
+    }
+    if (s->ooo && !s->ooo->samples.empty()) {
+      ++st.num_chunks;
+      st.num_samples += static_cast<int64_t>(s->ooo->samples.size());
+      note(s->ooo->samples.front().t_ms, s->ooo->samples.back().t_ms);
+    }
+  });
+  auto it = store_->NewIterator(Cf::kChunks);
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    SeriesRef ref;
+    int64_t mint, maxt;
+    uint64_t id;
+    int n;
+    absl::string_view bytes;
+    if (!kv::DecodeChunkKey(it->key(), &ref, &mint, &id) ||
+        !kv::DecodeChunkValue(it->value(), mint, &maxt, &n, &bytes)) {
+      return absl::DataLossError("corrupt data dir: malformed chunk record");
+    }
+    ++st.num_chunks;
+    st.num_samples += n;
+    note(mint, maxt);
+  }
+  RETURN_IF_ERROR(it->status());
+
+  std::error_code ec;
+  for (const auto& e : fs::recursive_directory_iterator(options_.path, ec)) {
+    std::error_code ec2;
+    if (e.is_regular_file(ec2)) st.bytes_on_disk += static_cast<int64_t>(e.file_size(ec2));
+  }
+  st.head_memory_bytes = head_.MemoryBytes();
+
+  std::map<std::string, LabelCardinality> card;
+  auto pit = store_->NewIterator(Cf::kPostings);
+  std::string name, value, prev_name, prev_value;
+  SeriesRef ref;
+  for (pit->SeekToFirst(); pit->Valid(); pit->Next()) {
+    if (!kv::DecodePostingsKey(pit->key(), &name, &value, &ref)) {
+      return absl::DataLossError("corrupt data dir: malformed postings key");
+    }
+    LabelCardinality& c = card[name];
+    c.name = name;
+    ++c.series;
+    if (name != prev_name || value != prev_value) ++c.values;
+    prev_name = name;
+    prev_value = value;
+  }
+  RETURN_IF_ERROR(pit->status());
+  for (auto& [n, c] : card) st.label_names.push_back(std::move(c));
+  std::sort(st.label_names.begin(), st.label_names.end(),
+            [](const LabelCardinality& a, const LabelCardinality& b) {
+              if (a.values != b.values) return a.values > b.values;
+              return a.name < b.name;
+            });
+  if (top_label_names >= 0 && st.label_names.size() > static_cast<size_t>(top_label_names)) {
+    st.label_names.resize(top_label_names);
+  }
+  st.rejected_out_of_order = rejected_ooo_.load();
+  st.rejected_duplicate = rejected_dup_.load();
+  st.rejected_too_old = rejected_too_old_.load();
+  return st;
+}
+
+void DBImpl::BackgroundLoop() {
+  while (true) {
+    {
+      absl::MutexLock l(&bg_mu_);
+      if (bg_mu_.AwaitWithTimeout(absl::Condition(&stop_),
+                                  absl::Milliseconds(options_.retention_check_interval_ms))) {
+        return;
+      }
+    }
+    const int64_t newest = max_time();
+    // Prometheus compat: retention is measured from the newest data, not the wall clock.
+    if (newest != kMinTime) ApplyRetention(newest).IgnoreError();
+  }
+}
+
+}  // namespace tally::storage

@@ -1,0 +1,129 @@
+// DBImpl: the DB facade's implementation. It owns the lock file, the RocksStore, the Head
+// and the background retention thread, and runs the commit pipeline:
+//
+//   Appender::Commit -> queue -> the writer at the front becomes leader, takes the whole
+//   queue as one group (LevelDB DBImpl::Write style group commit), validates every sample
+//   against the head (rejects are counted), writes new series + one WAL record in one
+//   RocksDB WriteBatch (fsynced if sync_commits), then applies the samples to the head.
+//   Chunks that sealed while applying are written (chunk + series state, one batch) before
+//   the group is acknowledged; the WAL is truncated below the oldest unsealed sample from
+//   time to time.
+//
+// Thread-safety: everything public is thread-safe. Lock order: queue_mu_ -> (released)
+// -> apply_mu_ -> head stripe locks -> MemSeries::mu.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "storage/db.h"
+#include "storage/head/head.h"
+#include "storage/head/wal_record.h"
+#include "storage/kv/rocksdb_store.h"
+
+namespace tally::storage {
+
+struct PendingSample {
+  SeriesRef ref;
+  int64_t t_ms;
+  double v;
+};
+
+// What the query path needs from the DB; stable for the DB's life.
+struct ReadContext {
+  const head::Head* head;
+  kv::RocksStore* store;
+  int64_t max_chunk_span_ms;  // no persisted chunk spans more (bounds the seek-back)
+};
+
+class DBImpl : public DB {
+ public:
+  static absl::StatusOr<std::unique_ptr<DBImpl>> OpenImpl(const DBOptions& options);
+  ~DBImpl() override;
+
+  std::unique_ptr<Appender> NewAppender() override;
+  std::unique_ptr<Querier> NewQuerier(int64_t mint_ms, int64_t maxt_ms) override;
+  absl::Status SetMetadata(absl::string_view metric, const MetricMetadata& md) override;
+  absl::StatusOr<std::vector<std::pair<std::string, MetricMetadata>>> Metadata() override;
+  absl::Status ApplyRetention(int64_t now_ms) override;
+  absl::Status Flush() override;
+  absl::StatusOr<DBStats> Stats(int top_label_names) override;
+
+  // For HeadAppender.
+  absl::StatusOr<SeriesRef> GetOrCreateSeries(const Labels& labels);
+  bool SeriesExists(SeriesRef ref) const { return head_.Exists(ref); }
+  // Commits the samples as one transaction (see the pipeline above).
+  absl::StatusOr<CommitResult> CommitSamples(const std::vector<PendingSample>& samples);
+
+  const ReadContext& read_context() const { return read_ctx_; }
+  int64_t min_time() const { return min_time_.load(std::memory_order_relaxed); }
+  int64_t max_time() const { return max_time_.load(std::memory_order_relaxed); }
+
+ private:
+  struct Writer {
+    const std::vector<PendingSample>* samples;
+    CommitResult result;
+    absl::Status status;
+    bool done = false;
+  };
+  // Where each sample of a group went.
+  enum class Verdict : uint8_t { kInOrder, kOoo, kNoop, kOutOfOrder, kDuplicate, kTooOld };
+
+  explicit DBImpl(const DBOptions& options);
+  absl::Status Init();  // meta checks, load series/state, replay
+  absl::Status LoadSeries();
+  absl::Status Replay();
+
+  void ProcessGroup(const std::vector<Writer*>& group) ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
+  Verdict Validate(head::MemSeries* s, int64_t t, uint64_t v_bits, int64_t min_valid_t)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
+  // Applies one accepted sample at WAL position (seq, index).
+  void ApplySample(head::MemSeries* s, int64_t t, uint64_t v_bits, bool ooo, uint64_t seq,
+                   uint32_t index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
+  void SealOpenChunk(head::MemSeries* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_, s->mu);
+  void SealOoo(head::MemSeries* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_, s->mu);
+  // Writes chunks sealed since the last call, then drops them from memory.
+  absl::Status WriteSealed() ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
+  // Deletes WAL records below the oldest sample not yet in a sealed chunk.
+  absl::Status TruncateWal() ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
+  void NoteTime(int64_t t);
+  void BackgroundLoop();
+
+  const DBOptions options_;
+  int lock_fd_ = -1;
+  std::unique_ptr<kv::RocksStore> store_;
+  head::Head head_;
+  ReadContext read_ctx_{};
+
+  absl::Mutex queue_mu_;
+  absl::CondVar queue_cv_;
+  std::deque<Writer*> queue_ ABSL_GUARDED_BY(queue_mu_);
+
+  absl::Mutex apply_mu_;
+  uint64_t seq_ ABSL_GUARDED_BY(apply_mu_) = 0;         // last WAL record written
+  uint64_t epoch_ ABSL_GUARDED_BY(apply_mu_) = 0;       // commit groups processed
+  uint64_t chunk_id_ ABSL_GUARDED_BY(apply_mu_) = 0;    // last chunk id used
+  int64_t last_truncate_ms_ ABSL_GUARDED_BY(apply_mu_) = 0;
+  uint64_t wal_truncated_below_ ABSL_GUARDED_BY(apply_mu_) = 0;
+  std::vector<head::MemSeries*> sealed_ ABSL_GUARDED_BY(apply_mu_);  // series with sealing chunks
+  head::WalWriter wal_writer_ ABSL_GUARDED_BY(apply_mu_);
+  std::vector<Verdict> verdicts_ ABSL_GUARDED_BY(apply_mu_);
+  std::vector<head::MemSeries*> resolved_ ABSL_GUARDED_BY(apply_mu_);
+
+  std::atomic<int64_t> min_time_{kMaxTime};
+  std::atomic<int64_t> max_time_{kMinTime};
+  std::atomic<int64_t> rejected_ooo_{0}, rejected_dup_{0}, rejected_too_old_{0};
+
+  absl::Mutex bg_mu_;
+  bool stop_ ABSL_GUARDED_BY(bg_mu_) = false;
+  std::thread bg_thread_;
+};
+
+}  // namespace tally::storage

@@ -1,0 +1,140 @@
+#include "storage/head/head.h"
+
+#include "storage/kv/key_codec.h"
+
+namespace tally::storage::head {
+
+Head::Head()
+    : refs_(std::make_unique<RefStripe[]>(kStripes)),
+      hashes_(std::make_unique<HashStripe[]>(kStripes)) {}
+
+SeriesRef Head::FindByLabels(const Labels& labels, uint64_t hash) const {
+  const HashStripe& hs = hashes_[hash % kStripes];
+  absl::ReaderMutexLock l(&hs.mu);
+  auto it = hs.chains.find(hash);
+  if (it == hs.chains.end()) return kInvalidSeriesRef;
+  for (MemSeries* s = it->second; s != nullptr; s = s->hash_next) {
+    if (kv::EncodedLabelsEqual(s->labels_enc, labels)) return s->ref;
+  }
+  return kInvalidSeriesRef;
+}
+
+SeriesRef Head::GetOrCreate(const Labels& labels, uint64_t hash, bool* created) {
+  *created = false;
+  if (SeriesRef r = FindByLabels(labels, hash); r != kInvalidSeriesRef) return r;
+  HashStripe& hs = hashes_[hash % kStripes];
+  absl::MutexLock l(&hs.mu);
+  MemSeries*& head = hs.chains[hash];
+  for (MemSeries* s = head; s != nullptr; s = s->hash_next) {
+    if (kv::EncodedLabelsEqual(s->labels_enc, labels)) return s->ref;
+  }
+  std::string enc;
+  kv::EncodeLabels(labels, &enc);
+  enc.shrink_to_fit();
+  const SeriesRef ref = next_ref_.fetch_add(1);
+  auto owned = std::make_unique<MemSeries>(ref, hash, std::move(enc));
+  MemSeries* s = owned.get();
+  {
+    RefStripe& rs = refs_[ref % kStripes];
+    absl::MutexLock rl(&rs.mu);
+    rs.series.emplace(ref, std::move(owned));
+  }
+  s->hash_next = head;
+  head = s;
+  num_series_.fetch_add(1, std::memory_order_relaxed);
+  *created = true;
+  return ref;
+}
+
+MemSeries* Head::InsertLoaded(SeriesRef ref, uint64_t hash, std::string labels_enc) {
+  auto owned = std::make_unique<MemSeries>(ref, hash, std::move(labels_enc));
+  MemSeries* s = owned.get();
+  s->persisted = true;
+  {
+    RefStripe& rs = refs_[ref % kStripes];
+    absl::MutexLock rl(&rs.mu);
+    rs.series.emplace(ref, std::move(owned));
+  }
+  HashStripe& hs = hashes_[hash % kStripes];
+  absl::MutexLock l(&hs.mu);
+  MemSeries*& head = hs.chains[hash];
+  s->hash_next = head;
+  head = s;
+  num_series_.fetch_add(1, std::memory_order_relaxed);
+  if (ref >= next_ref_.load()) next_ref_.store(ref + 1);
+  return s;
+}
+
+MemSeries* Head::Find(SeriesRef ref) const {
+  const RefStripe& rs = refs_[ref % kStripes];
+  absl::ReaderMutexLock l(&rs.mu);
+  auto it = rs.series.find(ref);
+  return it == rs.series.end() ? nullptr : it->second.get();
+}
+
+void Head::WithSeries(SeriesRef ref, const std::function<void(const MemSeries*)>& fn) const {
+  const RefStripe& rs = refs_[ref % kStripes];
+  absl::ReaderMutexLock l(&rs.mu);
+  auto it = rs.series.find(ref);
+  fn(it == rs.series.end() ? nullptr : it->second.get());
+}
+
+void Head::ForEach(const std::function<void(MemSeries*)>& fn) const {
+  for (size_t i = 0; i < kStripes; ++i) {
+    const RefStripe& rs = refs_[i];
+    absl::ReaderMutexLock l(&rs.mu);
+    for (const auto& [ref, s] : rs.series) fn(s.get());
+  }
+}
+
+void Head::Remove(SeriesRef ref) {
+  MemSeries* s = Find(ref);
+  if (s == nullptr) return;
+  HashStripe& hs = hashes_[s->hash % kStripes];
+  absl::MutexLock l(&hs.mu);
+  auto it = hs.chains.find(s->hash);
+  if (it != hs.chains.end()) {
+    MemSeries** p = &it->second;
+    while (*p != nullptr && *p != s) p = &(*p)->hash_next;
+    if (*p == s) *p = s->hash_next;
+    if (it->second == nullptr) hs.chains.erase(it);
+  }
+  RefStripe& rs = refs_[ref % kStripes];
+  absl::MutexLock rl(&rs.mu);
+  rs.series.erase(ref);
+  num_series_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+int64_t Head::MemoryBytes() const {
+  int64_t total = 0;
+  auto heap = [](const std::string& s) -> int64_t {
+    return s.capacity() > 15 ? static_cast<int64_t>(s.capacity()) + 1 : 0;
+  };
+  for (size_t i = 0; i < kStripes; ++i) {
+    {
+      const RefStripe& rs = refs_[i];
+      absl::ReaderMutexLock l(&rs.mu);
+      total += static_cast<int64_t>(rs.series.capacity() *
+                                    (sizeof(std::pair<SeriesRef, void*>) + 1));
+      for (const auto& [ref, s] : rs.series) {
+        absl::MutexLock sl(&s->mu);
+        total += sizeof(MemSeries) + heap(s->labels_enc);
+        if (s->open) {
+          // The BitWriter keeps 16 bytes of slack past the encoded bytes.
+          total += sizeof(HeadChunk) + s->open->chunk.size_bytes() + 16;
+        }
+        if (s->ooo) total += sizeof(OooBuffer) + s->ooo->samples.capacity() * sizeof(Sample);
+        if (s->sealing) {
+          for (const auto& c : *s->sealing) total += sizeof(SealingChunk) + heap(c.bytes);
+        }
+      }
+    }
+    const HashStripe& hs = hashes_[i];
+    absl::ReaderMutexLock l(&hs.mu);
+    total += static_cast<int64_t>(hs.chains.capacity() * (sizeof(std::pair<uint64_t, void*>) + 1));
+  }
+  total += static_cast<int64_t>(kStripes * (sizeof(RefStripe) + sizeof(HashStripe)));
+  return total;
+}
+
+}  // namespace tally::storage::head

@@ -1,0 +1,70 @@
+// Head: the in-memory map of all series, striped so that no global lock sits on the append
+// or query path (Prometheus tsdb/head.go stripeSeries idea). Two stripe arrays: by ref
+// (owning) and by label hash (collision chains through MemSeries::hash_next).
+//
+// Thread-safety: all methods are thread-safe. Pointers returned by Find stay
+// valid until Remove(); Remove is only called by the DB while it holds its apply mutex and
+// no caller outside that mutex keeps a pointer past a stripe lock — queriers use
+// WithSeries, which runs the callback under the stripe lock.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "storage/head/mem_series.h"
+#include "storage/model/labels.h"
+
+namespace tally::storage::head {
+
+class Head {
+ public:
+  Head();
+  Head(const Head&) = delete;
+  Head& operator=(const Head&) = delete;
+
+  // The ref of the series with exactly these labels (and this StableHash), or
+  // kInvalidSeriesRef. Refs, unlike pointers, stay safe to hold across retention.
+  SeriesRef FindByLabels(const Labels& labels, uint64_t hash) const;
+  // Finds or creates; *created tells which. New series get ref = next ref.
+  SeriesRef GetOrCreate(const Labels& labels, uint64_t hash, bool* created);
+  // Inserts a series loaded from disk. REQUIRES: ref unused; single-threaded (Open).
+  MemSeries* InsertLoaded(SeriesRef ref, uint64_t hash, std::string labels_enc);
+  // Null if unknown. See the lifetime note above.
+  MemSeries* Find(SeriesRef ref) const;
+  bool Exists(SeriesRef ref) const { return Find(ref) != nullptr; }
+  // Runs fn(series or null) under the ref stripe's shared lock.
+  void WithSeries(SeriesRef ref, const std::function<void(const MemSeries*)>& fn) const;
+  // Calls fn for every series, one stripe at a time under its shared lock.
+  void ForEach(const std::function<void(MemSeries*)>& fn) const;
+  // Unlinks and frees. REQUIRES: the DB's apply mutex is held.
+  void Remove(SeriesRef ref);
+
+  int64_t num_series() const { return num_series_.load(std::memory_order_relaxed); }
+  SeriesRef next_ref() const { return next_ref_.load(); }
+  void set_next_ref(SeriesRef r) { next_ref_.store(r); }
+  // Approximate bytes held: series, labels, chunks, buffers and map overhead.
+  int64_t MemoryBytes() const;
+
+ private:
+  static constexpr size_t kStripes = 1024;
+  struct alignas(64) RefStripe {
+    mutable absl::Mutex mu;
+    absl::flat_hash_map<SeriesRef, std::unique_ptr<MemSeries>> series ABSL_GUARDED_BY(mu);
+  };
+  struct alignas(64) HashStripe {
+    mutable absl::Mutex mu;
+    absl::flat_hash_map<uint64_t, MemSeries*> chains ABSL_GUARDED_BY(mu);
+  };
+
+  std::unique_ptr<RefStripe[]> refs_;
+  std::unique_ptr<HashStripe[]> hashes_;
+  std::atomic<SeriesRef> next_ref_{1};
+  std::atomic<int64_t> num_series_{0};
+};
+
+}  // namespace tally::storage::head

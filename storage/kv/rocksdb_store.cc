@@ -1,0 +1,218 @@
+#include "storage/kv/rocksdb_store.h"
+
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "rocksdb/db.h"
+#include "rocksdb/iterator.h"
+#include "rocksdb/options.h"
+#include "rocksdb/table.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/write_batch.h"
+
+namespace tally::storage::kv {
+namespace {
+
+rocksdb::Slice S(absl::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
+absl::string_view V(const rocksdb::Slice& s) { return absl::string_view(s.data(), s.size()); }
+
+absl::Status ToStatus(const rocksdb::Status& s, absl::string_view context) {
+  if (s.ok()) return absl::OkStatus();
+  return FromRocks(static_cast<int>(s.code()), s.ToString(), context);
+}
+
+rocksdb::ColumnFamilyOptions CfOptions(Cf cf) {
+  rocksdb::ColumnFamilyOptions o;
+  rocksdb::BlockBasedTableOptions t;
+  t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+  switch (cf) {
+    case Cf::kChunks:
+      // Gorilla-encoded chunks do not compress further; skip the CPU.
+      o.compression = rocksdb::kNoCompression;
+      o.write_buffer_size = 32 << 20;
+      break;
+    case Cf::kWal:
+      // Short-lived records deleted by range tombstones once their chunks are sealed.
+      o.compression = rocksdb::kNoCompression;
+      o.write_buffer_size = 64 << 20;
+      break;
+    default:
+      o.compression = rocksdb::kSnappyCompression;
+      o.write_buffer_size = 16 << 20;
+      break;
+  }
+  return o;
+}
+
+}  // namespace
+
+const char* CfName(Cf cf) {
+  switch (cf) {
+    case Cf::kMeta: return "default";
+    case Cf::kSeries: return "series";
+    case Cf::kState: return "state";
+    case Cf::kPostings: return "postings";
+    case Cf::kChunks: return "chunks";
+    case Cf::kWal: return "wal";
+    case Cf::kCount: break;
+  }
+  return "?";
+}
+
+absl::Status FromRocks(int code, absl::string_view msg, absl::string_view context) {
+  const std::string text = absl::StrCat(context, ": ", msg);
+  switch (static_cast<rocksdb::Status::Code>(code)) {
+    case rocksdb::Status::kOk: return absl::OkStatus();
+    case rocksdb::Status::kNotFound: return absl::NotFoundError(text);
+    case rocksdb::Status::kCorruption:
+      return absl::DataLossError(absl::StrCat("corrupt data dir: ", text));
+    case rocksdb::Status::kIOError: return absl::UnavailableError(text);
+    case rocksdb::Status::kInvalidArgument: return absl::InvalidArgumentError(text);
+    case rocksdb::Status::kNotSupported: return absl::FailedPreconditionError(text);
+    default: return absl::InternalError(text);
+  }
+}
+
+KvBatch::KvBatch(const RocksStore* store)
+    : store_(store), batch_(std::make_unique<rocksdb::WriteBatch>()) {}
+KvBatch::~KvBatch() = default;
+
+void KvBatch::Put(Cf cf, absl::string_view key, absl::string_view value) {
+  batch_->Put(store_->handle(cf), S(key), S(value));
+}
+void KvBatch::Delete(Cf cf, absl::string_view key) {
+  batch_->Delete(store_->handle(cf), S(key));
+}
+void KvBatch::DeleteRange(Cf cf, absl::string_view begin, absl::string_view end) {
+  batch_->DeleteRange(store_->handle(cf), S(begin), S(end));
+}
+size_t KvBatch::Count() const { return batch_->Count(); }
+size_t KvBatch::ByteSize() const { return batch_->GetDataSize(); }
+void KvBatch::Clear() { batch_->Clear(); }
+
+KvIterator::KvIterator(std::unique_ptr<rocksdb::Iterator> it, std::string upper_bound)
+    : upper_bound_(std::move(upper_bound)), it_(std::move(it)) {}
+KvIterator::~KvIterator() = default;
+void KvIterator::Seek(absl::string_view key) { it_->Seek(S(key)); }
+void KvIterator::SeekToFirst() { it_->SeekToFirst(); }
+void KvIterator::SeekToLast() { it_->SeekToLast(); }
+void KvIterator::SeekForPrev(absl::string_view key) { it_->SeekForPrev(S(key)); }
+bool KvIterator::Valid() const { return it_->Valid(); }
+void KvIterator::Next() { it_->Next(); }
+void KvIterator::Prev() { it_->Prev(); }
+absl::string_view KvIterator::key() const { return V(it_->key()); }
+absl::string_view KvIterator::value() const { return V(it_->value()); }
+absl::Status KvIterator::status() const { return ToStatus(it_->status(), "iterate"); }
+
+bool RocksStore::LooksLikeRocksDb(const std::string& path) {
+  std::error_code ec;
+  return std::filesystem::exists(std::filesystem::path(path) / "CURRENT", ec);
+}
+
+absl::StatusOr<std::unique_ptr<RocksStore>> RocksStore::Open(const StoreOptions& options) {
+  rocksdb::DBOptions dbo;
+  dbo.create_if_missing = options.create_if_missing;
+  dbo.create_missing_column_families = false;
+  dbo.max_background_jobs = 2;
+  dbo.max_open_files = 512;
+  dbo.keep_log_file_num = 3;
+  dbo.max_total_wal_size = 256 << 20;
+  dbo.paranoid_checks = true;
+  dbo.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> descs;
+  for (int i = 0; i < static_cast<int>(Cf::kCount); ++i) {
+    descs.emplace_back(CfName(static_cast<Cf>(i)), CfOptions(static_cast<Cf>(i)));
+  }
+
+  const bool existing = LooksLikeRocksDb(options.path);
+  if (existing) {
+    std::vector<std::string> names;
+    rocksdb::Status s = rocksdb::DB::ListColumnFamilies(dbo, options.path, &names);
+    if (!s.ok()) return ToStatus(s, absl::StrCat("open ", options.path));
+    for (const auto& d : descs) {
+      if (std::find(names.begin(), names.end(), d.name) == names.end()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "data dir ", options.path,
+            " holds a RocksDB that is not a Tally database (missing column family \"", d.name,
+            "\"); refusing to touch it"));
+      }
+    }
+    if (names.size() != descs.size()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("data dir ", options.path,
+                       " holds a RocksDB with unexpected column families; not a Tally database"));
+    }
+  } else {
+    dbo.create_missing_column_families = true;
+  }
+
+  auto store = std::unique_ptr<RocksStore>(new RocksStore());
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(dbo, options.path, descs, &store->handles_, &raw);
+  if (!s.ok()) return ToStatus(s, absl::StrCat("open ", options.path));
+  store->db_.reset(raw);
+  return store;
+}
+
+RocksStore::~RocksStore() {
+  if (!db_) return;
+  for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+  handles_.clear();
+  db_->Close();
+  db_.reset();
+}
+
+absl::Status RocksStore::Write(KvBatch* batch, bool sync) {
+  rocksdb::WriteOptions wo;
+  wo.sync = sync;
+  return ToStatus(db_->Write(wo, batch->batch_.get()), "write");
+}
+
+absl::StatusOr<std::string> RocksStore::Get(Cf cf, absl::string_view key) {
+  std::string v;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handle(cf), S(key), &v);
+  if (!s.ok()) return ToStatus(s, absl::StrCat("get from ", CfName(cf)));
+  return v;
+}
+
+std::unique_ptr<KvIterator> RocksStore::NewIterator(Cf cf, absl::string_view upper_bound) {
+  // The bound slice must stay valid for the iterator's life: it points into the
+  // KvIterator's own string, which is created first.
+  auto holder = std::unique_ptr<KvIterator>(new KvIterator(nullptr, std::string(upper_bound)));
+  rocksdb::ReadOptions ro;
+  rocksdb::Slice* bound = nullptr;
+  if (!holder->upper_bound_.empty()) {
+    bound = new rocksdb::Slice(holder->upper_bound_);
+    ro.iterate_upper_bound = bound;
+  }
+  holder->it_.reset(db_->NewIterator(ro, handle(cf)));
+  // ReadOptions are copied into the iterator, but iterate_upper_bound is a pointer to a
+  // Slice that must outlive it: keep it alive by leaking into a cleanup on the iterator.
+  if (bound != nullptr) {
+    holder->it_->RegisterCleanup(
+        [](void* arg1, void*) { delete static_cast<rocksdb::Slice*>(arg1); }, bound, nullptr);
+  }
+  return holder;
+}
+
+absl::Status RocksStore::CompactRange(Cf cf, absl::string_view begin, absl::string_view end) {
+  rocksdb::CompactRangeOptions co;
+  co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  rocksdb::Slice b = S(begin), e = S(end);
+  return ToStatus(db_->CompactRange(co, handle(cf), begin.empty() ? nullptr : &b,
+                                    end.empty() ? nullptr : &e),
+                  absl::StrCat("compact ", CfName(cf)));
+}
+
+absl::Status RocksStore::FlushMemtables() {
+  rocksdb::FlushOptions fo;
+  for (auto* h : handles_) {
+    rocksdb::Status s = db_->Flush(fo, h);
+    if (!s.ok()) return ToStatus(s, "flush");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace tally::storage::kv

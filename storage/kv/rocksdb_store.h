@@ -1,0 +1,116 @@
+// RocksStore: Tally's only contact with RocksDB. It owns one RocksDB instance with the column
+// families listed in key_codec.h and exposes just what the engine needs: atomic write
+// batches (optionally fsynced), point reads, prefix/range iterators, range deletes and
+// compaction. RocksDB's own write-ahead log is always on: a Write() that returns OK with
+// sync=true is on stable storage; with sync=false it is in the OS page cache (survives a
+// process kill, not a power loss). RocksDB recovers a prefix of its log, so if a later
+// write survived a crash every earlier write did too (the engine relies on this).
+//
+// Thread-safety: all methods are thread-safe. A KvIterator and a KvBatch are used by one
+// thread at a time; an iterator must not outlive its store. Errors map to absl codes:
+// Corruption -> DataLoss, IOError -> Unavailable, others -> Internal.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace rocksdb {
+class DB;
+class ColumnFamilyHandle;
+class Iterator;
+class WriteBatch;
+}  // namespace rocksdb
+
+namespace tally::storage::kv {
+
+enum class Cf : int { kMeta = 0, kSeries, kState, kPostings, kChunks, kWal, kCount };
+const char* CfName(Cf cf);
+
+class RocksStore;
+
+// A set of writes applied atomically by RocksStore::Write. Bound to the store it came from.
+class KvBatch {
+ public:
+  explicit KvBatch(const RocksStore* store);
+  ~KvBatch();
+  void Put(Cf cf, absl::string_view key, absl::string_view value);
+  void Delete(Cf cf, absl::string_view key);
+  // Deletes [begin, end).
+  void DeleteRange(Cf cf, absl::string_view begin, absl::string_view end);
+  size_t Count() const;
+  size_t ByteSize() const;
+  void Clear();
+
+ private:
+  friend class RocksStore;
+  const RocksStore* store_;
+  std::unique_ptr<rocksdb::WriteBatch> batch_;
+};
+
+class KvIterator {
+ public:
+  ~KvIterator();
+  void Seek(absl::string_view key);
+  void SeekToFirst();
+  void SeekToLast();
+  void SeekForPrev(absl::string_view key);
+  bool Valid() const;
+  void Next();
+  void Prev();
+  absl::string_view key() const;
+  absl::string_view value() const;
+  absl::Status status() const;
+
+ private:
+  friend class RocksStore;
+  explicit KvIterator(std::unique_ptr<rocksdb::Iterator> it, std::string upper_bound);
+  std::string upper_bound_;  // must outlive the iterator's ReadOptions
+  std::unique_ptr<rocksdb::Iterator> it_;
+};
+
+struct StoreOptions {
+  std::string path;
+  bool create_if_missing = true;
+};
+
+class RocksStore {
+ public:
+  // Opens the RocksDB at options.path. When the directory holds a RocksDB whose column
+  // families are not Tally's, returns InvalidArgument (foreign data, not touched).
+  // Corruption -> DataLoss.
+  static absl::StatusOr<std::unique_ptr<RocksStore>> Open(const StoreOptions& options);
+  // True if `path` looks like a RocksDB directory (has a CURRENT file).
+  static bool LooksLikeRocksDb(const std::string& path);
+  ~RocksStore();
+
+  absl::Status Write(KvBatch* batch, bool sync);
+  // NotFound if absent.
+  absl::StatusOr<std::string> Get(Cf cf, absl::string_view key);
+  // An iterator over `cf`; when upper_bound is non-empty, keys >= upper_bound are hidden
+  // (lets RocksDB stop early on prefix scans).
+  std::unique_ptr<KvIterator> NewIterator(Cf cf, absl::string_view upper_bound = {});
+  // Compacts [begin, end) of `cf` (empty = unbounded) down to the bottom level so that
+  // deleted data really leaves the disk.
+  absl::Status CompactRange(Cf cf, absl::string_view begin, absl::string_view end);
+  // Flushes memtables of all column families to SST files.
+  absl::Status FlushMemtables();
+
+ private:
+  friend class KvBatch;
+  RocksStore() = default;
+  rocksdb::ColumnFamilyHandle* handle(Cf cf) const { return handles_[static_cast<int>(cf)]; }
+
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+};
+
+// Maps a RocksDB status message/code to absl (exposed for tests).
+absl::Status FromRocks(int code, absl::string_view msg, absl::string_view context);
+
+}  // namespace tally::storage::kv

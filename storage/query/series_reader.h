@@ -1,0 +1,30 @@
+// Reads one series' samples across the head (open chunk, chunks being sealed, the
+// out-of-order buffer) and the persisted chunks, merged into time order with duplicate
+// timestamps dropped (the first source wins: persisted, then head).
+//
+// Consistency: the head is read first (under the series' stripe lock and its own lock; the
+// open chunk is decoded in place, never shared with the appender), then RocksDB. A chunk
+// sealed in between shows up in both and is deduplicated, so nothing is missed.
+// Thread-safety: both functions are thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "storage/db_impl.h"
+#include "storage/model/sample.h"
+
+namespace tally::storage::query {
+
+// Appends the samples with mint_ms <= t <= maxt_ms to *out in time order. Grows *out and
+// allocates nothing else on the common path. DataLoss on a corrupt chunk.
+absl::Status ReadSeriesSamples(const ReadContext& ctx, SeriesRef ref, int64_t mint_ms,
+                               int64_t maxt_ms, std::vector<Sample>* out);
+
+// Whether the series has at least one sample in [mint_ms, maxt_ms].
+absl::StatusOr<bool> SeriesHasSamples(const ReadContext& ctx, SeriesRef ref, int64_t mint_ms,
+                                      int64_t maxt_ms);
+
+}  // namespace tally::storage::query
