@@ -1,0 +1,106 @@
+// HttpApi: the Prometheus-compatible HTTP API (/api/v1/*, /federate, /metrics, /-/*) on top
+// of a storage::DB. Register() installs every route on a Router; each handler parses its
+// parameters (params.h), calls storage or the PromQL engine, and answers with Prometheus's
+// JSON envelope, errorType and status code (api_error.h, HTTP_API.md).
+//
+// Threading: handlers run concurrently on the HTTP server's threads; HttpApi holds no mutable
+// state of its own (metrics and config live behind thread-safe hooks). The DB, metrics and
+// hooks must outlive the HttpApi.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "server/api/api_error.h"
+#include "server/api/params.h"
+#include "server/config/config.h"
+#include "server/http/router.h"
+#include "server/self_metrics.h"
+#include "storage/db.h"
+#include "storage/model/matcher.h"
+
+namespace tally::server::api {
+
+struct ApiOptions {
+  int64_t lookback_delta_ms = 5 * 60 * 1000;   // --query.lookback-delta
+  absl::Duration query_timeout = absl::Minutes(2);  // --query.timeout
+  int64_t max_samples = 50'000'000;            // --query.max-samples
+  // Prometheus compat: at most 11,000 points per series in a range query (api.go).
+  int64_t max_points_per_series = 11'000;
+  std::string retention = "15d";               // shown by status/runtimeinfo
+  // Every command-line flag and its value (status/flags), name without dashes.
+  std::vector<std::pair<std::string, std::string>> flags;
+};
+
+// What the API needs from the owning server. All callbacks are thread-safe.
+struct ApiHooks {
+  std::function<std::shared_ptr<const config::Config>()> config;
+  std::function<absl::Status()> reload;          // POST /-/reload
+  std::function<bool()> ready;                   // /-/ready
+  std::function<absl::Time()> last_config_time;  // status/runtimeinfo
+  std::function<bool()> last_reload_ok;
+};
+
+class HttpApi {
+ public:
+  HttpApi(storage::DB* db, SelfMetrics* metrics, ApiOptions options, ApiHooks hooks);
+  ~HttpApi();
+  // REQUIRES: called once, before the router serves.
+  void Register(http::Router* router);
+
+  // Helpers shared by the handler files.
+  static void Success(http::HttpResponse* resp, absl::string_view data_json);
+  static void Error(http::HttpResponse* resp, ErrorType type, absl::string_view msg,
+                    int http_status = 0);
+  static void StatusError(http::HttpResponse* resp, const absl::Status& s);
+
+ private:
+  // metadata_handlers.cc
+  void Series(const http::HttpRequest& req, http::HttpResponse* resp);
+  void Labels(const http::HttpRequest& req, http::HttpResponse* resp);
+  void LabelValues(const http::HttpRequest& req, http::HttpResponse* resp);
+  void Metadata(const http::HttpRequest& req, http::HttpResponse* resp);
+  void QueryExemplars(const http::HttpRequest& req, http::HttpResponse* resp);
+  // status_handlers.cc
+  void BuildInfo(const http::HttpRequest& req, http::HttpResponse* resp);
+  void StatusConfig(const http::HttpRequest& req, http::HttpResponse* resp);
+  void StatusFlags(const http::HttpRequest& req, http::HttpResponse* resp);
+  void RuntimeInfo(const http::HttpRequest& req, http::HttpResponse* resp);
+  void TsdbStatus(const http::HttpRequest& req, http::HttpResponse* resp);
+  void Rules(const http::HttpRequest& req, http::HttpResponse* resp);
+  void Metrics(const http::HttpRequest& req, http::HttpResponse* resp);
+  void Reload(const http::HttpRequest& req, http::HttpResponse* resp);
+  // remote_write_handler.cc
+  void RemoteWrite(const http::HttpRequest& req, http::HttpResponse* resp);
+  // federate_handler.cc
+  void Federate(const http::HttpRequest& req, http::HttpResponse* resp);
+  // query_handlers.cc
+  void Query(const http::HttpRequest& req, http::HttpResponse* resp);
+  void QueryRange(const http::HttpRequest& req, http::HttpResponse* resp);
+  void FormatQuery(const http::HttpRequest& req, http::HttpResponse* resp);
+  void RegisterQueryRoutes(http::Router* router);
+
+  // Parses every match[] value; `wrap` adds the `invalid parameter "match[]": ` prefix
+  // (Prometheus wraps it for /series, not for /labels and /label/../values).
+  static absl::StatusOr<std::vector<storage::Matchers>> ParseMatches(
+      const std::vector<std::string>& values, bool wrap);
+  // start/end with defaults; errors already wrapped as Prometheus words them.
+  static absl::Status ParseRange(const RequestParams& p, int64_t* start_ms, int64_t* end_ms);
+
+  storage::DB* db_;
+  SelfMetrics* metrics_;
+  ApiOptions options_;
+  ApiHooks hooks_;
+  absl::Time start_time_;
+  struct QueryState;                      // query_handlers.cc: engine and its options
+  std::unique_ptr<QueryState> query_;
+};
+
+}  // namespace tally::server::api

@@ -1,0 +1,53 @@
+// POST /api/v1/write: Prometheus remote-write 1.0 receiver.
+//
+//   204  everything stored
+//   400  malformed body (bad snappy / protobuf): nothing stored
+//   400  some samples rejected (invalid labels or timestamps, out of order, duplicate, too
+//        old): the rest is stored, the first reason and the counts are in the body. 4xx tells
+//        Prometheus not to retry, which is right: a resend would be rejected again.
+//   500  storage failed (a retry can help); 503 when storage reports Unavailable.
+#include "absl/strings/str_cat.h"
+#include "server/api/http_api.h"
+#include "storage/ingest/remote_write.h"
+
+namespace tally::server::api {
+
+using http::HttpRequest;
+using http::HttpResponse;
+
+void HttpApi::RemoteWrite(const HttpRequest& req, HttpResponse* resp) {
+  resp->content_type = "text/plain; charset=utf-8";
+  // Reused per thread so the decompression buffer and views stay allocated.
+  thread_local storage::WriteRequestDecoder decoder;
+  absl::Status s = decoder.DecodeSnappy(req.body);
+  if (!s.ok()) {
+    resp->status = 400;
+    resp->body = absl::StrCat(s.message(), "\n");
+    metrics_->AddRemoteWriteRequest(resp->status);
+    return;
+  }
+  absl::StatusOr<storage::RemoteWriteResult> r = storage::ApplyWriteRequest(decoder, db_);
+  if (!r.ok()) {
+    resp->status = r.status().code() == absl::StatusCode::kUnavailable ? 503 : 500;
+    resp->body = absl::StrCat("storage error: ", r.status().message(), "\n");
+    metrics_->AddRemoteWriteRequest(resp->status);
+    return;
+  }
+  metrics_->AddIngested("remote_write", r->samples_appended);
+  metrics_->AddRejected(storage::RejectReason::kInvalid, r->rejected_invalid);
+  metrics_->AddRejected(storage::RejectReason::kOutOfOrder, r->commit.rejected_out_of_order);
+  metrics_->AddRejected(storage::RejectReason::kDuplicate, r->commit.rejected_duplicate);
+  metrics_->AddRejected(storage::RejectReason::kTooOld, r->commit.rejected_too_old);
+  if (r->rejected() > 0) {
+    resp->status = 400;
+    resp->body = absl::StrCat(r->first_error, " (", r->rejected(), " of ",
+                              r->rejected() + r->samples_appended,
+                              " samples rejected; the others were stored)\n");
+  } else {
+    resp->status = 204;
+    resp->allow_gzip = false;
+  }
+  metrics_->AddRemoteWriteRequest(resp->status);
+}
+
+}  // namespace tally::server::api

@@ -1,0 +1,144 @@
+// `tally serve`: the Prometheus-compatible server. Parses flags, opens the DB, starts
+// server::Server, then waits for signals on the main thread: SIGHUP reloads the config,
+// SIGTERM/SIGINT stop accepting, let in-flight requests finish, and persist the head.
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "server/server.h"
+#include "storage/db.h"
+#include "storage/util/duration.h"
+#include "storage/util/log.h"
+#include "tools/cli/command.h"
+#include "tools/cli/flag_set.h"
+
+namespace tally::tools {
+namespace {
+
+int RunServe(std::vector<std::string> args) {
+  std::string config_file;
+  std::string path = "data/";
+  std::string listen = "127.0.0.1:9090";
+  absl::Duration retention = absl::Hours(24 * 15);
+  absl::Duration lookback = absl::Minutes(5);
+  absl::Duration timeout = absl::Minutes(2);
+  absl::Duration ooo_window = absl::ZeroDuration();
+  int64_t max_samples = 50'000'000;
+  int64_t threads = 0;
+  int64_t max_connections = 4096;
+  absl::Duration read_timeout = absl::Minutes(5);
+  FlagSet flags("tally serve --config.file=FILE [<flags>]",
+                "Serve the Prometheus HTTP API, remote write and federation on a data dir.\n"
+                "SIGHUP or POST /-/reload reloads the config; SIGTERM shuts down cleanly.");
+  flags.String("config.file", &config_file, "Prometheus configuration file path.");
+  flags.String("storage.tsdb.path", &path, "Base path for metrics storage.");
+  flags.String("web.listen-address", &listen, "Address to listen on for UI, API, and telemetry.");
+  flags.Duration("storage.tsdb.retention.time", &retention,
+                 "How long to retain samples in storage.");
+  flags.Duration("storage.tsdb.out-of-order-time-window", &ooo_window,
+                 "Accept samples up to this much older than a series' newest sample.");
+  flags.Duration("query.lookback-delta", &lookback,
+                 "The maximum lookback duration for retrieving metrics during expression "
+                 "evaluations and federation.");
+  flags.Duration("query.timeout", &timeout, "Maximum time a query may take before being aborted.");
+  flags.Int("query.max-samples", &max_samples,
+            "Maximum number of samples a single query can load into memory.");
+  flags.Int("web.max-connections", &max_connections, "Maximum number of simultaneous connections.");
+  flags.Duration("web.read-timeout", &read_timeout,
+                 "Maximum duration before timing out read of the request, and closing idle "
+                 "connections.");
+  flags.Int("web.threads", &threads, "HTTP worker threads (0: one per core, at least 2).");
+  std::vector<std::string> pos;
+  if (int rc = ParseFlagsOrExit(flags, args, &pos); rc >= 0) return rc;
+  if (!pos.empty()) {
+    std::fprintf(stderr, "tally: error: unexpected argument %s, try --help\n", pos[0].c_str());
+    return kExitUsage;
+  }
+
+  // Block the signals before any thread starts so only the sigwait loop below sees them.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+
+  storage::DBOptions dbo;
+  dbo.path = path;
+  dbo.retention_ms = absl::ToInt64Milliseconds(retention);
+  dbo.out_of_order_window_ms = absl::ToInt64Milliseconds(ooo_window);
+  absl::StatusOr<std::unique_ptr<storage::DB>> db = storage::DB::Open(dbo);
+  if (!db.ok()) {
+    TALLY_LOG(kError, "Opening storage failed", {{"err", db.status().message()}});
+    return kExitFailure;
+  }
+
+  server::ServerOptions so;
+  so.config_file = config_file;
+  so.http.listen_address = listen;
+  so.http.threads = static_cast<int>(threads);
+  so.http.max_connections = static_cast<int>(max_connections);
+  so.http.header_timeout = read_timeout;
+  so.http.body_timeout = read_timeout;
+  so.api.lookback_delta_ms = absl::ToInt64Milliseconds(lookback);
+  so.api.query_timeout = timeout;
+  so.api.max_samples = max_samples;
+  so.api.retention = storage::FormatDurationMs(absl::ToInt64Milliseconds(retention));
+  so.api.flags = {
+      {"config.file", config_file},
+      {"storage.tsdb.path", path},
+      {"web.listen-address", listen},
+      {"storage.tsdb.retention.time", so.api.retention},
+      {"storage.tsdb.out-of-order-time-window",
+       storage::FormatDurationMs(absl::ToInt64Milliseconds(ooo_window))},
+      {"query.lookback-delta", storage::FormatDurationMs(so.api.lookback_delta_ms)},
+      {"query.timeout", storage::FormatDurationMs(absl::ToInt64Milliseconds(timeout))},
+      {"query.max-samples", absl::StrCat(max_samples)},
+      {"web.max-connections", absl::StrCat(max_connections)},
+      {"web.read-timeout", storage::FormatDurationMs(absl::ToInt64Milliseconds(read_timeout))},
+      {"web.enable-remote-write-receiver", "true"},
+      {"web.enable-lifecycle", "true"},
+      {"log.level", log::LevelString(log::GetLevel())},
+  };
+  absl::StatusOr<std::unique_ptr<server::Server>> srv = server::Server::Start(so, db->get());
+  if (!srv.ok()) {
+    TALLY_LOG(kError, "Error starting server",
+              {{"file", config_file}, {"err", srv.status().message()}});
+    (*db)->Flush().IgnoreError();
+    return kExitFailure;
+  }
+  TALLY_LOG(kInfo, "Server is ready to receive web requests.",
+            {{"address", listen}, {"port", (*srv)->port()}, {"storage", path}});
+
+  while (true) {
+    int sig = 0;
+    if (sigwait(&set, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      (*srv)->Reload().IgnoreError();  // logged by Reload
+      continue;
+    }
+    TALLY_LOG(kWarn, "Received termination signal, exiting gracefully...",
+              {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
+    break;
+  }
+  (*srv)->Shutdown(absl::Seconds(30));
+  srv->reset();
+  absl::Status fs = (*db)->Flush();
+  if (!fs.ok()) {
+    TALLY_LOG(kError, "Flushing the head failed", {{"err", fs.message()}});
+    return kExitFailure;
+  }
+  db->reset();
+  TALLY_LOG(kInfo, "See you next time!");
+  return kExitOk;
+}
+
+}  // namespace
+
+TALLY_REGISTER_COMMAND("serve", "Serve the Prometheus-compatible HTTP API and remote write.",
+                       RunServe);
+
+}  // namespace tally::tools
