@@ -92,7 +92,10 @@ int FormatGoFloat(double v, char* buf) {
   auto res = std::to_chars(sci, sci + sizeof(sci), v, std::chars_format::scientific);
   const int sci_len = static_cast<int>(res.ptr - sci);
   const char* e = static_cast<const char*>(std::memchr(sci, 'e', sci_len));
-  const int exp = std::atoi(e + 1);
+  int exp = 0;
+  const char* exp_begin = e + 1;
+  if (*exp_begin == '+') ++exp_begin;  // from_chars takes '-' but not '+'
+  std::from_chars(exp_begin, sci + sci_len, exp);
   // Prometheus compat: strconv.FormatFloat(v, 'g', -1, 64) (promtool tsdb dump) uses the
   // exponent form when exp < -4 || exp >= 6 (Go uses eprec 6 for shortest 'g').
   if (exp < -4 || exp >= 6) {

@@ -180,6 +180,7 @@ absl::StatusOr<TextEntry> TextParser::Next() {
   const bool om = options_.format == TextFormat::kOpenMetrics;
   while (pos_ < input_.size()) {
     if (seen_eof_) {
+      ++line_no_;
       error_ = Error("unexpected data after # EOF");
       return error_;
     }

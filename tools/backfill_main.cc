@@ -1,0 +1,180 @@
+// `tally backfill`: imports an OpenMetrics or Prometheus text file into a data dir (see
+// storage/ingest/backfill.h for the all-or-nothing parse phase and the interruption rules).
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "storage/db.h"
+#include "storage/ingest/backfill.h"
+#include "storage/util/log.h"
+#include "tools/cli/command.h"
+#include "tools/cli/flag_set.h"
+#include "tools/cli/progress.h"
+#include "tools/cli/signals.h"
+
+namespace tally::tools {
+namespace {
+
+absl::Status ReadAll(const std::string& path, std::string* out) {
+  const bool stdin_input = path == "-";
+  const int fd = stdin_input ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return absl::NotFoundError(absl::StrFormat("open %s: %s", path, std::strerror(errno)));
+  }
+  struct stat st;
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) out->reserve(st.st_size);
+  char buf[1 << 16];
+  while (true) {
+    const ssize_t n = ::read(fd, buf, sizeof(buf));
+    if (n == 0) break;
+    if (n < 0) {
+      if (errno == EINTR && !Interrupted()) continue;
+      const int err = errno;
+      if (!stdin_input) ::close(fd);
+      if (Interrupted()) return absl::CancelledError("interrupted while reading input");
+      return absl::UnavailableError(absl::StrFormat("read %s: %s", path, std::strerror(err)));
+    }
+    out->append(buf, static_cast<size_t>(n));
+  }
+  if (!stdin_input) ::close(fd);
+  return absl::OkStatus();
+}
+
+int RunBackfill(std::vector<std::string> args) {
+  std::string path = "data/";
+  std::string format = "auto";
+  absl::Duration ooo_window = absl::ZeroDuration();
+  absl::Duration retention = absl::Hours(24 * 15);
+  int64_t threads = 0;
+  FlagSet flags("tally backfill [<flags>] FILE|-",
+                "Import an OpenMetrics or Prometheus text file (or stdin) into a data dir.\n"
+                "Every sample needs a timestamp. The whole input is parsed and validated\n"
+                "first: a malformed file stores nothing. Ctrl-C while writing keeps the\n"
+                "batches already committed (re-running the import is safe) and exits 130.");
+  flags.String("storage.tsdb.path", &path, "Base path for metrics storage.");
+  flags.String("format", &format, "Input format: auto, openmetrics or prometheus.");
+  flags.Duration("storage.tsdb.out-of-order-time-window", &ooo_window,
+                 "Accept samples up to this much older than a series' newest sample.");
+  flags.Duration("storage.tsdb.retention.time", &retention,
+                 "How long to retain samples in storage.");
+  flags.Int("threads", &threads, "Parser and writer threads (0: all cores).");
+  std::vector<std::string> pos;
+  if (int rc = ParseFlagsOrExit(flags, args, &pos); rc >= 0) return rc;
+  if (pos.size() != 1) {
+    std::fprintf(stderr, "tally: error: expected exactly one input FILE or -, try --help\n");
+    return kExitUsage;
+  }
+  storage::BackfillOptions opts;
+  if (format == "openmetrics") {
+    opts.format = storage::TextFormat::kOpenMetrics;
+  } else if (format == "prometheus") {
+    opts.format = storage::TextFormat::kPrometheus;
+  } else if (format != "auto") {
+    std::fprintf(stderr,
+                 "tally: error: invalid --format \"%s\" (want auto, openmetrics or "
+                 "prometheus), try --help\n",
+                 format.c_str());
+    return kExitUsage;
+  }
+  InstallInterruptHandler();
+  const absl::Time start = absl::Now();
+  const std::string& input_path = pos[0];
+  std::string input;
+  if (absl::Status s = ReadAll(input_path, &input); !s.ok()) {
+    std::fprintf(stderr, "tally: error: %s\n", std::string(s.message()).c_str());
+    return absl::IsCancelled(s) ? kExitInterrupted : kExitFailure;
+  }
+
+  storage::DBOptions db_opts;
+  db_opts.path = path;
+  db_opts.out_of_order_window_ms = absl::ToInt64Milliseconds(ooo_window);
+  db_opts.retention_ms = absl::ToInt64Milliseconds(retention);
+  absl::StatusOr<std::unique_ptr<storage::DB>> db = storage::DB::Open(db_opts);
+  if (!db.ok()) {
+    std::fprintf(stderr, "tally: error: opening %s: %s\n", path.c_str(),
+                 std::string(db.status().message()).c_str());
+    return kExitFailure;
+  }
+
+  storage::BackfillProgress progress;
+  opts.progress = &progress;
+  opts.cancel = InterruptFlag();
+  opts.max_threads = static_cast<int>(threads);
+  ProgressReporter reporter(
+      [&progress]() -> std::string {
+        if (progress.phase.load() == storage::BackfillProgress::kParsing) {
+          const int64_t total = std::max<int64_t>(1, progress.bytes_total.load());
+          return absl::StrFormat("backfill: parsing %s of %s (%d%%)",
+                                 FormatBytes(progress.bytes_parsed.load()), FormatBytes(total),
+                                 progress.bytes_parsed.load() * 100 / total);
+        }
+        const int64_t total = std::max<int64_t>(1, progress.samples_total.load());
+        return absl::StrFormat("backfill: writing %s of %s samples (%d%%)",
+                               FormatCount(progress.samples_written.load()), FormatCount(total),
+                               progress.samples_written.load() * 100 / total);
+      },
+      absl::Seconds(10));
+  absl::StatusOr<storage::BackfillResult> r = storage::Backfill(**db, input, opts);
+  reporter.Stop();
+  if (!r.ok()) {
+    std::fprintf(stderr, "tally: error: %s: %s\n", input_path == "-" ? "stdin" : input_path.c_str(),
+                 std::string(r.status().message()).c_str());
+    if (absl::IsCancelled(r.status())) return kExitInterrupted;
+    return kExitFailure;
+  }
+  if (absl::Status s = (*db)->Flush(); !s.ok()) {
+    std::fprintf(stderr, "tally: error: flushing %s: %s\n", path.c_str(),
+                 std::string(s.message()).c_str());
+    return kExitFailure;
+  }
+  const double secs = absl::ToDoubleSeconds(absl::Now() - start);
+  std::string range = "none";
+  if (r->samples_read > 0) {
+    range = absl::StrFormat("%s .. %s (%d .. %d)", FormatTimeMs(r->min_time_ms),
+                            FormatTimeMs(r->max_time_ms), r->min_time_ms, r->max_time_ms);
+  }
+  std::printf(
+      "format:            %s\n"
+      "samples read:      %lld\n"
+      "series:            %lld\n"
+      "time range:        %s\n"
+      "metadata families: %lld\n"
+      "samples stored:    %lld\n"
+      "exact duplicates:  %lld (ignored)\n"
+      "rejected:          %lld (out of order %lld, duplicate %lld, too old %lld, invalid %lld)\n"
+      "elapsed:           %.2fs (%s samples/s)\n",
+      storage::TextFormatName(r->format), static_cast<long long>(r->samples_read),
+      static_cast<long long>(r->series), range.c_str(),
+      static_cast<long long>(r->metadata_families), static_cast<long long>(r->appended),
+      static_cast<long long>(r->exact_duplicates), static_cast<long long>(r->rejected()),
+      static_cast<long long>(r->rejected_out_of_order),
+      static_cast<long long>(r->rejected_duplicate), static_cast<long long>(r->rejected_too_old),
+      static_cast<long long>(r->rejected_invalid), secs,
+      FormatCount(static_cast<int64_t>(r->samples_read / std::max(secs, 1e-3))).c_str());
+  if (!r->first_rejection.empty()) {
+    TALLY_LOG(kWarn, "some samples were rejected",
+              {{"rejected", r->rejected()}, {"first", r->first_rejection}});
+  }
+  if (r->interrupted) {
+    std::fprintf(stderr,
+                 "tally: interrupted: %lld samples were committed before the signal; re-run "
+                 "the same import to complete it\n",
+                 static_cast<long long>(r->appended));
+    return kExitInterrupted;
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+TALLY_REGISTER_COMMAND("backfill", "Import OpenMetrics or Prometheus text into a data dir.",
+                       RunBackfill);
+
+}  // namespace tally::tools

@@ -1,0 +1,108 @@
+// `tally generate`: writes a seeded sample of LLM-cost monitoring data (tools/sim) as
+// OpenMetrics or Prometheus text, for `tally backfill`, benchmarks and demos.
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "storage/util/log.h"
+#include "tools/cli/command.h"
+#include "tools/cli/flag_set.h"
+#include "tools/cli/signals.h"
+#include "tools/sim/llm_cost_generator.h"
+
+namespace tally::tools {
+namespace {
+
+int RunGenerate(std::vector<std::string> args) {
+  double hours = 1;
+  int64_t scale = 1;
+  int64_t seed = 1;
+  int64_t start_ms = -1;
+  absl::Duration step = absl::Seconds(15);
+  std::string format = "openmetrics";
+  std::string out = "-";
+  FlagSet flags("tally generate [<flags>]",
+                "Write seeded, realistic LLM-cost monitoring data (the llm_cost_tracker_*\n"
+                "metrics: cost and token counters with resets, latency histograms, cost\n"
+                "summaries, budgets and system gauges; ~580 series per instance) with\n"
+                "timestamps, ready for `tally backfill`. The same flags give the same bytes.");
+  flags.Double("hours", &hours, "Time span to cover, ending now (or starting at --start).");
+  flags.Int("series-scale", &scale, "Number of simulated tracker instances.");
+  flags.Int("seed", &seed, "Random seed.");
+  flags.Int("start", &start_ms, "First timestamp in ms since the epoch (default: now - hours).");
+  flags.Duration("step", &step, "Scrape interval.");
+  flags.String("format", &format, "Output format: openmetrics or prometheus.");
+  flags.String("out", &out, "Output file, or - for stdout.");
+  std::vector<std::string> pos;
+  if (int rc = ParseFlagsOrExit(flags, args, &pos); rc >= 0) return rc;
+  if (!pos.empty()) {
+    std::fprintf(stderr, "tally: error: unexpected argument \"%s\", try --help\n", pos[0].c_str());
+    return kExitUsage;
+  }
+  sim::LlmCostOptions o;
+  o.seed = static_cast<uint64_t>(seed);
+  o.hours = hours;
+  o.series_scale = static_cast<int>(scale);
+  o.step_ms = absl::ToInt64Milliseconds(step);
+  if (format == "openmetrics") {
+    o.format = storage::TextFormat::kOpenMetrics;
+  } else if (format == "prometheus") {
+    o.format = storage::TextFormat::kPrometheus;
+  } else {
+    std::fprintf(stderr, "tally: error: invalid --format \"%s\", try --help\n", format.c_str());
+    return kExitUsage;
+  }
+  if (!(hours > 0) || scale < 1 || o.step_ms < 10) {
+    std::fprintf(stderr,
+                 "tally: error: need --hours > 0, --series-scale >= 1, --step >= 10ms, try "
+                 "--help\n");
+    return kExitUsage;
+  }
+  o.start_ms = start_ms >= 0
+                   ? start_ms
+                   : absl::ToUnixMillis(absl::Now()) - static_cast<int64_t>(hours * 3600 * 1000);
+
+  InstallInterruptHandler();
+  // Write to a temporary file and rename, so an interrupted run leaves no partial file.
+  const bool to_stdout = out == "-";
+  const std::string tmp = to_stdout ? "" : out + ".tmp";
+  FILE* f = to_stdout ? stdout : std::fopen(tmp.c_str(), "wb");
+  if (f == nullptr) {
+    std::fprintf(stderr, "tally: error: creating %s: %s\n", tmp.c_str(), std::strerror(errno));
+    return kExitFailure;
+  }
+  const absl::Status s = sim::WriteLlmCostData(o, [f](absl::string_view piece) {
+    if (Interrupted()) return absl::CancelledError("interrupted");
+    if (std::fwrite(piece.data(), 1, piece.size(), f) != piece.size()) {
+      return absl::UnavailableError(absl::StrFormat("write: %s", std::strerror(errno)));
+    }
+    return absl::OkStatus();
+  });
+  const bool close_ok = to_stdout ? std::fflush(f) == 0 : std::fclose(f) == 0;
+  if (!s.ok() || !close_ok) {
+    if (!to_stdout) std::remove(tmp.c_str());
+    std::fprintf(stderr, "tally: error: generate: %s\n",
+                 s.ok() ? "write failed" : std::string(s.message()).c_str());
+    return absl::IsCancelled(s) ? kExitInterrupted : kExitFailure;
+  }
+  if (!to_stdout && std::rename(tmp.c_str(), out.c_str()) != 0) {
+    std::fprintf(stderr, "tally: error: rename %s: %s\n", tmp.c_str(), std::strerror(errno));
+    return kExitFailure;
+  }
+  TALLY_LOG(kInfo, "generated LLM-cost data",
+            {{"series", sim::LlmCostSeriesPerInstance() * o.series_scale},
+             {"samples", sim::LlmCostSampleCount(o)},
+             {"format", format},
+             {"out", out}});
+  return kExitOk;
+}
+
+}  // namespace
+
+TALLY_REGISTER_COMMAND("generate", "Write seeded sample LLM-cost data (OpenMetrics or text).",
+                       RunGenerate);
+
+}  // namespace tally::tools
