@@ -141,12 +141,76 @@ absl::string_view LabelsBuilder::Get(absl::string_view name) const {
 
 Labels LabelsBuilder::Build() const { return Labels::FromSorted(labels_); }
 
+namespace {
+
+// Decodes one UTF-8 sequence at s[i] with Go's rules (no overlongs, no surrogates, at most
+// U+10FFFF). Returns its length, or 0 when the byte at i does not start a valid sequence.
+int DecodeUtf8(absl::string_view s, size_t i, uint32_t* rune) {
+  auto byte = [&](size_t k) { return static_cast<uint8_t>(s[k]); };
+  auto cont = [&](size_t k, uint8_t lo = 0x80, uint8_t hi = 0xbf) {
+    return k < s.size() && byte(k) >= lo && byte(k) <= hi;
+  };
+  const uint8_t b0 = byte(i);
+  if (b0 >= 0xc2 && b0 <= 0xdf && cont(i + 1)) {
+    *rune = (uint32_t{b0} & 0x1f) << 6 | (byte(i + 1) & 0x3f);
+    return 2;
+  }
+  if (b0 >= 0xe0 && b0 <= 0xef) {
+    const uint8_t lo = b0 == 0xe0 ? 0xa0 : 0x80;
+    const uint8_t hi = b0 == 0xed ? 0x9f : 0xbf;
+    if (cont(i + 1, lo, hi) && cont(i + 2)) {
+      *rune = (uint32_t{b0} & 0x0f) << 12 | (byte(i + 1) & 0x3fu) << 6 | (byte(i + 2) & 0x3f);
+      return 3;
+    }
+    return 0;
+  }
+  if (b0 >= 0xf0 && b0 <= 0xf4) {
+    const uint8_t lo = b0 == 0xf0 ? 0x90 : 0x80;
+    const uint8_t hi = b0 == 0xf4 ? 0x8f : 0xbf;
+    if (cont(i + 1, lo, hi) && cont(i + 2) && cont(i + 3)) {
+      *rune = (uint32_t{b0} & 0x07) << 18 | (byte(i + 1) & 0x3fu) << 12 |
+              (byte(i + 2) & 0x3fu) << 6 | (byte(i + 3) & 0x3f);
+      return 4;
+    }
+  }
+  return 0;
+}
+
+// Non-ASCII runes Go's strconv.IsPrint rejects that label values plausibly contain: C1
+// controls, the Unicode spaces other than ' ', common format characters, private use
+// and the noncharacters U+FFFE/U+FFFF. (Unassigned code points are not tracked.)
+bool IsNonPrintable(uint32_t r) {
+  return (r >= 0x80 && r <= 0x9f) || r == 0xa0 || r == 0xad || r == 0x1680 ||
+         (r >= 0x2000 && r <= 0x200f) || (r >= 0x2028 && r <= 0x202f) ||
+         (r >= 0x205f && r <= 0x2064) || r == 0x3000 || (r >= 0xe000 && r <= 0xf8ff) ||
+         r == 0xfeff || (r >= 0xfff9 && r <= 0xfffb) || r == 0xfffe || r == 0xffff;
+}
+
+}  // namespace
+
 std::string GoQuote(absl::string_view s) {
   std::string out;
   out.reserve(s.size() + 2);
   out += '"';
   for (size_t i = 0; i < s.size(); ++i) {
     const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      // Prometheus compat (strconv.Quote): a byte that is not valid UTF-8 prints as \xNN,
+      // a valid but non-printable rune as \uNNNN; printable runes pass through.
+      uint32_t rune = 0;
+      const int len = DecodeUtf8(s, i, &rune);
+      if (len == 0) {
+        out += absl::StrFormat("\\x%02x", c);
+      } else {
+        if (IsNonPrintable(rune)) {
+          out += absl::StrFormat("\\u%04x", rune);
+        } else {
+          out.append(s.data() + i, static_cast<size_t>(len));
+        }
+        i += static_cast<size_t>(len) - 1;
+      }
+      continue;
+    }
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -161,7 +225,6 @@ std::string GoQuote(absl::string_view s) {
         if (c < 0x20 || c == 0x7f) {
           out += absl::StrFormat("\\x%02x", c);
         } else {
-          // Bytes >= 0x80 are passed through: valid UTF-8 prints as-is in Go too.
           out += static_cast<char>(c);
         }
     }

@@ -82,7 +82,9 @@ class LabelsBuilder {
   std::vector<Label> labels_;  // sorted by name
 };
 
-// Go's strconv.Quote for label values and error messages: "..." with Go escapes.
+// Go's strconv.Quote for label values and error messages: "..." with Go escapes; bytes
+// that are not valid UTF-8 print as \xNN and common non-printable runes (C1 controls,
+// Unicode spaces, format characters) as \uNNNN.
 std::string GoQuote(absl::string_view s);
 
 }  // namespace tally::storage

@@ -27,12 +27,14 @@ inline int64_t ZigZagDecode(uint64_t v) {
 }
 inline void PutVarsint64(std::string* dst, int64_t v) { PutVarint64(dst, ZigZagEncode(v)); }
 
-// Decodes a varint from the front of *in and advances it. Returns false on truncation or
-// an over-long encoding (more than 10 bytes).
+// Decodes a varint from the front of *in and advances it. Returns false (leaving *in
+// unchanged) on truncation, an over-long encoding (more than 10 bytes), or a 10th byte
+// that would overflow 64 bits (as Go's binary.Uvarint).
 inline bool GetVarint64(absl::string_view* in, uint64_t* v) {
   uint64_t result = 0;
   for (int shift = 0, i = 0; i < 10 && i < static_cast<int>(in->size()); ++i, shift += 7) {
     const uint8_t byte = static_cast<uint8_t>((*in)[i]);
+    if (i == 9 && byte > 1) return false;
     result |= static_cast<uint64_t>(byte & 0x7f) << shift;
     if ((byte & 0x80) == 0) {
       *v = result;

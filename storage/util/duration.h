@@ -11,9 +11,12 @@
 
 namespace tally::storage {
 
-// Milliseconds. InvalidArgument ("not a valid duration string: \"x\"") otherwise.
+// Milliseconds. InvalidArgument with Prometheus's messages otherwise: "empty duration
+// string", "not a valid duration string: \"x\"", or "duration out of range" (more than a
+// Go time.Duration holds, ~292 years).
 absl::StatusOr<int64_t> ParseDurationMs(absl::string_view s);
-// "1h30m", "15d", "0s": the largest units first, as Prometheus prints.
+// "1h30m", "15d", "0s": the largest units first, as Prometheus prints. Negative inputs get
+// a leading "-" (Prometheus prints nothing for them).
 std::string FormatDurationMs(int64_t ms);
 
 }  // namespace tally::storage
