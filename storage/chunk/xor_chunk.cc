@@ -51,9 +51,15 @@ void WriteUvarint(BitWriter* w, uint64_t v) {
   w->WriteBits(v, 8);
 }
 
-// Decodes one XOR-encoded value at s->pos. False for an impossible window (lead + m > 64).
-ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool DecodeValue(const BitReader& r, DecodeState* s) {
-  const uint64_t w = r.PeekAt(s->pos);
+// Decodes one XOR-encoded value at s->pos. `w` holds the stream bits from s->pos on, of
+// which the top `avail` are valid (the caller's previous load, reused to skip a dependent
+// load when the value fits). False for an impossible window (lead + m > 64).
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool DecodeValue(const BitReader& r, DecodeState* s,
+                                                     uint64_t w, int avail) {
+  if (avail < 13) {
+    w = r.PeekAt(s->pos);
+    avail = 56;
+  }
   if ((w >> 63) == 0) {  // '0': same value
     s->pos += 1;
     return true;
@@ -63,7 +69,7 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool DecodeValue(const BitReader& r, DecodeS
   if (((w >> 62) & 1) == 0) {  // '10': previous window
     mbits = 64 - s->leading - s->trailing;
     s->pos += 2;
-    bits = mbits <= 54 ? (w << 2) >> (64 - mbits) : r.ReadAt(s->pos, mbits);
+    bits = mbits <= avail - 2 ? (w << 2) >> (64 - mbits) : r.ReadAt(s->pos, mbits);
   } else {  // '11': 5 bits leading, 6 bits length (0 means 64), then the bits
     const int leading = static_cast<int>((w >> 57) & 31);
     mbits = static_cast<int>((w >> 51) & 63);
@@ -72,7 +78,7 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool DecodeValue(const BitReader& r, DecodeS
     s->leading = leading;
     s->trailing = 64 - leading - mbits;
     s->pos += 13;
-    bits = mbits <= 43 ? (w << 13) >> (64 - mbits) : r.ReadAt(s->pos, mbits);
+    bits = mbits <= avail - 13 ? (w << 13) >> (64 - mbits) : r.ReadAt(s->pos, mbits);
   }
   s->pos += static_cast<uint64_t>(mbits);
   s->v_bits ^= bits << s->trailing;
@@ -87,9 +93,10 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool DecodeSample(const BitReader& r, uint64
   *next = cur;
   const uint64_t w = r.PeekAt(cur.pos);
   uint64_t dod;
+  int used;  // bits of w consumed by the timestamp
   if ((w >> 63) == 0) {
     dod = 0;
-    next->pos += 1;
+    used = 1;
   } else {
     const int ones = std::countl_one(w);
     if (ABSL_PREDICT_TRUE(ones < 4)) {
@@ -99,15 +106,20 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool DecodeSample(const BitReader& r, uint64
       const uint64_t payload = (w << ctrl) >> (64 - size);
       // Prometheus compat: a payload above 2^(size-1) is negative (xor.go's bitRange).
       dod = payload - (static_cast<uint64_t>(payload > (uint64_t{1} << (size - 1))) << size);
-      next->pos += static_cast<uint64_t>(ctrl + size);
+      used = ctrl + size;
     } else {
       dod = r.ReadAt(cur.pos + 4, 64);
-      next->pos += 68;
+      used = 68;
     }
   }
+  next->pos += static_cast<uint64_t>(used);
   next->delta += dod;
   next->t += next->delta;
-  if (ABSL_PREDICT_FALSE(!DecodeValue(r, next))) return false;
+  // used <= 24 leaves >= 32 valid bits in w for the value; after the 64-bit escape, none.
+  const bool reuse = used <= 24;
+  if (ABSL_PREDICT_FALSE(!DecodeValue(r, next, reuse ? w << used : 0, reuse ? 56 - used : 0))) {
+    return false;
+  }
   return next->pos <= end_bits &&
          static_cast<int64_t>(next->t) > static_cast<int64_t>(cur.t);
 }
@@ -280,7 +292,7 @@ bool XorIterator::NextSlow() {
       Fail("timestamps not increasing");
       return false;
     }
-    if (!DecodeValue(reader_, &s)) {
+    if (!DecodeValue(reader_, &s, 0, 0)) {
       Fail("invalid value window");
       return false;
     }
