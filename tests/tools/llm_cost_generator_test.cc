@@ -105,8 +105,9 @@ TEST(LlmCostGeneratorTest, PrometheusTextParsesAndHasRealisticShape) {
 
 TEST(LlmCostGeneratorTest, CountersResetWhenAnInstanceRestarts) {
   LlmCostOptions o = Small(TextFormat::kPrometheus);
-  o.hours = 24;
+  o.hours = 48;
   o.series_scale = 1;
+  o.step_ms = 300'000;  // restarts come about every 6 h of simulated time at any step
   const std::string text = Generate(o);
   storage::TextParser p(text, TextFormat::kPrometheus);
   double prev = -1;

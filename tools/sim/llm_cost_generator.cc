@@ -67,7 +67,7 @@ constexpr Component kComponents[] = {
 constexpr double kMemoryLimitBytes = 4.0 * (1 << 30);
 constexpr int kMaxRequestsPerStep = 256;
 constexpr double kBaseRatePerSecond = 0.01;  // × model weight × app weight
-constexpr uint64_t kRestartEverySteps = 1440;  // ~6 h at 15 s
+constexpr int64_t kMeanRestartIntervalMs = int64_t{6} * 3600 * 1000;
 
 // SplitMix64: the PRNG and the key mixer (same results on every platform).
 inline uint64_t Mix(uint64_t x) {
@@ -150,7 +150,8 @@ class Generator {
     return start_ms_ + step * o_.step_ms + jitter;
   }
   bool Restarted(int instance, int64_t step) const {
-    return step > 0 && Key(o_.seed, 0x5e5e, instance, step) % kRestartEverySteps == 0;
+    const uint64_t every = static_cast<uint64_t>(std::max<int64_t>(1, kMeanRestartIntervalMs / o_.step_ms));
+    return step > 0 && Key(o_.seed, 0x5e5e, instance, step) % every == 0;
   }
   double Diurnal(int64_t t_ms) const {
     // Traffic peaks at 15:00 UTC and bottoms out at 03:00 UTC.

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs Tally's build and test dependencies on Debian 12 (bookworm). Run as root or as a
+# user with sudo. Idempotent.
+set -euo pipefail
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  SUDO="sudo"
+fi
+
+PACKAGES=(
+  cmake g++ ninja-build pkg-config git
+  librocksdb-dev libabsl-dev libre2-dev libsnappy-dev libtbb-dev zlib1g-dev
+  libbenchmark-dev libgtest-dev libgmock-dev libyaml-cpp-dev libboost-dev
+  protobuf-compiler libprotobuf-dev
+  prometheus prometheus-alertmanager
+)
+
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+  "${PACKAGES[@]}"
