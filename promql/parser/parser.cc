@@ -17,6 +17,7 @@
 #include "promql/parser/lexer.h"
 #include "promql/parser/parse_error.h"
 #include "promql/parser/type_check.h"
+#include "re2/re2.h"
 #include "storage/model/labels.h"
 #include "storage/util/duration.h"
 #include "storage/util/status_macros.h"
@@ -93,6 +94,35 @@ bool IsMetricIdentifier(TokenType t) {
 // Prometheus compat (generated_parser.y maybe_label): tokens accepted in grouping lists.
 bool IsMaybeLabel(TokenType t) {
   return IsMetricIdentifier(t) || IsKeywordToken(t) || t == TokenType::kAtan2;
+}
+
+// Prometheus compat: Go's regexp/syntax wording for a regex RE2 rejects, as labels.NewMatcher
+// reports it ("error parsing regexp: missing closing ): `^(?:()$`"). RE2's error argument is
+// the same fragment Go quotes.
+std::string RegexError(absl::string_view value, absl::string_view fallback) {
+  RE2::Options opts;
+  opts.set_log_errors(false);
+  RE2 re(absl::StrCat("^(?:", value, ")$"), opts);
+  const char* what = nullptr;
+  switch (re.error_code()) {
+    case RE2::NoError: return std::string(fallback);
+    case RE2::ErrorBadEscape: what = "invalid escape sequence"; break;
+    case RE2::ErrorBadCharClass: what = "invalid character class"; break;
+    case RE2::ErrorBadCharRange: what = "invalid character class range"; break;
+    case RE2::ErrorMissingBracket: what = "missing closing ]"; break;
+    case RE2::ErrorMissingParen: what = "missing closing )"; break;
+    case RE2::ErrorUnexpectedParen: what = "unexpected )"; break;
+    case RE2::ErrorTrailingBackslash: what = "trailing backslash at end of expression"; break;
+    case RE2::ErrorRepeatArgument: what = "missing argument to repetition operator"; break;
+    case RE2::ErrorRepeatSize: what = "invalid repeat count"; break;
+    case RE2::ErrorRepeatOp: what = "invalid nested repetition operator"; break;
+    case RE2::ErrorBadPerlOp: what = "invalid or unsupported Perl syntax"; break;
+    case RE2::ErrorBadUTF8: what = "invalid UTF-8"; break;
+    case RE2::ErrorBadNamedCapture: what = "invalid named capture"; break;
+    default: break;
+  }
+  if (what == nullptr) return std::string(fallback);
+  return absl::StrCat("error parsing regexp: ", what, ": `", re.error_arg(), "`");
 }
 
 bool IsClosing(TokenType t) {
@@ -391,7 +421,7 @@ bool Parser::ParseLabelMatchers(storage::Matchers* out) {
     Advance();
     auto m = storage::Matcher::Make(type, label.val, *value);
     if (!m.ok()) {
-      Fail(label.pos, m.status().message());
+      Fail(label.pos, RegexError(*value, m.status().message()));
       return false;
     }
     out->push_back(std::move(*m));

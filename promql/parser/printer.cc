@@ -189,4 +189,94 @@ std::string ToString(const Expr& e) {
   return out;
 }
 
+namespace {
+
+// Prometheus compat (parser/prettier.go): a node whose one-line form is longer than 100
+// bytes is split: binary operands and call/aggregate arguments go on their own lines,
+// indented two spaces per level. Quirks kept: an unsplit subquery is not indented, and
+// a unary operator is glued to its trimmed operand.
+constexpr size_t kMaxCharactersPerLine = 100;
+
+std::string Indent(int level) { return std::string(2 * level, ' '); }
+
+std::string Pretty(const Expr& e, int level) {
+  const std::string flat = ToString(e);
+  const bool split = flat.size() > kMaxCharactersPerLine;
+  switch (e.kind) {
+    case NodeKind::kNumberLiteral:
+    case NodeKind::kStringLiteral:
+    case NodeKind::kVectorSelector:
+    case NodeKind::kMatrixSelector:
+      return Indent(level) + flat;
+    case NodeKind::kSubquery: {
+      if (!split) return flat;
+      const auto& sq = e.As<SubqueryExpr>();
+      std::string suffix;
+      absl::StrAppend(&suffix, "[", storage::FormatDurationMs(sq.range_ms), ":",
+                      sq.step_ms != 0 ? storage::FormatDurationMs(sq.step_ms) : "", "]");
+      AppendAt(sq.at, &suffix);
+      AppendOffset(sq.offset_ms, &suffix);
+      return Pretty(*sq.expr, level) + suffix;
+    }
+    case NodeKind::kParen:
+      if (!split) return Indent(level) + flat;
+      return absl::StrCat(Indent(level), "(\n", Pretty(*e.As<ParenExpr>().expr, level + 1), "\n",
+                          Indent(level), ")");
+    case NodeKind::kUnary: {
+      std::string child = Pretty(*e.As<UnaryExpr>().expr, level);
+      const size_t b = child.find_first_not_of(" \t\n\r");
+      const size_t l = child.find_last_not_of(" \t\n\r");
+      child = b == std::string::npos ? "" : child.substr(b, l - b + 1);
+      return absl::StrCat(Indent(level), BinaryOpString(e.As<UnaryExpr>().op), child);
+    }
+    case NodeKind::kBinary: {
+      if (!split) return Indent(level) + flat;
+      const auto& b = e.As<BinaryExpr>();
+      std::string op = BinaryOpString(b.op);
+      if (b.return_bool) op += " bool";
+      if (b.matching && (b.matching->on || !b.matching->matching_labels.empty())) {
+        const auto& vm = *b.matching;
+        absl::StrAppend(&op, vm.on ? " on (" : " ignoring (",
+                        absl::StrJoin(vm.matching_labels, ", "), ")");
+        if (vm.card == Cardinality::kManyToOne || vm.card == Cardinality::kOneToMany) {
+          absl::StrAppend(&op, vm.card == Cardinality::kManyToOne ? " group_left (" : " group_right (",
+                          absl::StrJoin(vm.include, ", "), ")");
+        }
+      }
+      return absl::StrCat(Pretty(*b.lhs, level + 1), "\n", Indent(level), op, "\n",
+                          Pretty(*b.rhs, level + 1));
+    }
+    case NodeKind::kAggregate: {
+      if (!split) return Indent(level) + flat;
+      const auto& a = e.As<AggregateExpr>();
+      std::string s = Indent(level) + AggregateOpString(a.op);
+      if (a.without) {
+        absl::StrAppend(&s, " without (", absl::StrJoin(a.grouping, ", "), ") ");
+      } else if (!a.grouping.empty()) {
+        absl::StrAppend(&s, " by (", absl::StrJoin(a.grouping, ", "), ") ");
+      }
+      absl::StrAppend(&s, "(\n");
+      if (a.param) absl::StrAppend(&s, Pretty(*a.param, level + 1), ",\n");
+      absl::StrAppend(&s, Pretty(*a.expr, level + 1), "\n", Indent(level), ")");
+      return s;
+    }
+    case NodeKind::kCall: {
+      if (!split) return Indent(level) + flat;
+      const auto& c = e.As<Call>();
+      std::string s = absl::StrCat(Indent(level), c.func->name, "(\n");
+      for (size_t i = 0; i < c.args.size(); ++i) {
+        if (i > 0) absl::StrAppend(&s, ",\n");
+        absl::StrAppend(&s, Pretty(*c.args[i], level + 1));
+      }
+      absl::StrAppend(&s, "\n", Indent(level), ")");
+      return s;
+    }
+  }
+  return flat;
+}
+
+}  // namespace
+
+std::string Prettify(const Expr& e) { return Pretty(e, 0); }
+
 }  // namespace tally::promql
