@@ -129,6 +129,7 @@ absl::StatusOr<storage::Matchers> ParseSimpleSelector(absl::string_view input) {
 absl::StatusOr<storage::Matchers> ParseSelector(absl::string_view input) {
   absl::StatusOr<storage::Matchers> m = promql::ParseMetricSelector(input);
   if (absl::IsUnimplemented(m.status())) return ParseSimpleSelector(input);
+  if (m.ok()) RETURN_IF_ERROR(storage::ValidateSelector(*m));
   return m;
 }
 

@@ -1,9 +1,9 @@
-// A tiny series-selector parser for `tally tsdb dump --match`: `name`, `name{l="v",...}`
-// or `{l=~"re",...}` with =, !=, =~, !~ and "..."/'...'/`...` quoted values (escapes
-// \\ \" \' \n \t \r). ParseSelector first asks the PromQL parser
-// (promql::ParseMetricSelector) and only falls back to this one while that reports
-// Unimplemented. TODO(#3): drop the fallback once the PromQL parser lands.
-// Pure function; thread-safe.
+// Series selectors for `tally tsdb dump --match`: `name`, `name{l="v",...}` or
+// `{l=~"re",...}`. ParseSelector uses the PromQL parser (promql::ParseMetricSelector) and
+// then checks the selector has a non-empty matcher; ParseSimpleSelector is a small
+// stand-alone parser (=, !=, =~, !~; "..."/'...'/`...` values with \\ \" \' \n \t \r
+// escapes) that ParseSelector falls back to only if the PromQL parser reports
+// Unimplemented. Pure functions; thread-safe.
 #pragma once
 
 #include "absl/status/statusor.h"
