@@ -1,6 +1,7 @@
 #include "storage/chunk/xor_chunk.h"
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -18,6 +19,20 @@
 #include "gtest/gtest.h"
 #include "storage/model/sample.h"
 #include "storage/util/coding.h"
+
+// Counts global operator new calls so tests can check that decoding never allocates.
+// (The replacement pairs malloc with free; GCC cannot see that once it inlines delete.)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+namespace {
+std::atomic<long> g_allocations{0};
+}  // namespace
+void* operator new(std::size_t n) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace tally::storage {
 namespace {
@@ -673,6 +688,32 @@ TEST(XorChunkTest, SurvivesRandomBytesAndBitFlips) {
     DecodeUntrusted(flipped, &st);
     if (HasFatalFailure()) return;
   }
+}
+
+TEST(XorChunkTest, DecodingDoesNotAllocate) {
+  std::vector<Sample> s;
+  for (int i = 0; i < 120; ++i) s.push_back({i * 15000LL + i % 3, i * 0.37});
+  const XorChunk chunk = Encode(s);
+  std::vector<Sample> buf(200);
+  const long before = g_allocations.load();
+  double sum = 0;
+  for (int round = 0; round < 3; ++round) {
+    XorIterator it(chunk.Bytes());
+    while (it.Next()) sum += it.v();
+    XorIterator it2(chunk.Bytes());
+    sum += it2.Seek(60000) ? it2.v() : 0;
+    sum += static_cast<double>(it2.NextBatch(absl::MakeSpan(buf)));
+  }
+  EXPECT_EQ(g_allocations.load(), before);
+  EXPECT_GT(sum, 0);
+}
+
+TEST(XorChunkTest, AppendAllocatesOnlyToGrowTheBuffer) {
+  XorChunk chunk;
+  XorAppender app(&chunk);
+  const long before = g_allocations.load();
+  for (int i = 0; i < kTargetSamplesPerChunk; ++i) app.Append(i * 15000LL, i * 0.37);
+  EXPECT_LE(g_allocations.load() - before, 8);  // geometric growth, not per sample
 }
 
 TEST(XorChunkTest, ShouldSealAtTargetCountOrTimeBound) {
