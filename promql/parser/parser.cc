@@ -98,11 +98,11 @@ bool IsMaybeLabel(TokenType t) {
 
 // Prometheus compat: Go's regexp/syntax wording for a regex RE2 rejects, as labels.NewMatcher
 // reports it ("error parsing regexp: missing closing ): `^(?:()$`"). RE2's error argument is
-// the same fragment Go quotes.
-std::string RegexError(absl::string_view value, absl::string_view fallback) {
+// the same fragment Go quotes. `fallback` when `pattern` compiles.
+std::string RegexError(absl::string_view pattern, absl::string_view fallback) {
   RE2::Options opts;
   opts.set_log_errors(false);
-  RE2 re(absl::StrCat("^(?:", value, ")$"), opts);
+  RE2 re(re2::StringPiece(pattern.data(), pattern.size()), opts);
   const char* what = nullptr;
   switch (re.error_code()) {
     case RE2::NoError: return std::string(fallback);
@@ -123,6 +123,21 @@ std::string RegexError(absl::string_view value, absl::string_view fallback) {
   }
   if (what == nullptr) return std::string(fallback);
   return absl::StrCat("error parsing regexp: ", what, ": `", re.error_arg(), "`");
+}
+
+// Tokens that can begin an expression (the FIRST set of the grammar's `expr`).
+bool IsExprStart(TokenType t) {
+  switch (t) {
+    case TokenType::kNumber:
+    case TokenType::kString:
+    case TokenType::kLeftParen:
+    case TokenType::kLeftBrace:
+    case TokenType::kAdd:
+    case TokenType::kSub:
+      return true;
+    default:
+      return IsMetricIdentifier(t);
+  }
 }
 
 bool IsClosing(TokenType t) {
@@ -250,8 +265,10 @@ ExprPtr Parser::ParseExpr(int min_prec) {
         vm.card = Cur().type == TokenType::kGroupLeft ? Cardinality::kManyToOne
                                                       : Cardinality::kOneToMany;
         Advance();
-        if (Cur().type == TokenType::kLeftParen && !ParseGroupingLabels(&vm.include)) {
-          return nullptr;
+        // Prometheus compat: the optional label list's error rule fires for any token that
+        // can start neither the list nor the right-hand operand.
+        if (Cur().type == TokenType::kLeftParen || !IsExprStart(Cur().type)) {
+          if (!ParseGroupingLabels(&vm.include)) return nullptr;
         }
       }
     }
@@ -421,8 +438,19 @@ bool Parser::ParseLabelMatchers(storage::Matchers* out) {
     Advance();
     auto m = storage::Matcher::Make(type, label.val, *value);
     if (!m.ok()) {
-      Fail(label.pos, RegexError(*value, m.status().message()));
+      Fail(label.pos, RegexError(absl::StrCat("^(?:", *value, ")$"), m.status().message()));
       return false;
+    }
+    // Prometheus compat (labels.NewFastRegexMatcher): the bare pattern is parsed too, so
+    // `a)|(b`, valid once wrapped in ^(?:...)$, is still rejected. Only a ')' can make
+    // the two differ, so other patterns skip the second compile.
+    if ((type == storage::MatchType::kRegexMatch || type == storage::MatchType::kRegexNoMatch) &&
+        value->find(')') != std::string::npos) {
+      std::string err = RegexError(*value, "");
+      if (!err.empty()) {
+        Fail(label.pos, err);
+        return false;
+      }
     }
     out->push_back(std::move(*m));
     if (Cur().type == TokenType::kComma) {
@@ -490,7 +518,13 @@ bool Parser::ParseCallBody(std::vector<ExprPtr>* args) {
     if (Cur().type == TokenType::kComma) {
       const int32_t comma = Cur().pos;
       Advance();
-      if (Cur().type == TokenType::kComma || Cur().type == TokenType::kRightParen) {
+      // Prometheus compat: yacc reduces the "args COMMA" error rule before it notices any
+      // token that cannot start an argument, so those are reported as a trailing comma too.
+      if (Cur().type == TokenType::kError) {
+        Unexpected("", "");
+        return false;
+      }
+      if (!IsExprStart(Cur().type)) {
         Fail(comma, "trailing commas not allowed in function call args");
         return false;
       }
@@ -541,6 +575,9 @@ ExprPtr Parser::ParseAggregate() {
     Advance();
     if (!ParseGroupingLabels(&agg->grouping)) return nullptr;
   }
+  // Prometheus compat: yacc needs a lookahead after `op(...)` (a `by` may follow), so a
+  // lexer error there is reported before the argument-count checks below.
+  if (!have_modifier && Cur().type == TokenType::kError) return Unexpected("", "");
   agg->pos = {op.pos, last_closing_};
   if (args.empty()) return Fail(op.pos, "no arguments for aggregate expression provided");
   const size_t want = AggregateHasParam(agg->op) ? 2 : 1;

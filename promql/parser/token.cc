@@ -83,6 +83,10 @@ std::string DescribeToken(const Token& t) {
     case TokenType::kString: return absl::StrCat("string ", ItemString(t));
     case TokenType::kNumber: return absl::StrCat("number ", ItemString(t));
     case TokenType::kDuration: return absl::StrCat("duration ", ItemString(t));
+    case TokenType::kAt:
+      // Prometheus compat: '@' is lexed as an operator but has no entry in ItemTypeStr, so
+      // 2.42 describes it by its raw yacc token number.
+      return absl::StrCat("\"<Item 57385>\" <op:", t.val, ">");
     default: return ItemString(t);
   }
 }
