@@ -3,6 +3,8 @@
 // bytes_per_sample counter is the encoded size (header included) over samples.
 //
 //   bench_storage_chunk --benchmark_filter=BM_Xor
+#include <limits>
+#include <string>
 #include <vector>
 
 #include "absl/types/span.h"
@@ -90,6 +92,29 @@ void BM_XorDecodeBatch(benchmark::State& state) {
   SetCounters(state, chunks);
 }
 
+// A whole classic histogram (12 le buckets, cumulative): encode rate and bytes/sample.
+void BM_XorEncodeHistogram(benchmark::State& state) {
+  const std::vector<double> le = {0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60, 120,
+                                  std::numeric_limits<double>::infinity()};
+  const auto buckets = bench::GenerateHistogram(le, kChunks * kTargetSamplesPerChunk, 42);
+  for (size_t b = 1; b < buckets.size(); ++b) {
+    for (size_t i = 0; i < buckets[b].size(); ++i) {
+      if (buckets[b][i].v < buckets[b - 1][i].v) state.SkipWithError("not cumulative");
+    }
+  }
+  size_t bytes = 0;
+  for (auto _ : state) {
+    bytes = 0;
+    for (const auto& series : buckets) {
+      for (const XorChunk& c : Encode(series)) bytes += c.size_bytes();
+    }
+    benchmark::DoNotOptimize(bytes);
+  }
+  const double samples = static_cast<double>(buckets.size()) * kChunks * kTargetSamplesPerChunk;
+  state.counters["bytes_per_sample"] = static_cast<double>(bytes) / samples;
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(samples));
+}
+
 void ShapeArgs(benchmark::internal::Benchmark* b) {
   for (size_t i = 0; i < bench::AllSeriesShapes().size(); ++i) b->Arg(static_cast<int>(i));
 }
@@ -97,6 +122,7 @@ void ShapeArgs(benchmark::internal::Benchmark* b) {
 BENCHMARK(BM_XorEncode)->Apply(ShapeArgs);
 BENCHMARK(BM_XorDecode)->Apply(ShapeArgs);
 BENCHMARK(BM_XorDecodeBatch)->Apply(ShapeArgs);
+BENCHMARK(BM_XorEncodeHistogram);
 
 }  // namespace
 }  // namespace tally::storage
