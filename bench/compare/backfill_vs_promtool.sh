@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Backfill throughput and bytes per sample on disk: `tally backfill` vs
+# `promtool tsdb create-blocks-from openmetrics`, on the same generated LLM-cost file.
+#
+#   bash bench/compare/backfill_vs_promtool.sh [TALLY_BINARY] [HOURS] [SERIES_SCALE]
+#
+# Defaults: build/tally, 6 hours, 2 instances (~1.67M samples, ~1160 series, 15 s spacing).
+# Prints the versions, the machine, and for each tool: wall time, samples/s, bytes on disk
+# (all files of the output dir, `du -sb`) and bytes per sample. Also checks that both dumps
+# are identical. Uses a temporary directory that is removed at exit.
+set -euo pipefail
+
+TALLY="${1:-build/tally}"
+HOURS="${2:-6}"
+SCALE="${3:-2}"
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+
+now_s() { date +%s.%N; }
+
+echo "== versions and machine"
+"$TALLY" --version | head -1
+promtool --version 2>&1 | head -1
+echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(nproc) cores"
+
+"$TALLY" generate --hours "$HOURS" --series-scale "$SCALE" --seed 1 --format openmetrics \
+  --out "$WORK/in.om" --log.level=warn
+echo "input: $(du -h "$WORK/in.om" | cut -f1) OpenMetrics, ${HOURS}h x ${SCALE} instance(s)"
+
+echo "== tally backfill"
+t0=$(now_s)
+"$TALLY" backfill --storage.tsdb.path "$WORK/tally" "$WORK/in.om" > "$WORK/tally.out"
+t1=$(now_s)
+cat "$WORK/tally.out"
+samples=$(awk '/^samples read:/ {print $3}' "$WORK/tally.out")
+tally_bytes=$(du -sb "$WORK/tally" | cut -f1)
+
+echo "== promtool tsdb create-blocks-from openmetrics"
+t2=$(now_s)
+promtool tsdb create-blocks-from openmetrics "$WORK/in.om" "$WORK/prom" > /dev/null
+t3=$(now_s)
+prom_bytes=$(du -sb "$WORK/prom" | cut -f1)
+
+echo "== dumps identical?"
+"$TALLY" tsdb dump --storage.tsdb.path "$WORK/tally" > "$WORK/tally.dump"
+mkdir -p "$WORK/prom/wal"
+promtool tsdb dump "$WORK/prom" > "$WORK/prom.dump" 2>/dev/null
+if cmp -s "$WORK/tally.dump" "$WORK/prom.dump"; then echo "yes ($(wc -l < "$WORK/tally.dump") samples)"; else echo "NO"; fi
+
+echo "== summary"
+awk -v s="$samples" -v a="$t0" -v b="$t1" -v c="$t2" -v d="$t3" -v tb="$tally_bytes" -v pb="$prom_bytes" 'BEGIN {
+  printf "%-10s %10s %14s %12s %14s\n", "tool", "seconds", "samples/s", "bytes", "bytes/sample";
+  printf "%-10s %10.2f %14.0f %12d %14.3f\n", "tally", b-a, s/(b-a), tb, tb/s;
+  printf "%-10s %10.2f %14.0f %12d %14.3f\n", "promtool", d-c, s/(d-c), pb, pb/s;
+}'
