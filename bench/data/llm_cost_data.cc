@@ -57,10 +57,17 @@ std::vector<storage::Sample> GenerateSeries(SeriesShape shape, int n, uint64_t s
   out.reserve(static_cast<size_t>(std::max(n, 0)));
   double v = 0;
   switch (shape) {
-    case SeriesShape::kMemoryGauge: v = 2.0 * (1 << 30); break;
-    case SeriesShape::kBudgetGauge: v = 500.0; break;
-    case SeriesShape::kConstant: v = 1.0; break;
-    default: break;
+    case SeriesShape::kMemoryGauge:
+      v = 2.0 * (1 << 30);
+      break;
+    case SeriesShape::kBudgetGauge:
+      v = 500.0;
+      break;
+    case SeriesShape::kConstant:
+      v = 1.0;
+      break;
+    default:
+      break;
   }
   for (int i = 0; i < n; ++i) {
     const int64_t t = clock.At(i);
@@ -132,21 +139,28 @@ std::vector<std::vector<storage::Sample>> GenerateHistogram(const std::vector<do
 
 absl::string_view SeriesShapeName(SeriesShape shape) {
   switch (shape) {
-    case SeriesShape::kCostCounter: return "cost_counter";
-    case SeriesShape::kTokenCounter: return "token_counter";
-    case SeriesShape::kMemoryGauge: return "memory_gauge";
-    case SeriesShape::kBudgetGauge: return "budget_gauge";
-    case SeriesShape::kHistogramBucket: return "histogram_bucket";
-    case SeriesShape::kConstant: return "constant";
-    case SeriesShape::kRandomFloat: return "random_float";
+    case SeriesShape::kCostCounter:
+      return "cost_counter";
+    case SeriesShape::kTokenCounter:
+      return "token_counter";
+    case SeriesShape::kMemoryGauge:
+      return "memory_gauge";
+    case SeriesShape::kBudgetGauge:
+      return "budget_gauge";
+    case SeriesShape::kHistogramBucket:
+      return "histogram_bucket";
+    case SeriesShape::kConstant:
+      return "constant";
+    case SeriesShape::kRandomFloat:
+      return "random_float";
   }
   return "unknown";
 }
 
 const std::vector<SeriesShape>& AllSeriesShapes() {
   static const auto* shapes = new std::vector<SeriesShape>{
-      SeriesShape::kCostCounter,     SeriesShape::kTokenCounter, SeriesShape::kMemoryGauge,
-      SeriesShape::kBudgetGauge,     SeriesShape::kHistogramBucket, SeriesShape::kConstant,
+      SeriesShape::kCostCounter, SeriesShape::kTokenCounter,    SeriesShape::kMemoryGauge,
+      SeriesShape::kBudgetGauge, SeriesShape::kHistogramBucket, SeriesShape::kConstant,
       SeriesShape::kRandomFloat};
   return *shapes;
 }

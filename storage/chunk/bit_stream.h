@@ -42,9 +42,7 @@ inline void StoreBE64(char* p, uint64_t v) {
 }
 
 // The low n bits of v. REQUIRES: 0 <= n <= 64.
-inline uint64_t LowBits(uint64_t v, int n) {
-  return n == 0 ? 0 : v & (~uint64_t{0} >> (64 - n));
-}
+inline uint64_t LowBits(uint64_t v, int n) { return n == 0 ? 0 : v & (~uint64_t{0} >> (64 - n)); }
 
 }  // namespace bit_stream_internal
 

@@ -54,8 +54,8 @@ void WriteUvarint(BitWriter* w, uint64_t v) {
 // Decodes one XOR-encoded value at s->pos. `w` holds the stream bits from s->pos on, of
 // which the top `avail` are valid (the caller's previous load, reused to skip a dependent
 // load when the value fits). False for an impossible window (lead + m > 64).
-ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool DecodeValue(const BitReader& r, DecodeState* s,
-                                                     uint64_t w, int avail) {
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool DecodeValue(const BitReader& r, DecodeState* s, uint64_t w,
+                                                     int avail) {
   if (avail < 13) {
     w = r.PeekAt(s->pos);
     avail = 56;
@@ -88,8 +88,7 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool DecodeValue(const BitReader& r, DecodeS
 // Decodes sample n >= 2 from `cur` into *next. False when the stream is corrupt: an
 // impossible window, a non-increasing timestamp, or a read past the end.
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool DecodeSample(const BitReader& r, uint64_t end_bits,
-                                                      const DecodeState& cur,
-                                                      DecodeState* next) {
+                                                      const DecodeState& cur, DecodeState* next) {
   *next = cur;
   const uint64_t w = r.PeekAt(cur.pos);
   uint64_t dod;
@@ -120,8 +119,7 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool DecodeSample(const BitReader& r, uint64
   if (ABSL_PREDICT_FALSE(!DecodeValue(r, next, reuse ? w << used : 0, reuse ? 56 - used : 0))) {
     return false;
   }
-  return next->pos <= end_bits &&
-         static_cast<int64_t>(next->t) > static_cast<int64_t>(cur.t);
+  return next->pos <= end_bits && static_cast<int64_t>(next->t) > static_cast<int64_t>(cur.t);
 }
 
 }  // namespace
@@ -201,8 +199,8 @@ void XorAppender::AppendValue(uint64_t v_bits) {
   leading_ = static_cast<uint8_t>(lead);
   trailing_ = static_cast<uint8_t>(trail);
   const int m = 64 - lead - trail;
-  const uint64_t header = (uint64_t{0b11} << 11) | (static_cast<uint64_t>(lead) << 6) |
-                          static_cast<uint64_t>(m & 63);
+  const uint64_t header =
+      (uint64_t{0b11} << 11) | (static_cast<uint64_t>(lead) << 6) | static_cast<uint64_t>(m & 63);
   const uint64_t payload = x >> trail;
   if (m <= 51) {
     w.WriteBits((header << m) | payload, 13 + m);
@@ -263,14 +261,18 @@ XorIterator::XorIterator(absl::string_view bytes)
 }
 
 void XorIterator::Fail(absl::string_view why) {
-  status_ = absl::DataLossError(absl::StrCat("corrupt xor chunk: ", why, " (sample ", read_,
-                                             " of ", total_, ")"));
+  status_ = absl::DataLossError(
+      absl::StrCat("corrupt xor chunk: ", why, " (sample ", read_, " of ", total_, ")"));
   total_ = read_;  // Next() now returns false without decoding
 }
 
 bool XorIterator::NextSlow() {
-  DecodeState s{reader_.position(), static_cast<uint64_t>(t_),
-                static_cast<uint64_t>(t_delta_), v_bits_, leading_, trailing_};
+  DecodeState s{reader_.position(),
+                static_cast<uint64_t>(t_),
+                static_cast<uint64_t>(t_delta_),
+                v_bits_,
+                leading_,
+                trailing_};
   if (read_ == 0) {
     uint64_t zz;
     if (!ReadUvarint(reader_, &s.pos, &zz)) {
@@ -314,8 +316,12 @@ bool XorIterator::NextSlow() {
 bool XorIterator::Next() {
   if (read_ >= total_) return false;
   if (ABSL_PREDICT_FALSE(read_ < 2)) return NextSlow();
-  const DecodeState cur{reader_.position(), static_cast<uint64_t>(t_),
-                        static_cast<uint64_t>(t_delta_), v_bits_, leading_, trailing_};
+  const DecodeState cur{reader_.position(),
+                        static_cast<uint64_t>(t_),
+                        static_cast<uint64_t>(t_delta_),
+                        v_bits_,
+                        leading_,
+                        trailing_};
   DecodeState next;
   if (ABSL_PREDICT_FALSE(!DecodeSample(reader_, reader_.bit_length(), cur, &next))) {
     Fail("truncated, invalid window or timestamps not increasing");
@@ -352,8 +358,9 @@ size_t XorIterator::NextBatch(absl::Span<Sample> out) {
   // Local copies: stores into `out` may not alias them, so the loop keeps them in registers.
   const BitReader r = reader_;
   const uint64_t end_bits = r.bit_length();
-  DecodeState cur{r.position(), static_cast<uint64_t>(t_), static_cast<uint64_t>(t_delta_),
-                  v_bits_, leading_, trailing_};
+  DecodeState cur{
+      r.position(), static_cast<uint64_t>(t_), static_cast<uint64_t>(t_delta_), v_bits_, leading_,
+      trailing_};
   Sample* o = out.data() + n;
   size_t i = 0;
   bool ok = true;

@@ -94,8 +94,8 @@ void BM_XorDecodeBatch(benchmark::State& state) {
 
 // A whole classic histogram (12 le buckets, cumulative): encode rate and bytes/sample.
 void BM_XorEncodeHistogram(benchmark::State& state) {
-  const std::vector<double> le = {0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60, 120,
-                                  std::numeric_limits<double>::infinity()};
+  const std::vector<double> le = {0.1, 0.25, 0.5, 1,  2,   4,
+                                  8,   15,   30,  60, 120, std::numeric_limits<double>::infinity()};
   const auto buckets = bench::GenerateHistogram(le, kChunks * kTargetSamplesPerChunk, 42);
   for (size_t b = 1; b < buckets.size(); ++b) {
     for (size_t i = 0; i < buckets[b].size(); ++i) {

@@ -8,8 +8,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <limits>
-#include <sstream>
 #include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -197,10 +197,10 @@ TEST(XorChunkTest, EncodesDodBucketsAndWindows) {
   // After header(2) t0(1) v0(8) delta(1 byte: 10): bit stream of sample 1's value '0', then
   // '10' + 00000000001010 (dod 10), then '11' + 5-bit lead + 6-bit length + the bits.
   BitReader r(b.substr(2 + 1 + 8 + 1));
-  EXPECT_EQ(r.ReadBits(1), 0u);                // v1 same
-  EXPECT_EQ(r.ReadBits(2), 0b10u);             // 14-bit dod bucket
-  EXPECT_EQ(r.ReadBits(14), 10u);              // dod = 20 - 10
-  EXPECT_EQ(r.ReadBits(2), 0b11u);             // new window
+  EXPECT_EQ(r.ReadBits(1), 0u);     // v1 same
+  EXPECT_EQ(r.ReadBits(2), 0b10u);  // 14-bit dod bucket
+  EXPECT_EQ(r.ReadBits(14), 10u);   // dod = 20 - 10
+  EXPECT_EQ(r.ReadBits(2), 0b11u);  // new window
   const uint64_t x = Bits(1.0) ^ Bits(3.0);
   const int lead = std::countl_zero(x);
   const int trail = std::countr_zero(x);
@@ -219,8 +219,9 @@ std::string ReadFile(const std::string& path) {
 // Prometheus compat: a chunks segment written by promtool 2.42 (`tsdb create-blocks-from
 // openmetrics` on testdata/gen_prometheus_chunks.py's output) decodes to exactly what
 // `promtool tsdb dump` printed, and re-encoding each chunk's samples yields Prometheus's
-// bytes (up to one trailing padding byte, see below). Segment layout: magic 0x85BD40DD, version 1, 3 padding bytes, then per
-// chunk: uvarint data length, encoding byte (1 = XOR), data, CRC32C (not checked here).
+// bytes (up to one trailing padding byte, see below). Segment layout: magic 0x85BD40DD, version 1,
+// 3 padding bytes, then per chunk: uvarint data length, encoding byte (1 = XOR), data, CRC32C (not
+// checked here).
 TEST(XorChunkTest, MatchesPrometheusChunksByteForByte) {
   const std::string dir = TALLY_SOURCE_DIR "/tests/storage/chunk/testdata/";
   const std::string segment = ReadFile(dir + "prometheus-2.42-chunks");
@@ -353,9 +354,8 @@ TEST(XorChunkTest, RoundTripsRandomCases) {
         ts = RandomTimes(rng, n, -5'000'000'000'000, -1);
         break;
       case 3: {  // deltas straddling every dod bucket boundary
-        static const int64_t kDeltas[] = {1,      2,      8192,   8193,   8194,   65536,
-                                          65537,  65538,  524288, 524289, 524290, 1 << 30,
-                                          1LL << 40};
+        static const int64_t kDeltas[] = {1,     2,      8192,   8193,   8194,    65536,    65537,
+                                          65538, 524288, 524289, 524290, 1 << 30, 1LL << 40};
         int64_t t = static_cast<int64_t>(rng() % 1000) - 500;
         for (int i = 0; i < n; ++i) {
           ts.push_back(t);
@@ -391,9 +391,9 @@ TEST(XorChunkTest, RoundTripsExtremeTimestampJumps) {
   ExpectRoundTrip({{kMinTime, 1}, {0, 2}, {kMaxTime, 3}});
   ExpectRoundTrip({{-1, 1}, {0, 2}, {1, 3}, {kMaxTime, 4}});
   // dod bucket edges, both signs (Prometheus's asymmetric ranges: -(2^(n-1)-1) .. 2^(n-1)).
-  for (int64_t dod : {8191LL, 8192LL, 8193LL, -8191LL, -8192LL, -8193LL, 65535LL, 65536LL,
-                      65537LL, -65535LL, -65536LL, -65537LL, 524287LL, 524288LL, 524289LL,
-                      -524287LL, -524288LL, -524289LL}) {
+  for (int64_t dod :
+       {8191LL, 8192LL, 8193LL, -8191LL, -8192LL, -8193LL, 65535LL, 65536LL, 65537LL, -65535LL,
+        -65536LL, -65537LL, 524287LL, 524288LL, 524289LL, -524287LL, -524288LL, -524289LL}) {
     const int64_t d0 = 1'000'000;
     ExpectRoundTrip({{0, 1}, {d0, 2}, {2 * d0 + dod, 3}, {3 * d0 + 2 * dod, 4}});
   }
@@ -547,13 +547,12 @@ TEST(XorChunkTest, ResumeIgnoresTrailingJunkAfterLastSample) {
     ASSERT_TRUE(app.status().ok());
     app.Append(45000, 7.0);
   }
-  ExpectSameSamples({{0, 1.5}, {15000, 2.5}, {30001, 2.5}, {45000, 7.0}},
-                    DecodeAll(chunk.Bytes()));
+  ExpectSameSamples({{0, 1.5}, {15000, 2.5}, {30001, 2.5}, {45000, 7.0}}, DecodeAll(chunk.Bytes()));
 }
 
 TEST(XorChunkTest, AppenderOnCorruptChunkReportsDataLoss) {
-  for (const std::string& bytes : {std::string(), std::string("\x01", 1),
-                                   std::string("\x00\x05\x00", 3)}) {
+  for (const std::string& bytes :
+       {std::string(), std::string("\x01", 1), std::string("\x00\x05\x00", 3)}) {
     XorChunk chunk(bytes);
     XorAppender app(&chunk);
     EXPECT_EQ(app.status().code(), absl::StatusCode::kDataLoss) << bytes.size();

@@ -77,7 +77,8 @@ TEST(LabelsTest, StableHashDistinguishesBoundaries) {
   // Same across runs and machines: FNV-1a 64 with a 0xff separator after each string.
   EXPECT_EQ(Labels().StableHash(), 0xcbf29ce484222325ULL);
   uint64_t h = 0xcbf29ce484222325ULL;
-  for (unsigned char ch : std::string("a\xff" "1\xff")) {
+  for (unsigned char ch : std::string("a\xff"
+                                      "1\xff")) {
     h ^= ch;
     h *= 0x100000001b3ULL;
   }
@@ -116,13 +117,15 @@ TEST(LabelsTest, GoQuoteEscapesLikeStrconvQuote) {
             "\"caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80\"");
   // Invalid UTF-8: each offending byte as \x.
   EXPECT_EQ(GoQuote("\xff"), R"("\xff")");
-  EXPECT_EQ(GoQuote("a\xe6\x97"), R"("a\xe6\x97")");              // truncated sequence
-  EXPECT_EQ(GoQuote("\xc0\xaf"), R"("\xc0\xaf")");                // overlong
-  EXPECT_EQ(GoQuote("\xed\xa0\x80"), R"("\xed\xa0\x80")");        // surrogate
+  EXPECT_EQ(GoQuote("a\xe6\x97"), R"("a\xe6\x97")");                // truncated sequence
+  EXPECT_EQ(GoQuote("\xc0\xaf"), R"("\xc0\xaf")");                  // overlong
+  EXPECT_EQ(GoQuote("\xed\xa0\x80"), R"("\xed\xa0\x80")");          // surrogate
   EXPECT_EQ(GoQuote("\xf4\x90\x80\x80"), R"("\xf4\x90\x80\x80")");  // > U+10FFFF
   // Valid but not printable.
   EXPECT_EQ(GoQuote("\xc2\x85"), R"("\u0085")");
-  EXPECT_EQ(GoQuote("a\xc2\xa0" "b"), R"("a\u00a0b")");
+  EXPECT_EQ(GoQuote("a\xc2\xa0"
+                    "b"),
+            R"("a\u00a0b")");
   EXPECT_EQ(GoQuote("\xe2\x80\xa8"), R"("\u2028")");
   EXPECT_EQ(GoQuote("\xef\xbb\xbf"), R"("\ufeff")");
   EXPECT_EQ(GoQuote("\xef\xbf\xbd"), "\"\xef\xbf\xbd\"");  // U+FFFD itself is printable
@@ -134,8 +137,8 @@ TEST(LabelsBuilderTest, SetDelKeepBuild) {
   b.Set("zone", "eu").Set("instance", "b").Set("aaa", "1");
   EXPECT_EQ(b.Get("instance"), "b");
   using P = std::vector<std::pair<std::string, std::string>>;
-  EXPECT_EQ(Pairs(b.Build()), (P{{"__name__", "up"}, {"aaa", "1"}, {"instance", "b"},
-                                 {"job", "j"}, {"zone", "eu"}}));
+  EXPECT_EQ(Pairs(b.Build()),
+            (P{{"__name__", "up"}, {"aaa", "1"}, {"instance", "b"}, {"job", "j"}, {"zone", "eu"}}));
   b.Del("aaa").Set("zone", "");  // an empty value deletes
   EXPECT_EQ(Pairs(b.Build()), (P{{"__name__", "up"}, {"instance", "b"}, {"job", "j"}}));
   b.Del("missing");

@@ -127,8 +127,9 @@ TEST(CodingTest, FixedBigEndian) {
 }
 
 TEST(CodingTest, TimestampKeysSortNumericallyIncludingNegatives) {
-  std::vector<int64_t> ts = {std::numeric_limits<int64_t>::min(), -1'000'000, -2, -1, 0, 1, 2,
-                             1'700'000'000'000, std::numeric_limits<int64_t>::max()};
+  std::vector<int64_t> ts = {
+      std::numeric_limits<int64_t>::min(), -1'000'000, -2, -1, 0, 1, 2, 1'700'000'000'000,
+      std::numeric_limits<int64_t>::max()};
   std::mt19937_64 rng(kSeed);
   for (int i = 0; i < 500; ++i) ts.push_back(static_cast<int64_t>(rng()));
   std::vector<std::string> keys;

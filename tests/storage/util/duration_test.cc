@@ -23,12 +23,18 @@ TEST(DurationTest, ParsesPrometheusDurations) {
     int64_t ms;
   };
   const Case cases[] = {
-      {"0", 0},          {"0s", 0},
-      {"250ms", 250},    {"1s", kS},
-      {"5m", 5 * kM},    {"1h30m", kH + 30 * kM},
-      {"15d", 15 * kD},  {"2w", 2 * kW},
-      {"1y", kY},        {"1y2w3d4h5m6s7ms", kY + 2 * kW + 3 * kD + 4 * kH + 5 * kM + 6 * kS + 7},
-      {"90s", 90 * kS},  {"1s1ms", 1001},
+      {"0", 0},
+      {"0s", 0},
+      {"250ms", 250},
+      {"1s", kS},
+      {"5m", 5 * kM},
+      {"1h30m", kH + 30 * kM},
+      {"15d", 15 * kD},
+      {"2w", 2 * kW},
+      {"1y", kY},
+      {"1y2w3d4h5m6s7ms", kY + 2 * kW + 3 * kD + 4 * kH + 5 * kM + 6 * kS + 7},
+      {"90s", 90 * kS},
+      {"1s1ms", 1001},
       {"292y", 292 * kY},  // still fits a Go time.Duration
       {"106751d23h47m16s854ms", std::numeric_limits<int64_t>::max() / 1000000},
   };
@@ -40,8 +46,8 @@ TEST(DurationTest, ParsesPrometheusDurations) {
 }
 
 TEST(DurationTest, RejectsMalformedDurations) {
-  for (const char* bad : {"1m1h", "5", "-1m", "1h1h", "1.5h", "1M", "1 h", " 1h", "1h ", "h",
-                          "1hm", "1d1y", "00", "1ms1s", "+1m", "1x"}) {
+  for (const char* bad : {"1m1h", "5", "-1m", "1h1h", "1.5h", "1M", "1 h", " 1h", "1h ", "h", "1hm",
+                          "1d1y", "00", "1ms1s", "+1m", "1x"}) {
     absl::StatusOr<int64_t> got = ParseDurationMs(bad);
     ASSERT_FALSE(got.ok()) << bad;
     EXPECT_EQ(got.status().code(), absl::StatusCode::kInvalidArgument);
@@ -49,7 +55,8 @@ TEST(DurationTest, RejectsMalformedDurations) {
   }
   // Prometheus compat: the empty string and overflow have their own messages.
   EXPECT_EQ(ParseDurationMs("").status().message(), "empty duration string");
-  for (const char* big : {"293y", "300y", "99999999999999999999999s", "106752d", "106751d23h47m16s855ms"}) {
+  for (const char* big :
+       {"293y", "300y", "99999999999999999999999s", "106752d", "106751d23h47m16s855ms"}) {
     absl::StatusOr<int64_t> got = ParseDurationMs(big);
     ASSERT_FALSE(got.ok()) << big;
     EXPECT_EQ(got.status().message(), "duration out of range") << big;
