@@ -11,6 +11,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "storage/db_impl.h"
 #include "storage/head/head_appender.h"
@@ -153,6 +154,10 @@ absl::StatusOr<std::unique_ptr<DB>> DB::Open(const DBOptions& options) {
 DBImpl::DBImpl(const DBOptions& options) : options_(options) {}
 
 absl::StatusOr<std::unique_ptr<DBImpl>> DBImpl::OpenImpl(const DBOptions& options) {
+  // Debian's Abseil is built without NDEBUG, which turns on absl::Mutex deadlock detection
+  // (a global lock-order graph updated on every lock): ~80% of append CPU in profiles.
+  // Our lock order is fixed and documented (db_impl.h), so switch the debug aid off.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   if (options.path.empty()) return absl::InvalidArgumentError("data dir path is empty");
   if (options.retention_ms <= 0) return absl::InvalidArgumentError("retention must be positive");
   if (options.max_chunk_span_ms <= 0) {
