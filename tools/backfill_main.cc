@@ -57,7 +57,7 @@ int RunBackfill(std::vector<std::string> args) {
                 "Import an OpenMetrics or Prometheus text file (or stdin) into a data dir.\n"
                 "Every sample needs a timestamp. The whole input is parsed and validated\n"
                 "first: a malformed file stores nothing. Ctrl-C while writing keeps the\n"
-                "batches already committed (re-running the import is safe) and exits 130.");
+                "batches already committed (re-running the import completes it) and exits 130.");
   flags.String("storage.tsdb.path", &path, "Base path for metrics storage.");
   flags.String("format", &format, "Input format: auto, openmetrics or prometheus.");
   flags.Duration("storage.tsdb.out-of-order-time-window", &ooo_window,
@@ -165,7 +165,8 @@ int RunBackfill(std::vector<std::string> args) {
   if (r->interrupted) {
     std::fprintf(stderr,
                  "tally: interrupted: %lld samples were committed before the signal; re-run "
-                 "the same import to complete it\n",
+                 "the same import to complete it (the committed samples will then be "
+                 "reported as out of order)\n",
                  static_cast<long long>(r->appended));
     return kExitInterrupted;
   }

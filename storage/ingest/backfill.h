@@ -17,7 +17,8 @@
 // Interruption (options.cancel set): during phase 1 nothing is written and Cancelled is
 // returned; during phase 2 the batches already committed stay (each commit is atomic and
 // durable), the rest is rolled back, and the result has interrupted = true. Re-running the
-// same import is then safe: samples already present are identical duplicates and ignored.
+// same import then completes it: the samples stored the first time are rejected (counted as
+// out of order, or as nothing at a series' newest timestamp) and the rest land.
 //
 // Memory: the input must stay alive during the call; about 16 bytes per sample on top of it.
 // Thread-safety: Backfill may run concurrently with other users of the same DB.
