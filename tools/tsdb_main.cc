@@ -1,5 +1,6 @@
 // `tally tsdb analyze` and `tally tsdb dump`: read-only views of a data dir.
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,11 @@ namespace tally::tools {
 namespace {
 
 absl::StatusOr<std::unique_ptr<storage::DB>> OpenForReading(const std::string& path) {
+  // DB::Open creates a missing dir; a read-only command must not (a typo would look empty).
+  std::error_code ec;
+  if (!std::filesystem::is_directory(path, ec)) {
+    return absl::NotFoundError("no such data dir");
+  }
   storage::DBOptions opts;
   opts.path = path;
   opts.retention_check_interval_ms = 0;  // a read-only tool must not delete anything

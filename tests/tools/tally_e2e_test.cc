@@ -257,6 +257,10 @@ TEST(TallyE2ETest, MalformedFileFailsWithLineAndKeepsExistingData) {
 
   RunResult missing = RunTally(dir, {"backfill", "--storage.tsdb.path", data, dir.Sub("nope")});
   EXPECT_EQ(missing.exit_code, 1);
+  RunResult no_dir = RunTally(dir, {"tsdb", "analyze", "--storage.tsdb.path", dir.Sub("typo")});
+  EXPECT_EQ(no_dir.exit_code, 1);
+  EXPECT_THAT(no_dir.err, HasSubstr("no such data dir"));
+  EXPECT_NE(access(dir.Sub("typo").c_str(), F_OK), 0);  // not created
 
   const RunResult after = RunTally(dir, {"tsdb", "dump", "--storage.tsdb.path", data});
   EXPECT_EQ(after.exit_code, 0);
