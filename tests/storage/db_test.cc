@@ -8,6 +8,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "storage/chunk/xor_chunk.h"
+#include "storage/kv/key_codec.h"
+#include "storage/kv/rocksdb_store.h"
 #include "tests/testutil/temp_dir.h"
 
 namespace tally::storage {
@@ -286,9 +288,63 @@ TEST(DBTest, CorruptDirectoryGivesDataLossNotCrash) {
   }
   auto db = DB::Open(TestOptions(dir.path()));
   ASSERT_FALSE(db.ok());
-  EXPECT_TRUE(db.status().code() == absl::StatusCode::kDataLoss ||
-              db.status().code() == absl::StatusCode::kUnavailable)
-      << db.status();
+  EXPECT_EQ(db.status().code(), absl::StatusCode::kDataLoss) << db.status();
+  EXPECT_THAT(std::string(db.status().message()), HasSubstr("corrupt"));
+}
+
+TEST(DBTest, DamagedWalRecordGivesDataLoss) {
+  TempDir dir;
+  {
+    auto db = OpenOrDie(TestOptions(dir.path()));
+    auto app = db->NewAppender();
+    ASSERT_TRUE(app->Append(Labels{{"__name__", "w"}}, 1, 1).ok());
+    ASSERT_TRUE(app->Commit().ok());
+  }
+  {
+    kv::StoreOptions so;
+    so.path = dir.path();
+    auto store = kv::RocksStore::Open(so);
+    ASSERT_TRUE(store.ok()) << store.status();
+    kv::KvBatch b(store->get());
+    b.Put(kv::Cf::kWal, kv::WalKey(1), "\x05garbage");
+    ASSERT_TRUE((*store)->Write(&b, true).ok());
+  }
+  auto db = DB::Open(TestOptions(dir.path()));
+  ASSERT_FALSE(db.ok());
+  EXPECT_EQ(db.status().code(), absl::StatusCode::kDataLoss) << db.status();
+  EXPECT_THAT(std::string(db.status().message()), HasSubstr("WAL record"));
+}
+
+TEST(DBTest, RocksDbWithoutOrWithWrongFormatMarkerIsRefused) {
+  TempDir dir;
+  kv::StoreOptions so;
+  so.path = dir.path();
+  {
+    auto store = kv::RocksStore::Open(so);
+    ASSERT_TRUE(store.ok()) << store.status();
+    kv::KvBatch b(store->get());
+    b.Put(kv::Cf::kSeries, kv::SeriesKey(1), "someone else's data");
+    ASSERT_TRUE((*store)->Write(&b, true).ok());
+  }
+  auto db = DB::Open(TestOptions(dir.path()));
+  ASSERT_FALSE(db.ok());
+  EXPECT_EQ(db.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(db.status().message()), HasSubstr("format marker"));
+  {
+    auto store = kv::RocksStore::Open(so);
+    ASSERT_TRUE(store.ok());
+    kv::KvBatch b(store->get());
+    b.Put(kv::Cf::kMeta, kv::kMagicKey, "OTHERDB\0\0\0\0\1");
+    ASSERT_TRUE((*store)->Write(&b, true).ok());
+  }
+  db = DB::Open(TestOptions(dir.path()));
+  ASSERT_FALSE(db.ok());
+  EXPECT_EQ(db.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(db.status().message()), HasSubstr("not a Tally database"));
+  // The foreign data is still there.
+  auto store = kv::RocksStore::Open(so);
+  ASSERT_TRUE(store.ok());
+  EXPECT_TRUE((*store)->Get(kv::Cf::kSeries, kv::SeriesKey(1)).ok());
 }
 
 TEST(DBTest, MetadataPersists) {
