@@ -262,6 +262,10 @@ absl::StatusOr<TextEntry> TextParser::ParseComment(absl::string_view line) {
   }
   SkipSpace(line, &pos);
   absl::string_view rest = line.substr(pos);
+  if (family_ != current_family_) {
+    current_family_ = family_;
+    current_type_ = MetricType::kUnknown;
+  }
   switch (entry) {
     case TextEntry::kHelp: {
       if (!ValidUtf8(rest)) return Error("invalid UTF-8 in HELP text");
@@ -281,6 +285,7 @@ absl::StatusOr<TextEntry> TextParser::ParseComment(absl::string_view line) {
       if (!ParseMetricType(rest, options_.format, &type_)) {
         return Error(absl::StrCat("invalid metric type \"", rest, "\""));
       }
+      current_type_ = type_;
       break;
     }
     case TextEntry::kUnit: {
@@ -449,6 +454,7 @@ absl::Status TextParser::ParseSample(absl::string_view line) {
     return ExpectedError("label set or value after metric name", TokenAt(line, pos));
   }
   series_text_ = line.substr(0, pos);
+  ResolveFamily();
   absl::string_view vtok = NextToken(line, &pos);
   if (vtok.empty()) return ExpectedError("value after metric", vtok);
   if (!ParseGoFloat(vtok, &value_)) {
@@ -464,6 +470,38 @@ absl::Status TextParser::ParseSample(absl::string_view line) {
   if (pos == line.size()) return absl::OkStatus();
   if (om && line[pos] == '#') return SkipExemplar(line.substr(pos));
   return ExpectedError("end of line after timestamp", TokenAt(line, pos));
+}
+
+void TextParser::ResolveFamily() {
+  sample_family_ = metric_name_;
+  sample_type_ = MetricType::kUnknown;
+  if (current_family_.empty() || !absl::StartsWith(metric_name_, current_family_)) return;
+  const absl::string_view suffix = metric_name_.substr(current_family_.size());
+  bool ok = suffix.empty();
+  switch (current_type_) {
+    case MetricType::kCounter:
+      ok = ok || suffix == "_total" || suffix == "_created";
+      break;
+    case MetricType::kHistogram:
+      ok = ok || suffix == "_bucket" || suffix == "_sum" || suffix == "_count" ||
+           suffix == "_created";
+      break;
+    case MetricType::kSummary:
+      ok = ok || suffix == "_sum" || suffix == "_count" || suffix == "_created";
+      break;
+    case MetricType::kGaugeHistogram:
+      ok = ok || suffix == "_bucket" || suffix == "_gsum" || suffix == "_gcount";
+      break;
+    case MetricType::kInfo:
+      ok = ok || suffix == "_info";
+      break;
+    default:
+      break;
+  }
+  if (ok) {
+    sample_family_ = current_family_;
+    sample_type_ = current_type_;
+  }
 }
 
 Labels TextParser::BuildLabels() const {

@@ -108,6 +108,14 @@ class TextParser {
   int64_t timestamp_ms() const { return timestamp_ms_; }
   // The full sorted label set including __name__ (allocates: call once per new series).
   Labels BuildLabels() const;
+  // The metric family the sample belongs to: the family of the preceding TYPE/HELP/UNIT
+  // lines when the sample's name is that family or the family plus a suffix its type allows
+  // (_total, _created for counters; _bucket, _sum, _count, _created for histograms; _sum,
+  // _count, _created for summaries; _gcount, _gsum, _bucket for gaugehistograms; _info for
+  // info), else the sample's own name. sample_type() is that family's TYPE (kUnknown when
+  // the sample has no declared family). For metadata caches in scraping.
+  absl::string_view sample_family() const { return sample_family_; }
+  MetricType sample_type() const { return sample_type_; }
 
   // --- Valid after kType / kHelp / kUnit ---
   absl::string_view family() const { return family_; }
@@ -123,6 +131,7 @@ class TextParser {
   absl::Status ParseLabels(absl::string_view line, size_t* pos);
   absl::Status ParseTimestamp(absl::string_view tok);
   absl::Status SkipExemplar(absl::string_view rest);
+  void ResolveFamily();
   absl::Status ParseLabelValue(absl::string_view line, size_t* pos, absl::string_view* value,
                                bool* escaped);
 
@@ -144,6 +153,10 @@ class TextParser {
 
   absl::string_view family_;
   MetricType type_ = MetricType::kUnknown;
+  absl::string_view current_family_;  // of the last metadata line
+  MetricType current_type_ = MetricType::kUnknown;
+  absl::string_view sample_family_;
+  MetricType sample_type_ = MetricType::kUnknown;
   absl::string_view help_;
   std::string help_buf_;
   absl::string_view unit_;

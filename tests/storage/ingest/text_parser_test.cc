@@ -253,5 +253,36 @@ TEST(TextParserTest, HelpEscapesDifferByFormat) {
   EXPECT_EQ(q.help(), "x\\y\nz\"");
 }
 
+TEST(TextParserTest, ResolvesTheFamilyOfEachSample) {
+  const char* in =
+      "# TYPE req counter\n"
+      "req_total 1 1\n"
+      "req_created 1 1\n"
+      "# TYPE lat histogram\n"
+      "# HELP lat Latency.\n"
+      "lat_bucket{le=\"+Inf\"} 1 1\n"
+      "lat_count 1 1\n"
+      "lat_total 1 1\n"  // not a histogram suffix
+      "# HELP g A gauge without TYPE.\n"
+      "g 1 1\n"
+      "other 1 1\n"
+      "# EOF\n";
+  TextParser p(in, TextFormat::kOpenMetrics);
+  std::vector<std::string> got;
+  while (true) {
+    absl::StatusOr<TextEntry> e = p.Next();
+    ASSERT_TRUE(e.ok()) << e.status();
+    if (*e == TextEntry::kEnd) break;
+    if (*e != TextEntry::kSample) continue;
+    got.push_back(absl::StrCat(p.metric_name(), "->", p.sample_family(), ":",
+                               MetricTypeString(p.sample_type())));
+  }
+  EXPECT_THAT(got, ::testing::ElementsAre("req_total->req:counter", "req_created->req:counter",
+                                          "lat_bucket->lat:histogram",
+                                          "lat_count->lat:histogram",
+                                          "lat_total->lat_total:unknown", "g->g:unknown",
+                                          "other->other:unknown"));
+}
+
 }  // namespace
 }  // namespace tally::storage
