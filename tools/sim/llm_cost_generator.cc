@@ -182,10 +182,12 @@ class Generator {
     out_.append(buf, storage::FormatGoFloat(v, buf));
     out_.push_back(' ');
     const int64_t t = TimeMs(instance, step);
-    if (om_) {
+    if (om_ && t < 0) {
+      out_.append(storage::FormatGoFloat(static_cast<double>(t) / 1000));
+    } else if (om_) {
       absl::StrAppend(&out_, t / 1000);
       if (t % 1000 != 0) {
-        char frac[5];
+        char frac[8];
         std::snprintf(frac, sizeof(frac), ".%03d", static_cast<int>(t % 1000));
         out_.append(frac);
       }
