@@ -1,0 +1,288 @@
+// Aggregation operators. Each input series' group is computed once from its labels; the
+// accumulators are dense per (group, step). Group order is the order in which groups first
+// appear in the input, as in Prometheus, which makes instant-query output order match.
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "promql/evaluator.h"
+#include "storage/util/status_macros.h"
+
+namespace tally::promql::internal {
+namespace {
+
+bool IsValidLabelName(absl::string_view s) {
+  if (s.empty()) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+              (i > 0 && c >= '0' && c <= '9');
+    if (!ok) return false;
+  }
+  return true;
+}
+
+storage::Labels GroupLabels(const storage::Labels& l, const AggregateExpr& e) {
+  storage::LabelsBuilder b(l);
+  if (e.without) {
+    for (const std::string& g : e.grouping) b.Del(g);
+    b.Del(storage::kMetricNameLabel);
+  } else {
+    b.Keep(e.grouping);
+  }
+  return b.Build();
+}
+
+// Go's fmt %v for a float64 (used in error messages): shortest digits, exponent form when
+// the exponent is < -4 or >= 21.
+std::string GoFmtV(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  int exp10 = v == 0 ? 0 : static_cast<int>(std::floor(std::log10(std::fabs(v))));
+  if (exp10 < -4 || exp10 >= 21) {
+    char buf[64];
+    auto r = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::scientific);
+    std::string s(buf, r.ptr);
+    // C++ prints e+300 / e-05; Go prints at least two exponent digits too.
+    return s;
+  }
+  return FormatFloatF(v);
+}
+
+// Prometheus compat (aggregation quantile()): linear interpolation between closest ranks,
+// NaN sorted first; q < 0 -> -Inf, q > 1 -> +Inf.
+double Quantile(double q, std::vector<double>* values) {
+  if (values->empty()) return std::numeric_limits<double>::quiet_NaN();
+  if (q < 0) return -std::numeric_limits<double>::infinity();
+  if (q > 1) return std::numeric_limits<double>::infinity();
+  std::sort(values->begin(), values->end(), [](double a, double b) {
+    if (std::isnan(a)) return !std::isnan(b);
+    return a < b;
+  });
+  double n = static_cast<double>(values->size());
+  double rank = q * (n - 1);
+  double lower = std::max(0.0, std::floor(rank));
+  double upper = std::min(n - 1, lower + 1);
+  double weight = rank - std::floor(rank);
+  return (*values)[static_cast<size_t>(lower)] * (1 - weight) +
+         (*values)[static_cast<size_t>(upper)] * weight;
+}
+
+}  // namespace
+
+double QuantileOf(double q, std::vector<double>* values) { return Quantile(q, values); }
+
+absl::StatusOr<Evaluated> Evaluator::EvalAggregate(const AggregateExpr& e) {
+  const int n = steps_.n;
+  std::vector<double> param;
+  std::string value_label;
+  if (e.op == AggregateOp::kCountValues) {
+    ASSIGN_OR_RETURN(Evaluated p, Eval(*e.param));
+    value_label = p.str;
+    if (!IsValidLabelName(value_label)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("invalid label name ", storage::GoQuote(value_label)));
+    }
+  } else if (e.param != nullptr) {
+    ASSIGN_OR_RETURN(param, EvalScalarArg(*e.param));
+  }
+  ASSIGN_OR_RETURN(Rows rows, EvalVectorArg(*e.expr));
+
+  if (e.op == AggregateOp::kCountValues) {
+    Rows out;
+    absl::flat_hash_map<storage::Labels, int> index;
+    for (int k = 0; k < n; ++k) {
+      for (const Row& r : rows) {
+        if (IsAbsent(r.v[k])) continue;
+        storage::LabelsBuilder b(r.labels);
+        b.Set(value_label, FormatFloatF(r.v[k]));
+        storage::Labels with_value = b.Build();
+        storage::LabelsBuilder g(with_value);
+        if (e.without) {
+          for (const std::string& x : e.grouping) g.Del(x);
+          g.Del(storage::kMetricNameLabel);
+        } else {
+          std::vector<std::string> keep = e.grouping;
+          keep.push_back(value_label);
+          g.Keep(keep);
+        }
+        auto [it, inserted] = index.try_emplace(g.Build(), static_cast<int>(out.size()));
+        if (inserted) out.push_back(Row{it->first, std::vector<double>(n, Absent())});
+        double& dst = out[it->second].v[k];
+        dst = IsAbsent(dst) ? 1 : dst + 1;
+      }
+    }
+    return MakeVector(std::move(out));
+  }
+
+  // Group assignment, in order of first appearance.
+  std::vector<int> group_of(rows.size(), -1);
+  std::vector<storage::Labels> group_labels;
+  {
+    absl::flat_hash_map<storage::Labels, int> index;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      auto [it, inserted] =
+          index.try_emplace(GroupLabels(rows[i].labels, e), static_cast<int>(group_labels.size()));
+      if (inserted) group_labels.push_back(it->first);
+      group_of[i] = it->second;
+    }
+  }
+  const size_t ng = group_labels.size();
+
+  if (e.op == AggregateOp::kTopk || e.op == AggregateOp::kBottomk ||
+      e.op == AggregateOp::kQuantile) {
+    // Per step, collect each group's members.
+    std::vector<std::vector<int>> members(ng);
+    std::vector<std::vector<double>> keep_v(rows.size());
+    Rows out;
+    std::vector<int> order;  // instant queries: output order
+    if (e.op != AggregateOp::kQuantile) {
+      for (auto& kv : keep_v) kv.assign(n, Absent());
+    } else {
+      for (size_t g = 0; g < ng; ++g) out.push_back(Row{group_labels[g], std::vector<double>(n, Absent())});
+    }
+    std::vector<double> vals;
+    const bool top = e.op == AggregateOp::kTopk;
+    for (int k = 0; k < n; ++k) {
+      for (auto& m : members) m.clear();
+      for (size_t i = 0; i < rows.size(); ++i) {
+        if (!IsAbsent(rows[i].v[k])) members[group_of[i]].push_back(static_cast<int>(i));
+      }
+      if (e.op == AggregateOp::kQuantile) {
+        for (size_t g = 0; g < ng; ++g) {
+          if (members[g].empty()) continue;
+          vals.clear();
+          for (int i : members[g]) vals.push_back(rows[i].v[k]);
+          out[g].v[k] = Quantile(param[k], &vals);
+        }
+        continue;
+      }
+      double f = param[k];
+      // Prometheus compat (aggregation, 2.42 wording): k must fit an int64.
+      if (!(f <= 9.2233720368547758e18 && f >= -9.2233720368547758e18)) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("Scalar value ", GoFmtV(f), " overflows int64"));
+      }
+      int64_t kk = static_cast<int64_t>(f);
+      if (kk < 1) continue;
+      for (size_t g = 0; g < ng; ++g) {
+        std::vector<int>& m = members[g];
+        if (m.empty()) continue;
+        // Ranking: topk puts larger first and NaN last; bottomk smaller first, NaN last.
+        auto better = [&](int a, int b) {
+          double x = rows[a].v[k], y = rows[b].v[k];
+          if (std::isnan(x)) return false;
+          if (std::isnan(y)) return true;
+          return top ? x > y : x < y;
+        };
+        size_t take = std::min<size_t>(m.size(), static_cast<size_t>(std::min<int64_t>(kk, m.size())));
+        std::stable_sort(m.begin(), m.end(), better);
+        for (size_t x = 0; x < take; ++x) {
+          keep_v[m[x]][k] = rows[m[x]].v[k];
+          if (n == 1) order.push_back(m[x]);
+        }
+      }
+    }
+    if (e.op == AggregateOp::kQuantile) {
+      DropEmptyRows(&out);
+      return MakeVector(std::move(out));
+    }
+    if (n == 1) {
+      for (int i : order) out.push_back(Row{rows[i].labels, std::move(keep_v[i])});
+    } else {
+      for (size_t i = 0; i < rows.size(); ++i) {
+        out.push_back(Row{std::move(rows[i].labels), std::move(keep_v[i])});
+      }
+      DropEmptyRows(&out);
+    }
+    return MakeVector(std::move(out));
+  }
+
+  // Streaming accumulators: value, mean and count per (group, step).
+  std::vector<double> value(ng * n, 0.0), mean(ng * n, 0.0), count(ng * n, 0.0);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const size_t base = static_cast<size_t>(group_of[i]) * n;
+    const std::vector<double>& v = rows[i].v;
+    for (int k = 0; k < n; ++k) {
+      const double x = v[k];
+      if (IsAbsent(x)) continue;
+      const size_t a = base + k;
+      if (count[a] == 0) {
+        count[a] = 1;
+        value[a] = (e.op == AggregateOp::kStddev || e.op == AggregateOp::kStdvar) ? 0 : x;
+        mean[a] = x;
+        continue;
+      }
+      switch (e.op) {
+        case AggregateOp::kSum:
+          value[a] += x;
+          count[a] += 1;
+          break;
+        case AggregateOp::kAvg: {
+          count[a] += 1;
+          // Prometheus compat (2.42 aggregation AVG): incremental mean, dividing each term
+          // by the count to avoid overflow, with its special cases for infinities.
+          double& mu = mean[a];
+          if (std::isinf(mu)) {
+            if (std::isinf(x) && (mu > 0) == (x > 0)) break;
+            if (!std::isinf(x) && !std::isnan(x)) break;
+          }
+          mu += x / count[a] - mu / count[a];
+          break;
+        }
+        case AggregateOp::kCount:
+        case AggregateOp::kGroup:
+          count[a] += 1;
+          break;
+        case AggregateOp::kMax:
+          if (value[a] < x || std::isnan(value[a])) value[a] = x;
+          count[a] += 1;
+          break;
+        case AggregateOp::kMin:
+          if (value[a] > x || std::isnan(value[a])) value[a] = x;
+          count[a] += 1;
+          break;
+        case AggregateOp::kStddev:
+        case AggregateOp::kStdvar: {
+          count[a] += 1;
+          double delta = x - mean[a];
+          mean[a] += delta / count[a];
+          value[a] += delta * (x - mean[a]);
+          break;
+        }
+        default:
+          break;
+      }
+    }
+  }
+  Rows out(ng);
+  for (size_t g = 0; g < ng; ++g) {
+    out[g].labels = std::move(group_labels[g]);
+    out[g].v.assign(n, Absent());
+    for (int k = 0; k < n; ++k) {
+      const size_t a = g * n + k;
+      if (count[a] == 0) continue;
+      double r = 0;
+      switch (e.op) {
+        case AggregateOp::kSum: case AggregateOp::kMax: case AggregateOp::kMin:
+          r = value[a];
+          break;
+        case AggregateOp::kAvg: r = mean[a]; break;
+        case AggregateOp::kCount: r = count[a]; break;
+        case AggregateOp::kGroup: r = 1; break;
+        case AggregateOp::kStdvar: r = value[a] / count[a]; break;
+        case AggregateOp::kStddev: r = std::sqrt(value[a] / count[a]); break;
+        default: break;
+      }
+      out[g].v[k] = r;
+    }
+  }
+  DropEmptyRows(&out);
+  return MakeVector(std::move(out));
+}
+
+}  // namespace tally::promql::internal

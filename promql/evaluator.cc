@@ -1,0 +1,190 @@
+// Node dispatch, literals, parentheses, unary minus and the shared helpers of the evaluator.
+// The selector, binary, aggregation and function pieces live in their own files.
+#include "promql/evaluator.h"
+
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "storage/util/status_macros.h"
+
+namespace tally::promql::internal {
+
+absl::Status EvalContext::CheckInterrupt() const {
+  if (cancelled != nullptr && cancelled->load(std::memory_order_relaxed)) {
+    return absl::CancelledError("query was canceled in query execution");
+  }
+  if (absl::Now() > deadline) {
+    return absl::DeadlineExceededError("query timed out in query execution");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status EvalContext::AddSamples(int64_t n) {
+  int64_t now = current_samples.fetch_add(n, std::memory_order_relaxed) + n;
+  if (now > options->max_samples) {
+    return absl::ResourceExhaustedError(
+        "query processing would load too many samples into memory in query execution");
+  }
+  return absl::OkStatus();
+}
+
+storage::Labels DropMetricName(const storage::Labels& l) {
+  if (!l.Has(storage::kMetricNameLabel)) return l;
+  return storage::LabelsBuilder(l).Del(storage::kMetricNameLabel).Build();
+}
+
+double GoMax(double a, double b) {
+  if (std::isinf(a) && a > 0) return a;
+  if (std::isinf(b) && b > 0) return b;
+  if (std::isnan(a) || std::isnan(b)) return std::numeric_limits<double>::quiet_NaN();
+  if (a == 0 && b == 0) return std::signbit(a) ? b : a;
+  return a > b ? a : b;
+}
+
+double GoMin(double a, double b) {
+  if (std::isinf(a) && a < 0) return a;
+  if (std::isinf(b) && b < 0) return b;
+  if (std::isnan(a) || std::isnan(b)) return std::numeric_limits<double>::quiet_NaN();
+  if (a == 0 && b == 0) return std::signbit(a) ? a : b;
+  return a < b ? a : b;
+}
+
+std::string FormatFloatF(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  char buf[400];
+  auto r = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::fixed);
+  return std::string(buf, r.ptr);
+}
+
+Evaluated Evaluator::MakeScalar(std::vector<double> v) const {
+  Evaluated r;
+  r.type = ValueType::kScalar;
+  r.scalar = std::move(v);
+  return r;
+}
+
+Evaluated Evaluator::MakeVector(Rows rows) const {
+  Evaluated r;
+  r.type = ValueType::kVector;
+  r.rows = std::move(rows);
+  return r;
+}
+
+void Evaluator::DropEmptyRows(Rows* rows) {
+  size_t out = 0;
+  for (size_t i = 0; i < rows->size(); ++i) {
+    bool any = false;
+    for (double x : (*rows)[i].v) {
+      if (!IsAbsent(x)) {
+        any = true;
+        break;
+      }
+    }
+    if (!any) continue;
+    if (out != i) (*rows)[out] = std::move((*rows)[i]);
+    ++out;
+  }
+  rows->resize(out);
+}
+
+absl::Status Evaluator::MergeDuplicateRows(Rows* rows) const {
+  if (rows->size() < 2) return absl::OkStatus();
+  absl::flat_hash_map<storage::Labels, size_t> first;
+  first.reserve(rows->size());
+  bool merged = false;
+  for (size_t i = 0; i < rows->size(); ++i) {
+    auto [it, inserted] = first.try_emplace((*rows)[i].labels, i);
+    if (inserted) continue;
+    Row& dst = (*rows)[it->second];
+    Row& src = (*rows)[i];
+    for (int k = 0; k < steps_.n; ++k) {
+      if (IsAbsent(src.v[k])) continue;
+      if (!IsAbsent(dst.v[k])) {
+        return absl::FailedPreconditionError(
+            "vector cannot contain metrics with the same labelset");
+      }
+      dst.v[k] = src.v[k];
+    }
+    std::fill(src.v.begin(), src.v.end(), Absent());
+    merged = true;
+  }
+  if (merged) DropEmptyRows(rows);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<double>> Evaluator::EvalScalarArg(const Expr& e) {
+  ASSIGN_OR_RETURN(Evaluated r, Eval(e));
+  if (r.type != ValueType::kScalar) {
+    return absl::InternalError(absl::StrCat("expected scalar, got ", ValueTypeName(r.type)));
+  }
+  return std::move(r.scalar);
+}
+
+absl::StatusOr<Rows> Evaluator::EvalVectorArg(const Expr& e) {
+  ASSIGN_OR_RETURN(Evaluated r, Eval(e));
+  if (r.type != ValueType::kVector) {
+    return absl::InternalError(
+        absl::StrCat("expected instant vector, got ", ValueTypeName(r.type)));
+  }
+  return std::move(r.rows);
+}
+
+absl::StatusOr<Evaluated> Evaluator::Eval(const Expr& e) {
+  RETURN_IF_ERROR(ctx_->CheckInterrupt());
+  switch (e.kind) {
+    case NodeKind::kNumberLiteral:
+      return MakeScalar(std::vector<double>(steps_.n, e.As<NumberLiteral>().value));
+    case NodeKind::kStringLiteral: {
+      Evaluated r;
+      r.type = ValueType::kString;
+      r.str = e.As<StringLiteral>().value;
+      return r;
+    }
+    case NodeKind::kParen:
+      return Eval(*e.As<ParenExpr>().expr);
+    case NodeKind::kUnary: {
+      const auto& u = e.As<UnaryExpr>();
+      ASSIGN_OR_RETURN(Evaluated r, Eval(*u.expr));
+      if (u.op != BinaryOp::kSub) return r;
+      if (r.type == ValueType::kScalar) {
+        for (double& x : r.scalar) x = -x;
+        return r;
+      }
+      // Prometheus compat: unary minus drops the metric name.
+      for (Row& row : r.rows) {
+        row.labels = DropMetricName(row.labels);
+        for (double& x : row.v) {
+          if (!IsAbsent(x)) x = -x;
+        }
+      }
+      RETURN_IF_ERROR(MergeDuplicateRows(&r.rows));
+      return r;
+    }
+    case NodeKind::kVectorSelector: {
+      ASSIGN_OR_RETURN(Rows rows, EvalVectorSelector(e.As<VectorSelector>(), false));
+      return MakeVector(std::move(rows));
+    }
+    case NodeKind::kMatrixSelector:
+    case NodeKind::kSubquery: {
+      ASSIGN_OR_RETURN(Matrix m, EvalMatrixForOutput(e));
+      Evaluated r;
+      r.type = ValueType::kMatrix;
+      r.matrix = std::move(m);
+      return r;
+    }
+    case NodeKind::kBinary:
+      return EvalBinary(e.As<BinaryExpr>());
+    case NodeKind::kAggregate:
+      return EvalAggregate(e.As<AggregateExpr>());
+    case NodeKind::kCall:
+      return EvalCall(e.As<Call>());
+  }
+  return absl::InternalError("unknown node kind");
+}
+
+}  // namespace tally::promql::internal

@@ -1,0 +1,389 @@
+// Functions over range vectors: rate/increase/delta (with Prometheus's extrapolation),
+// irate/idelta, resets/changes, deriv/predict_linear, holt_winters and *_over_time.
+// Each series is loaded once for the whole query span and swept with a RangeWindow; the
+// per-window kernels below work on a span of samples and never allocate.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
+#include "oneapi/tbb/blocked_range.h"
+#include "oneapi/tbb/parallel_for.h"
+#include "promql/functions/functions.h"
+#include "promql/range_window.h"
+#include "storage/util/status_macros.h"
+
+namespace tally::promql::internal {
+namespace {
+
+using Window = absl::Span<const storage::Sample>;
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+struct StepArgs {
+  int64_t t_ms;         // evaluation time of the step
+  int64_t start_ms;     // window start (closed)
+  int64_t end_ms;       // window end (closed)
+  int64_t range_ms;
+  double a0 = 0, a1 = 0;  // scalar arguments of this step
+};
+
+// Neumaier-compensated summation step (Prometheus's kahanSumInc).
+inline void KahanInc(double inc, double* sum, double* c) {
+  double t = *sum + inc;
+  if (std::fabs(*sum) >= std::fabs(inc)) {
+    *c += (*sum - t) + inc;
+  } else {
+    *c += (inc - t) + *sum;
+  }
+  *sum = t;
+}
+
+// Prometheus compat (functions.go extrapolatedRate, 2.42): counter resets add the value
+// before the reset; the result is extrapolated to the window edges unless the gap to an
+// edge exceeds 1.1x the average sample interval (then by half an interval); counters are
+// not extrapolated below zero.
+bool ExtrapolatedRate(Window w, const StepArgs& a, bool is_counter, bool is_rate, double* out) {
+  if (w.size() < 2) return false;
+  const storage::Sample& first = w.front();
+  const storage::Sample& last = w.back();
+  double result = last.v - first.v;
+  if (is_counter) {
+    double prev = 0;
+    for (const storage::Sample& s : w) {
+      if (s.v < prev) result += prev;
+      prev = s.v;
+    }
+  }
+  double to_start = static_cast<double>(first.t_ms - a.start_ms) / 1000;
+  double to_end = static_cast<double>(a.end_ms - last.t_ms) / 1000;
+  double sampled = static_cast<double>(last.t_ms - first.t_ms) / 1000;
+  double avg_step = sampled / static_cast<double>(w.size() - 1);
+  if (is_counter && result > 0 && first.v >= 0) {
+    double to_zero = sampled * (first.v / result);
+    if (to_zero < to_start) to_start = to_zero;
+  }
+  double threshold = avg_step * 1.1;
+  double interval = sampled;
+  interval += to_start < threshold ? to_start : avg_step / 2;
+  interval += to_end < threshold ? to_end : avg_step / 2;
+  result = result * (interval / sampled);
+  if (is_rate) result = result / (static_cast<double>(a.range_ms) / 1000);
+  *out = result;
+  return true;
+}
+
+bool InstantValue(Window w, bool is_rate, double* out) {
+  if (w.size() < 2) return false;
+  const storage::Sample& last = w[w.size() - 1];
+  const storage::Sample& prev = w[w.size() - 2];
+  double r = (is_rate && last.v < prev.v) ? last.v : last.v - prev.v;
+  int64_t dt = last.t_ms - prev.t_ms;
+  if (dt == 0) return false;
+  if (is_rate) r /= static_cast<double>(dt) / 1000;
+  *out = r;
+  return true;
+}
+
+// Prometheus compat (linearRegression): least squares with x relative to intercept_ms,
+// compensated sums; a constant series gives slope 0 (NaN if it is infinite).
+void LinearRegression(Window w, int64_t intercept_ms, double* slope, double* intercept) {
+  double n = 0, sx = 0, cx = 0, sy = 0, cy = 0, sxy = 0, cxy = 0, sx2 = 0, cx2 = 0;
+  const double init_y = w[0].v;
+  bool const_y = true;
+  for (size_t i = 0; i < w.size(); ++i) {
+    const storage::Sample& s = w[i];
+    if (const_y && i > 0 && s.v != init_y) const_y = false;
+    n += 1;
+    double x = static_cast<double>(s.t_ms - intercept_ms) / 1e3;
+    KahanInc(x, &sx, &cx);
+    KahanInc(s.v, &sy, &cy);
+    KahanInc(x * s.v, &sxy, &cxy);
+    KahanInc(x * x, &sx2, &cx2);
+  }
+  if (const_y) {
+    if (std::isinf(init_y)) {
+      *slope = kNaN;
+      *intercept = kNaN;
+    } else {
+      *slope = 0;
+      *intercept = init_y;
+    }
+    return;
+  }
+  sx += cx;
+  sy += cy;
+  sxy += cxy;
+  sx2 += cx2;
+  double cov = sxy - sx * sy / n;
+  double var = sx2 - sx * sx / n;
+  *slope = cov / var;
+  *intercept = sy / n - *slope * sx / n;
+}
+
+double HoltWinters(Window w, double sf, double tf) {
+  double s0 = 0, s1 = w[0].v, b = w[1].v - w[0].v;
+  for (size_t i = 1; i < w.size(); ++i) {
+    double x = sf * w[i].v;
+    if (i > 1) b = tf * (s1 - s0) + (1 - tf) * b;
+    double y = (1 - sf) * (s1 + b);
+    s0 = s1;
+    s1 = x + y;
+  }
+  return s1;
+}
+
+// One kernel call: returns false when the function yields no sample for this window.
+bool Kernel(FunctionId id, Window w, const StepArgs& a, double* out,
+            std::vector<double>* scratch) {
+  switch (id) {
+    case FunctionId::kRate: return ExtrapolatedRate(w, a, true, true, out);
+    case FunctionId::kIncrease: return ExtrapolatedRate(w, a, true, false, out);
+    case FunctionId::kDelta: return ExtrapolatedRate(w, a, false, false, out);
+    case FunctionId::kIrate: return InstantValue(w, true, out);
+    case FunctionId::kIdelta: return InstantValue(w, false, out);
+    case FunctionId::kResets: {
+      double r = 0;
+      for (size_t i = 1; i < w.size(); ++i) r += w[i].v < w[i - 1].v ? 1 : 0;
+      *out = r;
+      return true;
+    }
+    case FunctionId::kChanges: {
+      double r = 0;
+      for (size_t i = 1; i < w.size(); ++i) {
+        double c = w[i].v, p = w[i - 1].v;
+        if (c != p && !(std::isnan(c) && std::isnan(p))) r += 1;
+      }
+      *out = r;
+      return true;
+    }
+    case FunctionId::kDeriv: {
+      if (w.size() < 2) return false;
+      double slope, icpt;
+      LinearRegression(w, w[0].t_ms, &slope, &icpt);
+      *out = slope;
+      return true;
+    }
+    case FunctionId::kPredictLinear: {
+      if (w.size() < 2) return false;
+      double slope, icpt;
+      LinearRegression(w, a.t_ms, &slope, &icpt);
+      *out = slope * a.a0 + icpt;
+      return true;
+    }
+    case FunctionId::kHoltWinters:
+      if (w.size() < 2) return false;
+      *out = HoltWinters(w, a.a0, a.a1);
+      return true;
+    case FunctionId::kAvgOverTime: {
+      // Prometheus compat: incremental, compensated mean that survives overflow.
+      double mean = 0, c = 0, count = 0;
+      for (const storage::Sample& s : w) {
+        count += 1;
+        if (std::isinf(mean)) {
+          if (std::isinf(s.v) && (mean > 0) == (s.v > 0)) continue;
+          if (!std::isinf(s.v) && !std::isnan(s.v)) continue;
+        }
+        KahanInc(s.v / count - mean / count, &mean, &c);
+      }
+      *out = std::isinf(mean) ? mean : mean + c;
+      return true;
+    }
+    case FunctionId::kSumOverTime: {
+      double sum = 0;
+      for (const storage::Sample& s : w) sum += s.v;
+      *out = sum;
+      return true;
+    }
+    case FunctionId::kCountOverTime: *out = static_cast<double>(w.size()); return true;
+    case FunctionId::kMinOverTime: {
+      double m = w[0].v;
+      for (const storage::Sample& s : w) {
+        if (s.v < m || std::isnan(m)) m = s.v;
+      }
+      *out = m;
+      return true;
+    }
+    case FunctionId::kMaxOverTime: {
+      double m = w[0].v;
+      for (const storage::Sample& s : w) {
+        if (s.v > m || std::isnan(m)) m = s.v;
+      }
+      *out = m;
+      return true;
+    }
+    case FunctionId::kLastOverTime: *out = w.back().v; return true;
+    case FunctionId::kPresentOverTime: *out = 1; return true;
+    case FunctionId::kQuantileOverTime:
+      scratch->clear();
+      for (const storage::Sample& s : w) scratch->push_back(s.v);
+      *out = QuantileOf(a.a0, scratch);
+      return true;
+    case FunctionId::kStddevOverTime:
+    case FunctionId::kStdvarOverTime: {
+      double count = 0, mean = 0, cm = 0, aux = 0, ca = 0;
+      for (const storage::Sample& s : w) {
+        count += 1;
+        double delta = s.v - (mean + cm);
+        KahanInc(delta / count, &mean, &cm);
+        KahanInc(delta * (s.v - (mean + cm)), &aux, &ca);
+      }
+      double var = (aux + ca) / count;
+      *out = id == FunctionId::kStddevOverTime ? std::sqrt(var) : var;
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+bool IsRangeFunction(FunctionId id) {
+  switch (id) {
+    case FunctionId::kRate: case FunctionId::kIncrease: case FunctionId::kDelta:
+    case FunctionId::kIrate: case FunctionId::kIdelta: case FunctionId::kResets:
+    case FunctionId::kChanges: case FunctionId::kDeriv: case FunctionId::kPredictLinear:
+    case FunctionId::kHoltWinters: case FunctionId::kAvgOverTime:
+    case FunctionId::kSumOverTime: case FunctionId::kCountOverTime:
+    case FunctionId::kMinOverTime: case FunctionId::kMaxOverTime:
+    case FunctionId::kLastOverTime: case FunctionId::kPresentOverTime:
+    case FunctionId::kQuantileOverTime: case FunctionId::kStddevOverTime:
+    case FunctionId::kStdvarOverTime: case FunctionId::kAbsentOverTime:
+      return true;
+    default:
+      return false;
+  }
+}
+
+storage::Labels AbsentLabels(const Expr& arg);  // functions/call.cc
+
+absl::StatusOr<Evaluated> EvalRangeFunction(Evaluator* ev, const Call& call) {
+  const FunctionId id = call.func->id;
+  const StepRange& steps = ev->steps();
+  const int n = steps.n;
+  // Scalar arguments and the index of the range-vector argument.
+  size_t matrix_idx = 0;
+  std::vector<double> a0, a1;
+  if (id == FunctionId::kQuantileOverTime) {
+    ASSIGN_OR_RETURN(a0, ev->EvalScalarArg(*call.args[0]));
+    matrix_idx = 1;
+  } else if (id == FunctionId::kPredictLinear) {
+    ASSIGN_OR_RETURN(a0, ev->EvalScalarArg(*call.args[1]));
+  } else if (id == FunctionId::kHoltWinters) {
+    ASSIGN_OR_RETURN(a0, ev->EvalScalarArg(*call.args[1]));
+    ASSIGN_OR_RETURN(a1, ev->EvalScalarArg(*call.args[2]));
+  }
+  ASSIGN_OR_RETURN(MatrixOperand op, ev->EvalMatrixOperand(*call.args[matrix_idx]));
+  EvalContext* ctx = ev->ctx();
+
+  if (id == FunctionId::kAbsentOverTime) {
+    std::vector<uint8_t> any(n, 0);
+    std::vector<storage::Sample> buf;
+    for (size_t i = 0; i < op.size(); ++i) {
+      RETURN_IF_ERROR(op.Load(i, &buf));
+      RangeWindow w(buf);
+      for (int k = 0; k < n; ++k) {
+        int64_t end = op.WindowEnd(steps.T(k));
+        if (!w.Advance(end - op.range_ms, end).empty()) any[k] = 1;
+      }
+    }
+    Row row{AbsentLabels(UnwrapParens(*call.args[0])), std::vector<double>(n, Absent())};
+    for (int k = 0; k < n; ++k) {
+      if (!any[k]) row.v[k] = 1;
+    }
+    Rows rows;
+    rows.push_back(std::move(row));
+    Evaluator::DropEmptyRows(&rows);
+    return ev->MakeVector(std::move(rows));
+  }
+
+  // Prometheus compat (functions.go funcHoltWinters): factors outside (0, 1) are an error
+  // at the first step that has samples to smooth.
+  if (id == FunctionId::kHoltWinters) {
+    for (int k = 0; k < n; ++k) {
+      if (!(a0[k] > 0 && a0[k] < 1) || !(a1[k] > 0 && a1[k] < 1)) {
+        bool has_samples = false;
+        std::vector<storage::Sample> buf;
+        for (size_t i = 0; i < op.size() && !has_samples; ++i) {
+          RETURN_IF_ERROR(op.Load(i, &buf));
+          RangeWindow w(buf);
+          int64_t end = op.WindowEnd(steps.T(k));
+          has_samples = !w.Advance(end - op.range_ms, end).empty();
+        }
+        if (!has_samples) continue;
+        if (!(a0[k] > 0 && a0[k] < 1)) {
+          return absl::FailedPreconditionError(absl::StrFormat(
+              "invalid smoothing factor. Expected: 0 < sf < 1, got: %f", a0[k]));
+        }
+        return absl::FailedPreconditionError(
+            absl::StrFormat("invalid trend factor. Expected: 0 < tf < 1, got: %f", a1[k]));
+      }
+    }
+  }
+
+  // Prometheus compat: every range function drops the metric name except last_over_time.
+  const bool keep_name = id == FunctionId::kLastOverTime;
+  Rows rows(op.size());
+  std::atomic<int64_t> produced{0};
+  const int64_t max_samples = ctx->options->max_samples;
+  auto sweep = [&](size_t begin, size_t end) -> absl::Status {
+    std::vector<storage::Sample> buf;
+    std::vector<double> scratch;
+    int64_t local = 0;
+    for (size_t i = begin; i < end; ++i) {
+      if ((i & 127) == 0) RETURN_IF_ERROR(ctx->CheckInterrupt());
+      RETURN_IF_ERROR(op.Load(i, &buf));
+      Row& row = rows[i];
+      row.labels = keep_name ? op.labels[i] : DropMetricName(op.labels[i]);
+      row.v.assign(n, Absent());
+      RangeWindow w(buf);
+      for (int k = 0; k < n; ++k) {
+        StepArgs a;
+        a.t_ms = steps.T(k);
+        a.end_ms = op.WindowEnd(a.t_ms);
+        a.start_ms = a.end_ms - op.range_ms;
+        a.range_ms = op.range_ms;
+        Window win = w.Advance(a.start_ms, a.end_ms);
+        if (win.empty()) continue;
+        if (ctx->current_samples.load(std::memory_order_relaxed) +
+                static_cast<int64_t>(win.size()) > max_samples) {
+          return absl::ResourceExhaustedError(
+              "query processing would load too many samples into memory in query execution");
+        }
+        if (!a0.empty()) a.a0 = a0[k];
+        if (!a1.empty()) a.a1 = a1[k];
+        double out;
+        if (Kernel(id, win, a, &out, &scratch)) {
+          row.v[k] = out;
+          ++local;
+        }
+      }
+    }
+    produced.fetch_add(local, std::memory_order_relaxed);
+    return absl::OkStatus();
+  };
+  const bool parallel = ctx->options->parallel && op.size() >= 64 &&
+                        static_cast<int64_t>(op.size()) * n >= 200'000;
+  if (parallel) {
+    absl::Mutex mu;
+    absl::Status first;
+    tbb::parallel_for(tbb::blocked_range<size_t>(0, op.size(), 16),
+                      [&](const tbb::blocked_range<size_t>& r) {
+                        absl::Status s = sweep(r.begin(), r.end());
+                        if (!s.ok()) {
+                          absl::MutexLock l(&mu);
+                          if (first.ok()) first = s;
+                        }
+                      });
+    RETURN_IF_ERROR(first);
+  } else {
+    RETURN_IF_ERROR(sweep(0, op.size()));
+  }
+  RETURN_IF_ERROR(ctx->AddSamples(produced.load()));
+  Evaluator::DropEmptyRows(&rows);
+  RETURN_IF_ERROR(ev->MergeDuplicateRows(&rows));
+  return ev->MakeVector(std::move(rows));
+}
+
+}  // namespace tally::promql::internal
