@@ -5,6 +5,7 @@
 // and only on a syntactically valid tree, as in Prometheus.
 #include "promql/parser/parser.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -159,6 +160,13 @@ class Parser {
     ExprPtr e = ParseExpr(0);
     if (e && Cur().type != TokenType::kEof) Unexpected("", "");
     if (!status_.ok()) return status_;
+    // The checks above bound the parser's recursion; postfix chains can still stack a
+    // little above that, so the tree's exact height is checked before anything recurses
+    // over it (type check, printer, evaluator).
+    if (Height(*e) > kMaxNestingDepth) {
+      Fail(e->pos.start, NestingMessage());
+      return status_;
+    }
     RETURN_IF_ERROR(internal::CheckAst(input_, *e));
     return e;
   }
@@ -206,13 +214,28 @@ class Parser {
   std::nullptr_t UnexpectedHere() {
     return Unexpected(in_aggregation_ > 0 ? "aggregation" : "", "");
   }
+  static std::string NestingMessage() {
+    return absl::StrCat("expression nesting too deep (more than ", kMaxNestingDepth,
+                        " levels)");
+  }
   bool Deeper(int extra = 0) {
     if (depth_ + extra > kMaxNestingDepth) {
-      Fail(Cur().pos, absl::StrCat("expression nesting too deep (more than ", kMaxNestingDepth,
-                                   " levels)"));
+      Fail(Cur().pos, NestingMessage());
       return false;
     }
     return true;
+  }
+  // Height of the tree without recursion.
+  static int Height(const Expr& root) {
+    int max_height = 0;
+    std::vector<std::pair<const Expr*, int>> stack = {{&root, 1}};
+    while (!stack.empty()) {
+      auto [e, h] = stack.back();
+      stack.pop_back();
+      max_height = std::max(max_height, h);
+      for (const Expr* c : Children(*e)) stack.push_back({c, h + 1});
+    }
+    return max_height;
   }
 
   ExprPtr ParseExpr(int min_prec);
@@ -248,7 +271,11 @@ ExprPtr Parser::ParseExpr(int min_prec) {
   while (lhs) {
     const BinaryOpInfo info = InfoFor(Cur().type);
     if (info.prec == 0 || info.prec < min_prec) break;
-    if (!Deeper(++chain)) return nullptr;
+    // Each operator in a left-associative chain adds one level above everything parsed
+    // so far, so the chain counts towards the depth of its right-hand operands.
+    ++chain;
+    ++depth_;
+    if (!Deeper()) return nullptr;
     Advance();
     auto bin = std::make_unique<BinaryExpr>();
     bin->op = info.op;
@@ -281,7 +308,7 @@ ExprPtr Parser::ParseExpr(int min_prec) {
     bin->rhs = std::move(rhs);
     lhs = std::move(bin);
   }
-  --depth_;
+  depth_ -= chain + 1;
   return lhs;
 }
 

@@ -8,8 +8,9 @@
 //   "1:14: parse error: unexpected <by>"
 //   "1:6: parse error: expected type range vector in call to function \"rate\", got instant vector"
 // (line:column, 1-based, column counted in bytes from the last newline). Only the first
-// error is reported. Nesting deeper than kMaxNestingDepth fails with a clear message instead
-// of exhausting the stack.
+// error is reported. A tree higher than kMaxNestingDepth levels (parentheses, calls,
+// operator chains, subqueries all count) fails with "expression nesting too deep (more than
+// 512 levels)" instead of exhausting the stack; Prometheus has no such limit.
 #pragma once
 
 #include "absl/status/statusor.h"
@@ -19,15 +20,17 @@
 
 namespace tally::promql {
 
-inline constexpr int kMaxNestingDepth = 256;
+inline constexpr int kMaxNestingDepth = 512;
 
 absl::StatusOr<ExprPtr> ParseExpr(absl::string_view input);
 
 // A bare series selector, as used by the HTTP API's `match[]` parameter and by
 // federation: `metric{l="v"}` or `{l=~"re"}` (no offset, @, range or operators). Returns
-// the matchers (with __name__ first when a metric name was given). Fails with
-// InvalidArgument like Prometheus's parser.ParseMetricSelector, including when no matcher
-// is non-empty ("vector selector must contain at least one non-empty matcher").
+// the matchers, the metric name's `__name__` matcher last (as Prometheus orders them).
+// Fails with InvalidArgument like Prometheus's parser.ParseMetricSelector
+// ("1:2: parse error: unexpected \"[\""). Like Prometheus it does NOT require a non-empty
+// matcher: `{}` parses; the API checks that itself ("match[] must contain at least one
+// non-empty matcher").
 absl::StatusOr<storage::Matchers> ParseMetricSelector(absl::string_view input);
 
 }  // namespace tally::promql

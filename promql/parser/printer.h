@@ -1,7 +1,9 @@
 // AST -> canonical PromQL text, matching Prometheus 2.42's Expr.String(): `sum by (job)
 // (rate(x[5m]))`, `a + on (b) group_left (c) d`, sorted matchers `x{a="1",b="2"}`, durations
 // via FormatDurationMs, numbers like Go's fmt %v. Pure functions, thread-safe.
-// Round-trip: ParseExpr(ToString(e)) prints back to the same text.
+// Round-trip: ParseExpr(ToString(e)) prints back to the same text, with one exception kept
+// for Prometheus compat: a +Inf literal prints as "+Inf", so `Inf ^ x` prints as
+// "+Inf ^ x", which re-parses as the unary +(Inf ^ x) (Prometheus 2.42 does the same).
 #pragma once
 
 #include <string>
