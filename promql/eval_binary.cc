@@ -35,11 +35,12 @@ inline double ElemOp(BinaryOp op, double l, double r, bool* keep) {
   }
 }
 
-// Prometheus compat (shouldDropMetricName): arithmetic drops __name__, comparisons keep it.
+// Prometheus compat (shouldDropMetricName, 2.42): arithmetic drops __name__; comparisons
+// and atan2 keep it (operators.test "trigy atan2 trigx").
 inline bool DropsName(BinaryOp op) {
   switch (op) {
     case BinaryOp::kAdd: case BinaryOp::kSub: case BinaryOp::kMul: case BinaryOp::kDiv:
-    case BinaryOp::kPow: case BinaryOp::kMod: case BinaryOp::kAtan2:
+    case BinaryOp::kPow: case BinaryOp::kMod:
       return true;
     default:
       return false;

@@ -177,11 +177,11 @@ absl::StatusOr<Evaluated> Evaluator::EvalCall(const Call& call) {
       // Only instant queries have an observable order (range results are label-sorted).
       if (n == 1) {
         const bool desc = id == FunctionId::kSortDesc;
-        // Prometheus compat (vectorByValueHeap / vectorByReverseValueHeap): NaN first.
+        // Prometheus compat (functions.test sort/sort_desc): NaN sorts last either way.
         std::stable_sort(rows.begin(), rows.end(), [desc](const Row& a, const Row& b) {
           double x = a.v[0], y = b.v[0];
-          if (std::isnan(x)) return !std::isnan(y);
-          if (std::isnan(y)) return false;
+          if (std::isnan(x)) return false;
+          if (std::isnan(y)) return true;
           return desc ? x > y : x < y;
         });
       }

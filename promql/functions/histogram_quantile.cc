@@ -36,6 +36,7 @@ bool ParseLe(absl::string_view s, double* out) {
 }
 
 double BucketQuantile(double q, std::vector<Bucket>* b) {
+  if (std::isnan(q)) return kNaN;
   if (q < 0) return -kInf;
   if (q > 1) return kInf;
   std::sort(b->begin(), b->end(),
@@ -92,12 +93,15 @@ absl::StatusOr<Evaluated> EvalHistogramQuantile(Evaluator* ev, const Call& call)
   for (size_t i = 0; i < rows.size(); ++i) {
     // Prometheus compat: series whose `le` does not parse as a float are ignored.
     if (!ParseLe(rows[i].labels.Get("le"), &upper[i])) continue;
-    storage::Labels g = storage::LabelsBuilder(rows[i].labels)
-                            .Del(storage::kMetricNameLabel)
-                            .Del("le")
-                            .Build();
-    auto [it, inserted] = index.try_emplace(std::move(g), static_cast<int>(out.size()));
-    if (inserted) out.push_back(Row{it->first, std::vector<double>(n, Absent())});
+    // Prometheus compat (funcHistogramQuantile): buckets are grouped by all labels but
+    // `le` (the metric name included), and the output drops the name too, so two
+    // families that differ only by name collide ("vector cannot contain metrics with the
+    // same labelset", histograms.test).
+    storage::Labels key = storage::LabelsBuilder(rows[i].labels).Del("le").Build();
+    auto [it, inserted] = index.try_emplace(std::move(key), static_cast<int>(out.size()));
+    if (inserted) {
+      out.push_back(Row{DropMetricName(it->first), std::vector<double>(n, Absent())});
+    }
     group_of[i] = it->second;
   }
   std::vector<std::vector<int>> members(out.size());
@@ -116,6 +120,7 @@ absl::StatusOr<Evaluated> EvalHistogramQuantile(Evaluator* ev, const Call& call)
     }
   }
   Evaluator::DropEmptyRows(&out);
+  RETURN_IF_ERROR(ev->MergeDuplicateRows(&out));
   return ev->MakeVector(std::move(out));
 }
 
