@@ -1,6 +1,7 @@
 // `tally backfill`: imports an OpenMetrics or Prometheus text file into a data dir (see
 // storage/ingest/backfill.h for the all-or-nothing parse phase and the interruption rules).
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,30 +23,61 @@
 namespace tally::tools {
 namespace {
 
-absl::Status ReadAll(const std::string& path, std::string* out) {
-  const bool stdin_input = path == "-";
-  const int fd = stdin_input ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return absl::NotFoundError(absl::StrFormat("open %s: %s", path, std::strerror(errno)));
+// The input, either memory-mapped (a regular file: no copy, pages come from the page
+// cache) or read into a string (stdin, pipes).
+class Input {
+ public:
+  Input() = default;
+  ~Input() {
+    if (map_ != nullptr) ::munmap(map_, map_size_);
   }
-  struct stat st;
-  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) out->reserve(st.st_size);
-  char buf[1 << 16];
-  while (true) {
-    const ssize_t n = ::read(fd, buf, sizeof(buf));
-    if (n == 0) break;
-    if (n < 0) {
-      if (errno == EINTR && !Interrupted()) continue;
-      const int err = errno;
-      if (!stdin_input) ::close(fd);
-      if (Interrupted()) return absl::CancelledError("interrupted while reading input");
-      return absl::UnavailableError(absl::StrFormat("read %s: %s", path, std::strerror(err)));
+  Input(const Input&) = delete;
+  Input& operator=(const Input&) = delete;
+
+  absl::Status Open(const std::string& path) {
+    const bool stdin_input = path == "-";
+    const int fd = stdin_input ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      return absl::NotFoundError(absl::StrFormat("open %s: %s", path, std::strerror(errno)));
     }
-    out->append(buf, static_cast<size_t>(n));
+    absl::Status s = Load(fd, path);
+    if (!stdin_input) ::close(fd);
+    return s;
   }
-  if (!stdin_input) ::close(fd);
-  return absl::OkStatus();
-}
+  absl::string_view data() const {
+    return map_ != nullptr ? absl::string_view(static_cast<const char*>(map_), map_size_)
+                           : absl::string_view(buf_);
+  }
+
+ private:
+  absl::Status Load(int fd, const std::string& path) {
+    struct stat st;
+    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+      void* p = ::mmap(nullptr, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+      if (p != MAP_FAILED) {
+        ::madvise(p, st.st_size, MADV_SEQUENTIAL);
+        map_ = p;
+        map_size_ = static_cast<size_t>(st.st_size);
+        return absl::OkStatus();
+      }
+    }
+    char chunk[1 << 16];
+    while (true) {
+      const ssize_t n = ::read(fd, chunk, sizeof(chunk));
+      if (n == 0) return absl::OkStatus();
+      if (n < 0) {
+        if (errno == EINTR && !Interrupted()) continue;
+        if (Interrupted()) return absl::CancelledError("interrupted while reading input");
+        return absl::UnavailableError(absl::StrFormat("read %s: %s", path, std::strerror(errno)));
+      }
+      buf_.append(chunk, static_cast<size_t>(n));
+    }
+  }
+
+  void* map_ = nullptr;
+  size_t map_size_ = 0;
+  std::string buf_;
+};
 
 int RunBackfill(std::vector<std::string> args) {
   std::string path = "data/";
@@ -86,8 +118,8 @@ int RunBackfill(std::vector<std::string> args) {
   InstallInterruptHandler();
   const absl::Time start = absl::Now();
   const std::string& input_path = pos[0];
-  std::string input;
-  if (absl::Status s = ReadAll(input_path, &input); !s.ok()) {
+  Input input;
+  if (absl::Status s = input.Open(input_path); !s.ok()) {
     std::fprintf(stderr, "tally: error: %s\n", std::string(s.message()).c_str());
     return absl::IsCancelled(s) ? kExitInterrupted : kExitFailure;
   }
@@ -121,7 +153,7 @@ int RunBackfill(std::vector<std::string> args) {
                                progress.samples_written.load() * 100 / total);
       },
       absl::Seconds(10));
-  absl::StatusOr<storage::BackfillResult> r = storage::Backfill(**db, input, opts);
+  absl::StatusOr<storage::BackfillResult> r = storage::Backfill(**db, input.data(), opts);
   reporter.Stop();
   if (!r.ok()) {
     std::fprintf(stderr, "tally: error: %s: %s\n", input_path == "-" ? "stdin" : input_path.c_str(),
