@@ -77,6 +77,9 @@ int RunAnalyze(std::vector<std::string> args) {
                 static_cast<double>(st->bytes_on_disk) / static_cast<double>(st->num_samples));
   }
   std::printf("Head memory:       %s\n", FormatBytes(st->head_memory_bytes).c_str());
+  absl::StatusOr<std::vector<std::pair<std::string, storage::MetricMetadata>>> md =
+      (*db)->Metadata();
+  if (md.ok()) std::printf("Metadata:          %zu metric families\n", md->size());
   std::printf("\nLabel names with the most values:\n");
   std::printf("  %-32s %10s %10s\n", "NAME", "VALUES", "SERIES");
   for (const storage::LabelCardinality& l : st->label_names) {
