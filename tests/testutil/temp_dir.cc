@@ -29,11 +29,10 @@ storage::DBOptions TestOptions(const std::string& dir) {
   return o;
 }
 
-storage::Matchers MakeMatchers(
-    std::initializer_list<std::tuple<const char*, const char*, const char*>> specs) {
+storage::Matchers MakeMatchers(const std::vector<MatcherSpec>& specs) {
   storage::Matchers out;
   for (const auto& [op, name, value] : specs) {
-    const std::string o = op;
+    const std::string& o = op;
     storage::MatchType t = o == "="    ? storage::MatchType::kEqual
                            : o == "!=" ? storage::MatchType::kNotEqual
                            : o == "=~" ? storage::MatchType::kRegexMatch

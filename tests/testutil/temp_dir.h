@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "storage/db.h"
@@ -31,8 +32,8 @@ class TempDir {
 storage::DBOptions TestOptions(const std::string& dir);
 
 // Builds matchers, aborting the test on a bad regex: {{"=", "a", "b"}, {"=~", "c", "d.*"}}.
-storage::Matchers MakeMatchers(
-    std::initializer_list<std::tuple<const char*, const char*, const char*>> specs);
+using MatcherSpec = std::tuple<std::string, std::string, std::string>;  // op, name, value
+storage::Matchers MakeMatchers(const std::vector<MatcherSpec>& specs);
 
 // All samples of every series matching `matchers` in [mint, maxt], keyed by labels string.
 std::vector<std::pair<std::string, std::vector<storage::Sample>>> QueryAll(

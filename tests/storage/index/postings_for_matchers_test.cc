@@ -21,7 +21,7 @@ const Labels kSeries[] = {
 };
 
 struct Case {
-  std::initializer_list<std::tuple<const char*, const char*, const char*>> matchers;
+  std::vector<testutil::MatcherSpec> matchers;
   std::vector<std::string> ids;
 };
 
