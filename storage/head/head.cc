@@ -1,5 +1,8 @@
 #include "storage/head/head.h"
 
+#include <algorithm>
+#include <bit>
+
 #include "storage/kv/key_codec.h"
 
 namespace tally::storage::head {
@@ -106,9 +109,12 @@ void Head::Remove(SeriesRef ref) {
 }
 
 int64_t Head::MemoryBytes() const {
+  // Counts what malloc really hands out: each allocation carries ~16 bytes of allocator
+  // overhead, and chunk buffers grow by doubling (from 32 bytes) with 16 bytes of slack.
+  constexpr int64_t kMallocOverhead = 16;
   int64_t total = 0;
-  auto heap = [](const std::string& s) -> int64_t {
-    return s.capacity() > 15 ? static_cast<int64_t>(s.capacity()) + 1 : 0;
+  auto heap = [&](const std::string& s) -> int64_t {
+    return s.capacity() > 15 ? static_cast<int64_t>(s.capacity()) + 1 + kMallocOverhead : 0;
   };
   for (size_t i = 0; i < kStripes; ++i) {
     {
@@ -118,10 +124,10 @@ int64_t Head::MemoryBytes() const {
                                     (sizeof(std::pair<SeriesRef, void*>) + 1));
       for (const auto& [ref, s] : rs.series) {
         absl::MutexLock sl(&s->mu);
-        total += sizeof(MemSeries) + heap(s->labels_enc);
+        total += sizeof(MemSeries) + kMallocOverhead + heap(s->labels_enc);
         if (s->open) {
-          // The BitWriter keeps 16 bytes of slack past the encoded bytes.
-          total += sizeof(HeadChunk) + s->open->chunk.size_bytes() + 16;
+          const size_t buf = std::max<size_t>(32, std::bit_ceil(s->open->chunk.size_bytes() + 16));
+          total += sizeof(HeadChunk) + kMallocOverhead + static_cast<int64_t>(buf) + kMallocOverhead;
         }
         if (s->ooo) total += sizeof(OooBuffer) + s->ooo->samples.capacity() * sizeof(Sample);
         if (s->sealing) {
