@@ -177,6 +177,9 @@ class Parser {
     if (IsMetricIdentifier(t.type) || t.type == TokenType::kLeftBrace) {
       e = ParseVectorSelector();
       if (e && Cur().type != TokenType::kEof) Unexpected("", "");
+      if (status_.ok() && !storage::ValidateSelector(e->As<VectorSelector>().matchers).ok()) {
+        Fail(e->pos.start, "vector selector must contain at least one non-empty matcher");
+      }
     } else {
       Unexpected("", "");
     }

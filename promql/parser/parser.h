@@ -28,9 +28,10 @@ absl::StatusOr<ExprPtr> ParseExpr(absl::string_view input);
 // federation: `metric{l="v"}` or `{l=~"re"}` (no offset, @, range or operators). Returns
 // the matchers, the metric name's `__name__` matcher last (as Prometheus orders them).
 // Fails with InvalidArgument like Prometheus's parser.ParseMetricSelector
-// ("1:2: parse error: unexpected \"[\""). Like Prometheus it does NOT require a non-empty
-// matcher: `{}` parses; the API checks that itself ("match[] must contain at least one
-// non-empty matcher").
+// ("1:2: parse error: unexpected \"[\""), and also (a check Prometheus leaves to its API
+// handlers) when no matcher is non-empty: "1:1: parse error: vector selector must contain
+// at least one non-empty matcher"; the API rewords that as "match[] must contain at least
+// one non-empty matcher".
 absl::StatusOr<storage::Matchers> ParseMetricSelector(absl::string_view input);
 
 }  // namespace tally::promql

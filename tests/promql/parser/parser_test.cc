@@ -323,10 +323,11 @@ TEST(ParserTest, ParseMetricSelector) {
   EXPECT_EQ((*m)[1].name(), "__name__");
   EXPECT_EQ((*m)[1].value(), "up");
 
-  // Like Prometheus, emptiness is the caller's check.
-  m = ParseMetricSelector("{}");
-  ASSERT_TRUE(m.ok());
-  EXPECT_TRUE(m->empty());
+  // Selectors matching everything are rejected (Prometheus's API makes the same check).
+  EXPECT_EQ(ParseMetricSelector("{}").status().message(),
+            "1:1: parse error: vector selector must contain at least one non-empty matcher");
+  EXPECT_FALSE(ParseMetricSelector("{a=~\".*\"}").ok());
+  EXPECT_TRUE(ParseMetricSelector("{a=~\".+\"}").ok());
 
   // Error texts as /api/v1/series?match[]=... reports them in Prometheus 2.42.
   EXPECT_EQ(ParseMetricSelector("x[5m]").status().message(), "1:2: parse error: unexpected \"[\"");
