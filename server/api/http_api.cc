@@ -46,6 +46,15 @@ absl::StatusOr<std::vector<storage::Matchers>> HttpApi::ParseMatches(
       return absl::InvalidArgumentError(
           wrap ? absl::StrCat("invalid parameter \"match[]\": ", msg) : msg);
     }
+    // Prometheus compat: api.go parseMatchersParam rejects a set whose matchers all match
+    // the empty string, with its own wording.
+    bool non_empty = false;
+    for (const storage::Matcher& x : *m) non_empty = non_empty || !x.MatchesEmpty();
+    if (!non_empty) {
+      const char* msg = "match[] must contain at least one non-empty matcher";
+      return absl::InvalidArgumentError(
+          wrap ? absl::StrCat("invalid parameter \"match[]\": ", msg) : msg);
+    }
     out.push_back(*std::move(m));
   }
   return out;

@@ -123,8 +123,42 @@ void HttpApi::TsdbStatus(const HttpRequest&, HttpResponse* resp) {
     j.Raw("{\"name\":").String(st->label_names[i].name).Raw(",\"value\":");
     j.Int(st->label_names[i].values).Raw("}");
   }
-  // Not tracked by Tally's index yet: present and empty so clients parse the shape.
-  j.Raw("],\"memoryInBytesByLabelName\":[],\"seriesCountByLabelValuePair\":[]}");
+  // Value bytes per label name and series per name=value pair, from the index: bounded
+  // work (top label names only, at most 1,000 values each).
+  std::vector<std::pair<std::string, int64_t>> mem, pairs;
+  for (const auto& ln : st->label_names) {
+    absl::StatusOr<std::vector<std::string>> vals = q->LabelValues(ln.name, {});
+    if (!vals.ok()) continue;
+    int64_t bytes = 0;
+    for (const std::string& v : *vals) bytes += static_cast<int64_t>(v.size());
+    mem.emplace_back(ln.name, bytes);
+    if (vals->size() > 1000) continue;
+    for (const std::string& v : *vals) {
+      absl::StatusOr<storage::Matcher> m =
+          storage::Matcher::Make(storage::MatchType::kEqual, ln.name, v);
+      if (!m.ok() || v.empty()) continue;
+      absl::StatusOr<std::vector<std::unique_ptr<storage::Series>>> ss = q->Select({*m});
+      if (ss.ok()) pairs.emplace_back(absl::StrCat(ln.name, "=", v), ss->size());
+    }
+  }
+  auto top10 = [](std::vector<std::pair<std::string, int64_t>>* v) {
+    std::sort(v->begin(), v->end(), [](const auto& a, const auto& b) {
+      return a.second != b.second ? a.second > b.second : a.first < b.first;
+    });
+    if (v->size() > 10) v->resize(10);
+  };
+  top10(&mem);
+  top10(&pairs);
+  auto list = [&](const char* key, const std::vector<std::pair<std::string, int64_t>>& v) {
+    j.Raw("],\"").Raw(key).Raw("\":[");
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (i) j.Raw(",");
+      j.Raw("{\"name\":").String(v[i].first).Raw(",\"value\":").Int(v[i].second).Raw("}");
+    }
+  };
+  list("memoryInBytesByLabelName", mem);
+  list("seriesCountByLabelValuePair", pairs);
+  j.Raw("]}");
   Success(resp, j.str());
 }
 

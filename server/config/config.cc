@@ -71,6 +71,7 @@ class Decoder {
   }
 
   std::string Str(const YAML::Node& n) {
+    if (!n.IsDefined()) return "";
     if (!n.IsScalar()) {
       if (!n.IsNull()) TypeError(n, "string");
       return "";

@@ -4,6 +4,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <condition_variable>
 #include <future>
@@ -98,6 +99,10 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void OnHeader(beast::error_code ec, size_t) {
     if (ec == bhttp::error::header_limit) return SendError(431, "request header too large");
+    if (ec == bhttp::error::body_limit) {  // Content-Length already over the limit
+      return SendError(413, absl::StrCat("request body larger than ",
+                                         state_->options.max_body_bytes, " bytes"));
+    }
     if (ec) return Close();  // EOF, timeout, reset, cancelled on shutdown
     busy_ = true;
     stream_.expires_after(ToChrono(state_->options.body_timeout));
@@ -164,6 +169,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void SendError(int status, std::string msg) {
     busy_ = true;
     keep_alive_ = false;
+    drain_ = true;
     HttpResponse resp;
     resp.status = status;
     resp.content_type = "text/plain; charset=utf-8";
@@ -173,9 +179,29 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void OnWrite(beast::error_code ec, size_t) {
     busy_ = false;
+    if (!ec && drain_) return Drain();
     if (ec || !res_.keep_alive() || state_->stopping.load()) return Close();
     res_ = {};
     DoRead();
+  }
+
+  // After an error answer the client may still be sending its body; closing with unread
+  // data would reset the connection and could destroy our response before the client reads
+  // it. So: half-close, discard input for a bounded time and size, then close.
+  void Drain() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    DrainSome(0);
+  }
+  void DrainSome(size_t total) {
+    if (total > (size_t{4} << 20)) return Close();
+    stream_.expires_after(std::chrono::seconds(2));
+    stream_.async_read_some(
+        asio::buffer(drain_buf_),
+        [self = shared_from_this(), total](beast::error_code ec, size_t n) {
+          if (ec) return self->Close();
+          self->DrainSome(total + n);
+        });
   }
 
   void Close() {
@@ -192,6 +218,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string remote_;
   bool keep_alive_ = true;
   bool busy_ = false;
+  bool drain_ = false;
+  std::array<char, 16384> drain_buf_;
 
 };
 

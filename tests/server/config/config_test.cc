@@ -1,0 +1,131 @@
+#include "server/config/config.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace tally::server::config {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(ConfigTest, EmptyFileGivesPrometheusDefaults) {
+  absl::StatusOr<Config> c = ParseConfig("");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->global.scrape_interval_ms, 60'000);
+  EXPECT_EQ(c->global.scrape_timeout_ms, 10'000);
+  EXPECT_EQ(c->global.evaluation_interval_ms, 60'000);
+  EXPECT_EQ(ConfigToYaml(*c),
+            "global:\n  scrape_interval: 1m\n  scrape_timeout: 10s\n  evaluation_interval: 1m\n");
+}
+
+TEST(ConfigTest, ParsesAllSections) {
+  absl::StatusOr<Config> c = ParseConfig(R"(
+global:
+  scrape_interval: 15s
+  evaluation_interval: 30s
+  external_labels:
+    region: eu
+rule_files:
+  - rules/*.yml
+scrape_configs:
+  - job_name: self
+    static_configs:
+      - targets: ['127.0.0.1:9090']
+        labels: {env: test}
+  - job_name: slow
+    scrape_interval: 1m
+    scrape_timeout: 20s
+    metrics_path: /m
+    honor_labels: true
+    relabel_configs:
+      - source_labels: [__address__]
+        target_label: instance
+    file_sd_configs:
+      - files: [targets.json]
+    basic_auth: {username: a, password: b}
+alerting:
+  alertmanagers:
+    - static_configs:
+        - targets: ['127.0.0.1:9093']
+remote_write:
+  - url: http://127.0.0.1:1234/api/v1/write
+    queue_config: {capacity: 100}
+)");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->global.scrape_interval_ms, 15'000);
+  EXPECT_EQ(c->global.evaluation_interval_ms, 30'000);
+  EXPECT_EQ(c->global.external_labels.Get("region"), "eu");
+  ASSERT_EQ(c->rule_files.size(), 1u);
+  ASSERT_EQ(c->scrape_configs.size(), 2u);
+  const ScrapeConfig& self = c->scrape_configs[0];
+  EXPECT_EQ(self.scrape_interval_ms, 15'000);  // inherited
+  EXPECT_EQ(self.scrape_timeout_ms, 10'000);
+  EXPECT_EQ(self.metrics_path, "/metrics");
+  ASSERT_EQ(self.static_configs.size(), 1u);
+  EXPECT_EQ(self.static_configs[0].targets[0], "127.0.0.1:9090");
+  EXPECT_EQ(self.static_configs[0].labels.Get("env"), "test");
+  const ScrapeConfig& slow = c->scrape_configs[1];
+  EXPECT_EQ(slow.scrape_interval_ms, 60'000);
+  EXPECT_EQ(slow.scrape_timeout_ms, 20'000);
+  EXPECT_TRUE(slow.honor_labels);
+  EXPECT_EQ(slow.relabel_configs[0].target_label, "instance");
+  EXPECT_EQ(slow.relabel_configs[0].regex, "(.*)");
+  EXPECT_EQ(slow.file_sd_configs[0].files[0], "targets.json");
+  EXPECT_THAT(slow.unsupported_keys, ::testing::ElementsAre("basic_auth"));
+  ASSERT_EQ(c->alerting.alertmanagers.size(), 1u);
+  EXPECT_EQ(c->alerting.alertmanagers[0].static_configs[0].targets[0], "127.0.0.1:9093");
+  ASSERT_EQ(c->remote_write.size(), 1u);
+  EXPECT_EQ(c->remote_write[0].remote_timeout_ms, 30'000);
+}
+
+// Prometheus compat: the exact text of `promtool check config` 2.42 for these files.
+TEST(ConfigTest, UnknownKeysRejectedLikePrometheus) {
+  absl::StatusOr<Config> c = ParseConfig("global:\n  scrape_interval: 15s\nbar: 2\n"
+                                         "scrape_configs:\n- job_name: x\n  baz: 1\n",
+                                         "bad2.yml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message(),
+            "parsing YAML file bad2.yml: yaml: unmarshal errors:\n"
+            "  line 3: field bar not found in type config.plain\n"
+            "  line 6: field baz not found in type config.ScrapeConfig");
+  c = ParseConfig("global:\n  foo: 1\n", "b.yml");
+  EXPECT_EQ(c.status().message(),
+            "parsing YAML file b.yml: yaml: unmarshal errors:\n"
+            "  line 2: field foo not found in type config.plain");
+  c = ParseConfig("scrape_configs:\n- job_name: j\n  relabel_configs:\n  - x8: 1\n");
+  EXPECT_THAT(c.status().message(), HasSubstr("line 4: field x8 not found in type relabel.plain"));
+  c = ParseConfig("alerting:\n  alertmanagers:\n  - x2: 1\n");
+  EXPECT_THAT(c.status().message(),
+              HasSubstr("line 3: field x2 not found in type config.AlertmanagerConfig"));
+}
+
+TEST(ConfigTest, ValidationErrorsLikePrometheus) {
+  EXPECT_EQ(ParseConfig("global:\n  scrape_interval: 15x\n", "b3.yml").status().message(),
+            "parsing YAML file b3.yml: not a valid duration string: \"15x\"");
+  EXPECT_EQ(ParseConfig("scrape_configs:\n- job_name: j\n  scrape_interval: 5s\n"
+                        "  scrape_timeout: 10s\n")
+                .status()
+                .message(),
+            "scrape timeout greater than scrape interval for scrape config with job name \"j\"");
+  EXPECT_EQ(ParseConfig("scrape_configs:\n- job_name: j\n- job_name: j\n").status().message(),
+            "found multiple scrape configs with job name \"j\"");
+  EXPECT_EQ(ParseConfig("scrape_configs:\n- scrape_interval: 5s\n").status().message(),
+            "job_name is empty");
+  EXPECT_EQ(ParseConfig("global:\n  scrape_interval: [1]\n").status().message(),
+            "yaml: unmarshal errors:\n  line 2: cannot unmarshal !!seq into model.Duration");
+  EXPECT_THAT(ParseConfig("global: {a\n").status().message(), HasSubstr("yaml: line"));
+}
+
+TEST(ConfigTest, ShortGlobalIntervalShrinksDefaultTimeout) {
+  absl::StatusOr<Config> c = ParseConfig("global:\n  scrape_interval: 5s\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->global.scrape_timeout_ms, 5'000);
+}
+
+TEST(ConfigTest, LoadFileMissing) {
+  absl::StatusOr<Config> c = LoadConfigFile("/nonexistent/tally.yml");
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace tally::server::config
