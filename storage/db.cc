@@ -287,15 +287,71 @@ absl::Status DBImpl::LoadSeries() {
   }
   RETURN_IF_ERROR(st->status());
 
-  // The oldest persisted sample of each series bounds min_time().
+  RecomputeMinTime();
+  return LoadDiskTotals();
+}
+
+void DBImpl::RecomputeMinTime() {
+  int64_t min_t = kMaxTime;
   head_.ForEach([&](head::MemSeries* s) {
+    {
+      absl::MutexLock l(&s->mu);
+      if (s->open) min_t = std::min(min_t, s->open->mint);
+      if (s->ooo && !s->ooo->samples.empty()) min_t = std::min(min_t, s->ooo->samples[0].t_ms);
+      if (s->sealing) {
+        for (const auto& c : *s->sealing) min_t = std::min(min_t, c.mint);
+      }
+    }
+    // The series' chunks are sorted by start time: the first one holds its oldest sample
+    // (an out-of-order chunk starting earlier would sort first too).
     auto c = store_->NewIterator(Cf::kChunks, kv::SeriesKey(s->ref + 1));
     c->Seek(kv::ChunkSeekKey(s->ref, kMinTime));
     SeriesRef r;
     int64_t mint;
     uint64_t id;
-    if (c->Valid() && kv::DecodeChunkKey(c->key(), &r, &mint, &id)) NoteTime(mint);
+    if (c->Valid() && kv::DecodeChunkKey(c->key(), &r, &mint, &id)) min_t = std::min(min_t, mint);
   });
+  min_time_.store(min_t);
+}
+
+std::string DBImpl::EncodeDiskTotals(int64_t chunks, int64_t samples) const {
+  std::string v = kv::EncodeU64(static_cast<uint64_t>(chunks));
+  v += kv::EncodeU64(static_cast<uint64_t>(samples));
+  return v;
+}
+
+absl::Status DBImpl::LoadDiskTotals() {
+  if (auto v = store_->Get(Cf::kMeta, kv::kStatsKey); v.ok()) {
+    uint64_t chunks, samples;
+    if (v->size() != 16 || !kv::DecodeU64(absl::string_view(*v).substr(0, 8), &chunks) ||
+        !kv::DecodeU64(absl::string_view(*v).substr(8), &samples)) {
+      return absl::DataLossError("corrupt data dir: bad meta stats record");
+    }
+    disk_chunks_.store(static_cast<int64_t>(chunks));
+    disk_samples_.store(static_cast<int64_t>(samples));
+    return absl::OkStatus();
+  } else if (!absl::IsNotFound(v.status())) {
+    return v.status();
+  }
+  // No totals yet (a new dir): count once.
+  int64_t chunks = 0, samples = 0;
+  auto it = store_->NewIterator(Cf::kChunks);
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    SeriesRef ref;
+    int64_t mint, maxt;
+    uint64_t id;
+    int n;
+    absl::string_view bytes;
+    if (!kv::DecodeChunkKey(it->key(), &ref, &mint, &id) ||
+        !kv::DecodeChunkValue(it->value(), mint, &maxt, &n, &bytes)) {
+      return absl::DataLossError("corrupt data dir: malformed chunk record");
+    }
+    ++chunks;
+    samples += n;
+  }
+  RETURN_IF_ERROR(it->status());
+  disk_chunks_.store(chunks);
+  disk_samples_.store(samples);
   return absl::OkStatus();
 }
 
@@ -396,13 +452,21 @@ absl::Status DBImpl::ApplyRetention(int64_t now_ms) {
   {
     absl::MutexLock a(&apply_mu_);
     if (!sealed_.empty()) RETURN_IF_ERROR(WriteSealed());
-    ASSIGN_OR_RETURN(res, retention::DeleteBefore(&head_, store_.get(), cutoff));
+    kv::KvBatch batch(store_.get());
+    ASSIGN_OR_RETURN(res, retention::DeleteBefore(&head_, store_.get(), cutoff, &batch));
+    if (res.chunks_deleted > 0) {
+      batch.Put(Cf::kMeta, kv::kStatsKey,
+                EncodeDiskTotals(disk_chunks_.load() - res.chunks_deleted,
+                                 disk_samples_.load() - res.samples_deleted));
+    }
+    if (batch.Count() > 0) RETURN_IF_ERROR(store_->Write(&batch, /*sync=*/true));
+    disk_chunks_.fetch_sub(res.chunks_deleted);
+    disk_samples_.fetch_sub(res.samples_deleted);
+    for (SeriesRef ref : res.dead) head_.Remove(ref);
     RETURN_IF_ERROR(TruncateWal());
   }
-  if (res.chunks_deleted == 0 && res.series_deleted == 0) return absl::OkStatus();
-  int64_t cur = min_time_.load();
-  while (cur < cutoff && !min_time_.compare_exchange_weak(cur, cutoff)) {
-  }
+  if (res.chunks_deleted == 0 && res.dead.empty()) return absl::OkStatus();
+  RecomputeMinTime();
   // Range tombstones only hide data; compaction to the bottom level drops it from disk.
   RETURN_IF_ERROR(store_->FlushMemtables());
   for (Cf cf : {Cf::kChunks, Cf::kSeries, Cf::kState, Cf::kPostings, Cf::kWal}) {
@@ -424,49 +488,34 @@ absl::Status DBImpl::Flush() {
 }
 
 absl::StatusOr<DBStats> DBImpl::Stats(int top_label_names) {
+  // Cheap enough for every /metrics scrape: one pass over the head, persisted totals from
+  // counters, a directory listing; the postings scan only when label names are asked for.
   DBStats st;
   st.num_series = head_.num_series();
-  auto note = [&](int64_t mint, int64_t maxt) {
-    st.min_time_ms = std::min(st.min_time_ms, mint);
-    st.max_time_ms = std::max(st.max_time_ms, maxt);
-  };
   head_.ForEach([&](head::MemSeries* s) {
     absl::MutexLock l(&s->mu);
     if (s->open) {
       ++st.head_series;
       ++st.num_chunks;
       st.num_samples += s->open->chunk.num_samples();
-      note(s->open->mint, s->open->maxt);
     }
     if (s->sealing) {
       for (const auto& c : *s->sealing) {
         ++st.num_chunks;
         st.num_samples += c.num_samples;
-        note(c.mint, c.maxt);
       }
     }
     if (s->ooo && !s->ooo->samples.empty()) {
       ++st.num_chunks;
       st.num_samples += static_cast<int64_t>(s->ooo->samples.size());
-      note(s->ooo->samples.front().t_ms, s->ooo->samples.back().t_ms);
     }
   });
-  auto it = store_->NewIterator(Cf::kChunks);
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    SeriesRef ref;
-    int64_t mint, maxt;
-    uint64_t id;
-    int n;
-    absl::string_view bytes;
-    if (!kv::DecodeChunkKey(it->key(), &ref, &mint, &id) ||
-        !kv::DecodeChunkValue(it->value(), mint, &maxt, &n, &bytes)) {
-      return absl::DataLossError("corrupt data dir: malformed chunk record");
-    }
-    ++st.num_chunks;
-    st.num_samples += n;
-    note(mint, maxt);
+  st.num_chunks += disk_chunks_.load();
+  st.num_samples += disk_samples_.load();
+  if (st.num_samples > 0) {
+    st.min_time_ms = min_time();
+    st.max_time_ms = max_time();
   }
-  RETURN_IF_ERROR(it->status());
 
   std::error_code ec;
   for (const auto& e : fs::recursive_directory_iterator(options_.path, ec)) {
@@ -479,7 +528,13 @@ absl::StatusOr<DBStats> DBImpl::Stats(int top_label_names) {
   auto pit = store_->NewIterator(Cf::kPostings);
   std::string name, value, prev_name, prev_value;
   SeriesRef ref;
-  for (pit->SeekToFirst(); pit->Valid(); pit->Next()) {
+  if (top_label_names == 0) {
+    pit->SeekToLast();
+    if (pit->Valid()) pit->Next();  // nothing asked for: skip the scan
+  } else {
+    pit->SeekToFirst();
+  }
+  for (; pit->Valid(); pit->Next()) {
     if (!kv::DecodePostingsKey(pit->key(), &name, &value, &ref)) {
       return absl::DataLossError("corrupt data dir: malformed postings key");
     }

@@ -280,9 +280,12 @@ absl::Status DBImpl::WriteSealed() {
   kv::KvBatch b(store_.get());
   std::string val;
   uint64_t id = chunk_id_;
+  int64_t chunks = 0, samples = 0;
   for (head::MemSeries* s : sealed_) {
     if (s->sealing) {
       for (const head::SealingChunk& c : *s->sealing) {
+        ++chunks;
+        samples += c.num_samples;
         kv::EncodeChunkValue(c.mint, c.maxt, c.num_samples, c.bytes, &val);
         b.Put(kv::Cf::kChunks, kv::ChunkKey(s->ref, c.mint, ++id), val);
       }
@@ -297,11 +300,15 @@ absl::Status DBImpl::WriteSealed() {
     }
   }
   b.Put(kv::Cf::kMeta, kv::kChunkIdKey, kv::EncodeU64(id));
+  b.Put(kv::Cf::kMeta, kv::kStatsKey,
+        EncodeDiskTotals(disk_chunks_.load() + chunks, disk_samples_.load() + samples));
   // Not synced: RocksDB recovers a prefix of its log, and the WAL records these chunks
   // replace are only deleted by a later write, so a lost chunk write is replayed.
   absl::Status st = store_->Write(&b, /*sync=*/false);
   if (!st.ok()) return st;
   chunk_id_ = id;
+  disk_chunks_.fetch_add(chunks);
+  disk_samples_.fetch_add(samples);
   for (head::MemSeries* s : sealed_) {
     absl::MutexLock l(&s->mu);
     s->sealing.reset();

@@ -94,6 +94,11 @@ class DBImpl : public DB {
   // Deletes WAL records below the oldest sample not yet in a sealed chunk.
   absl::Status TruncateWal() ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
   void NoteTime(int64_t t);
+  // Sets min_time() to the oldest sample in chunks or the head (one seek per series).
+  void RecomputeMinTime();
+  // Persisted chunk/sample totals, kept in meta "stats" so Stats() needs no scan.
+  absl::Status LoadDiskTotals();
+  std::string EncodeDiskTotals(int64_t chunks, int64_t samples) const;
   void BackgroundLoop();
 
   const DBOptions options_;
@@ -120,6 +125,8 @@ class DBImpl : public DB {
   std::atomic<int64_t> min_time_{kMaxTime};
   std::atomic<int64_t> max_time_{kMinTime};
   std::atomic<int64_t> rejected_ooo_{0}, rejected_dup_{0}, rejected_too_old_{0};
+  // Written only under apply_mu_; read lock-free by Stats().
+  std::atomic<int64_t> disk_chunks_{0}, disk_samples_{0};
 
   absl::Mutex bg_mu_;
   bool stop_ ABSL_GUARDED_BY(bg_mu_) = false;

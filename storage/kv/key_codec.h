@@ -4,6 +4,7 @@
 //   CF "meta"      "magic"              -> "TALLYDB" 0x00 | u32 BE format version
 //                  "max_chunk_span"     -> u64 BE (largest chunk span ever allowed, ms)
 //                  "chunk_id"           -> u64 BE (last chunk id handed out)
+//                  "stats"              -> u64 BE chunks | u64 BE samples (persisted totals)
 //                  "md" 0x00 metric     -> varint len|type, varint len|help, varint len|unit
 //   CF "series"    ref (u64 BE)         -> labels: repeated (varint len|name, varint len|value)
 //   CF "state"     ref (u64 BE)         -> persisted head state of the series (SeriesState)
@@ -29,6 +30,8 @@ namespace tally::storage::kv {
 inline constexpr absl::string_view kMagicKey = "magic";
 inline constexpr absl::string_view kMaxChunkSpanKey = "max_chunk_span";
 inline constexpr absl::string_view kChunkIdKey = "chunk_id";
+// u64 BE persisted chunks | u64 BE samples in them (updated with every chunk write/delete).
+inline constexpr absl::string_view kStatsKey = "stats";
 inline constexpr absl::string_view kMagic = absl::string_view("TALLYDB\0", 8);
 inline constexpr uint32_t kFormatVersion = 1;
 

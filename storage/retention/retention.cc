@@ -13,13 +13,13 @@ using kv::Cf;
 }  // namespace
 
 absl::StatusOr<RetentionResult> DeleteBefore(head::Head* head, kv::RocksStore* store,
-                                             int64_t cutoff_ms) {
+                                             int64_t cutoff_ms, kv::KvBatch* batch_out) {
   RetentionResult res;
   std::vector<head::MemSeries*> all;
   head->ForEach([&](head::MemSeries* s) { all.push_back(s); });
 
-  kv::KvBatch batch(store);
-  std::vector<SeriesRef> dead;
+  kv::KvBatch& batch = *batch_out;
+  std::vector<SeriesRef>& dead = res.dead;
   for (head::MemSeries* s : all) {
     bool head_data = false;
     {
@@ -57,6 +57,7 @@ absl::StatusOr<RetentionResult> DeleteBefore(head::Head* head, kv::RocksStore* s
       }
       if (maxt < cutoff_ms) {
         ++res.chunks_deleted;
+        res.samples_deleted += n;
         if (in_run) {
           run_end.assign(it->key().data(), it->key().size());
           run_end.push_back('\0');  // just past this key
@@ -80,9 +81,6 @@ absl::StatusOr<RetentionResult> DeleteBefore(head::Head* head, kv::RocksStore* s
       dead.push_back(s->ref);
     }
   }
-  if (batch.Count() > 0) RETURN_IF_ERROR(store->Write(&batch, /*sync=*/true));
-  for (SeriesRef ref : dead) head->Remove(ref);
-  res.series_deleted = static_cast<int64_t>(dead.size());
   return res;
 }
 

@@ -433,6 +433,25 @@ TEST(DBTest, RetentionDeletesOldChunksAndSeriesAndShrinksDisk) {
   ASSERT_EQ(live.size(), static_cast<size_t>(kSeries / 2));
   EXPECT_EQ(live[0].second.size(), 240u);  // the last hour is intact
   EXPECT_THAT(*db->NewQuerier(kMinTime, kMaxTime)->LabelValues("kind", {}), ElementsAre("live"));
+
+  // The persisted totals Stats() reports stay exact across retention and a reopen.
+  auto count_all = [](DB* d) {
+    int64_t n = 0;
+    for (const auto& [l, samples] : QueryAll(d, MakeMatchers({{"=", "__name__", "m"}}))) {
+      n += static_cast<int64_t>(samples.size());
+    }
+    return n;
+  };
+  const int64_t total = count_all(db.get());
+  EXPECT_EQ(st->num_samples, total);
+  db.reset();
+  db = OpenOrDie(o);
+  auto st2 = db->Stats(0);
+  ASSERT_TRUE(st2.ok());
+  EXPECT_EQ(st2->num_samples, total);
+  EXPECT_EQ(st2->num_chunks, st->num_chunks);
+  EXPECT_EQ(st2->min_time_ms, st->min_time_ms);
+  EXPECT_TRUE(st2->label_names.empty());
 }
 
 TEST(DBTest, TooOldSamplesRejected) {
