@@ -72,6 +72,78 @@ double Quantile(double q, std::vector<double>* values) {
          (*values)[static_cast<size_t>(upper)] * weight;
 }
 
+// Prometheus compat (aggregation TOPK/BOTTOMK with container/heap, 2.42): which series win
+// among equal values, and their output order, follow Go's heap algorithms exactly: the
+// group's first sample seeds the heap; a later one enters while the heap is below k, or
+// when it beats the root (or the root is NaN), by heap.Pop then heap.Push (k == 1 replaces
+// in place); the result is sorted with the reversed heap order (Go's sort.Sort runs
+// insertion sort for up to 12 elements; larger k uses a stable sort here). Checked against
+// the 2.42 binary on tied rates.
+void SelectTopK(const Rows& rows, int k, const std::vector<int>& members, int64_t kk, bool top,
+                std::vector<int>* heap) {
+  // Less(i, j) of vectorByValueHeap (topk) / vectorByReverseValueHeap (bottomk): NaN first.
+  auto less = [&](int a, int b) {
+    double x = rows[a].v[k], y = rows[b].v[k];
+    if (std::isnan(x)) return true;
+    return top ? x < y : x > y;
+  };
+  std::vector<int>& h = *heap;
+  h.clear();
+  auto up = [&](size_t j) {
+    while (j > 0) {
+      size_t i = (j - 1) / 2;
+      if (!less(h[j], h[i])) break;
+      std::swap(h[i], h[j]);
+      j = i;
+    }
+  };
+  auto down = [&](size_t i0) {
+    size_t i = i0, n = h.size();
+    while (true) {
+      size_t j1 = 2 * i + 1;
+      if (j1 >= n) break;
+      size_t j = j1;
+      if (j1 + 1 < n && less(h[j1 + 1], h[j1])) j = j1 + 1;
+      if (!less(h[j], h[i])) break;
+      std::swap(h[i], h[j]);
+      i = j;
+    }
+    return i > i0;
+  };
+  for (size_t x = 0; x < members.size(); ++x) {
+    int idx = members[x];
+    if (x == 0) {
+      h.push_back(idx);
+      continue;
+    }
+    double v = rows[idx].v[k];
+    double root = rows[h[0]].v[k];
+    if (static_cast<int64_t>(h.size()) < kk || (top ? root < v : root > v) || std::isnan(root)) {
+      if (static_cast<int64_t>(h.size()) == kk) {
+        if (kk == 1) {  // replaced in place
+          h[0] = idx;
+          continue;
+        }
+        // heap.Pop: move the root to the end, sift down, drop it.
+        std::swap(h[0], h.back());
+        h.pop_back();
+        down(0);
+      }
+      h.push_back(idx);  // heap.Push
+      up(h.size() - 1);
+    }
+  }
+  // sort.Reverse(heap): Less'(i, j) = Less(j, i).
+  auto rless = [&](int a, int b) { return less(b, a); };
+  if (h.size() <= 12) {
+    for (size_t i = 1; i < h.size(); ++i) {
+      for (size_t j = i; j > 0 && rless(h[j], h[j - 1]); --j) std::swap(h[j], h[j - 1]);
+    }
+  } else {
+    std::stable_sort(h.begin(), h.end(), rless);
+  }
+}
+
 }  // namespace
 
 double QuantileOf(double q, std::vector<double>* values) { return Quantile(q, values); }
@@ -146,6 +218,7 @@ absl::StatusOr<Evaluated> Evaluator::EvalAggregate(const AggregateExpr& e) {
       for (size_t g = 0; g < ng; ++g) out.push_back(Row{group_labels[g], std::vector<double>(n, Absent())});
     }
     std::vector<double> vals;
+    std::vector<int> heap;
     const bool top = e.op == AggregateOp::kTopk;
     for (int k = 0; k < n; ++k) {
       for (auto& m : members) m.clear();
@@ -172,18 +245,10 @@ absl::StatusOr<Evaluated> Evaluator::EvalAggregate(const AggregateExpr& e) {
       for (size_t g = 0; g < ng; ++g) {
         std::vector<int>& m = members[g];
         if (m.empty()) continue;
-        // Ranking: topk puts larger first and NaN last; bottomk smaller first, NaN last.
-        auto better = [&](int a, int b) {
-          double x = rows[a].v[k], y = rows[b].v[k];
-          if (std::isnan(x)) return false;
-          if (std::isnan(y)) return true;
-          return top ? x > y : x < y;
-        };
-        size_t take = std::min<size_t>(m.size(), static_cast<size_t>(std::min<int64_t>(kk, m.size())));
-        std::stable_sort(m.begin(), m.end(), better);
-        for (size_t x = 0; x < take; ++x) {
-          keep_v[m[x]][k] = rows[m[x]].v[k];
-          if (n == 1) order.push_back(m[x]);
+        SelectTopK(rows, k, m, kk, top, &heap);
+        for (int i : heap) {
+          keep_v[i][k] = rows[i].v[k];
+          if (n == 1) order.push_back(i);
         }
       }
     }

@@ -67,9 +67,11 @@ bool ExtrapolatedRate(Window w, const StepArgs& a, bool is_counter, bool is_rate
   double interval = sampled;
   interval += to_start < threshold ? to_start : avg_step / 2;
   interval += to_end < threshold ? to_end : avg_step / 2;
-  result = result * (interval / sampled);
-  if (is_rate) result = result / (static_cast<double>(a.range_ms) / 1000);
-  *out = result;
+  // Prometheus compat: the factor is computed first, then applied once (bit-identical
+  // results matter for topk ties).
+  double factor = interval / sampled;
+  if (is_rate) factor /= static_cast<double>(a.range_ms) / 1000;
+  *out = result * factor;
   return true;
 }
 
