@@ -59,6 +59,7 @@ class DBImpl : public DB {
   // For HeadAppender.
   absl::StatusOr<SeriesRef> GetOrCreateSeries(const Labels& labels);
   bool SeriesExists(SeriesRef ref) const { return head_.Exists(ref); }
+  SeriesRef NextSeriesRef() const { return head_.next_ref(); }
   // Commits the samples as one transaction (see the pipeline above).
   absl::StatusOr<CommitResult> CommitSamples(const std::vector<PendingSample>& samples);
 

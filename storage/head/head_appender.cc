@@ -8,15 +8,16 @@ namespace tally::storage::head {
 absl::StatusOr<SeriesRef> HeadAppender::Append(const Labels& labels, int64_t t_ms, double v) {
   ASSIGN_OR_RETURN(SeriesRef ref, db_->GetOrCreateSeries(labels));
   samples_.push_back(PendingSample{ref, t_ms, v});
-  last_ref_ = ref;
   return ref;
 }
 
 absl::Status HeadAppender::Append(SeriesRef ref, int64_t t_ms, double v) {
-  if (ref != last_ref_ && !db_->SeriesExists(ref)) {
+  // Refs are never reused, so any ref below the next one to be assigned was valid once; a
+  // series that retention removed since is rejected at Commit ("too old"). This keeps the
+  // hot path free of a map lookup.
+  if (ref == kInvalidSeriesRef || ref >= db_->NextSeriesRef()) {
     return absl::NotFoundError(absl::StrCat("unknown series ref ", ref));
   }
-  last_ref_ = ref;
   samples_.push_back(PendingSample{ref, t_ms, v});
   return absl::OkStatus();
 }

@@ -28,7 +28,6 @@ class HeadAppender : public Appender {
  private:
   DBImpl* db_;
   std::vector<PendingSample> samples_;
-  SeriesRef last_ref_ = kInvalidSeriesRef;  // skips the existence check for repeats
 };
 
 }  // namespace tally::storage::head
