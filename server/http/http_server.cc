@@ -373,15 +373,17 @@ void HttpServer::Shutdown(absl::Duration grace) {
   });
   closed.get_future().wait();
   // Close idle keep-alive connections; busy ones close after their response.
+  // Collect strong refs under the lock but release them outside it: dropping the last ref
+  // runs ~Session, which takes the same lock.
+  std::vector<std::shared_ptr<Session>> live;
   {
     std::lock_guard<std::mutex> l(state_->mu);
     for (Session* s : state_->sessions) {
-      std::weak_ptr<Session> w = s->weak_from_this();
-      if (auto sp = w.lock()) {
-        asio::post(sp->executor(), [sp] { sp->CloseIfIdle(); });
-      }
+      if (auto sp = s->weak_from_this().lock()) live.push_back(std::move(sp));
     }
   }
+  for (auto& sp : live) asio::post(sp->executor(), [sp] { sp->CloseIfIdle(); });
+  live.clear();
   {
     std::unique_lock<std::mutex> l(state_->mu);
     state_->cv.wait_for(l, ToChrono(grace), [this] { return state_->open == 0; });
