@@ -26,6 +26,10 @@
 #include "storage/db.h"
 #include "storage/model/matcher.h"
 
+namespace tally::promql {
+class Query;
+}
+
 namespace tally::server::api {
 
 struct ApiOptions {
@@ -86,6 +90,7 @@ class HttpApi {
   void QueryRange(const http::HttpRequest& req, http::HttpResponse* resp);
   void FormatQuery(const http::HttpRequest& req, http::HttpResponse* resp);
   void RegisterQueryRoutes(http::Router* router);
+  void RunQuery(promql::Query* q, absl::Time started, http::HttpResponse* resp);
 
   // Parses every match[] value; `wrap` adds the `invalid parameter "match[]": ` prefix
   // (Prometheus wraps it for /series, not for /labels and /label/../values).

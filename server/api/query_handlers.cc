@@ -1,17 +1,21 @@
 // /api/v1/query, /api/v1/query_range, /api/v1/format_query: parameter validation with
 // Prometheus's exact wording (HTTP_API.md §1-§3), then the PromQL engine.
 #include "absl/strings/str_cat.h"
+#include "promql/engine.h"
 #include "promql/parser/parser.h"
 #include "promql/parser/printer.h"
 #include "server/api/http_api.h"
 #include "server/api/json_builder.h"
+#include "server/api/json_writer.h"
 
 namespace tally::server::api {
 
 using http::HttpRequest;
 using http::HttpResponse;
 
-struct HttpApi::QueryState {};
+struct HttpApi::QueryState {
+  promql::QueryOptions base;
+};
 
 HttpApi::HttpApi(storage::DB* db, SelfMetrics* metrics, ApiOptions options, ApiHooks hooks)
     : db_(db),
@@ -41,6 +45,9 @@ absl::Status ParseTimeoutParam(const RequestParams& p, absl::Duration* timeout) 
 
 void HttpApi::RegisterQueryRoutes(http::Router* r) {
   query_ = std::make_unique<QueryState>();
+  query_->base.lookback_delta = absl::Milliseconds(options_.lookback_delta_ms);
+  query_->base.timeout = options_.query_timeout;
+  query_->base.max_samples = options_.max_samples;
   for (const char* m : {"GET", "POST"}) {
     r->Handle(m, "/api/v1/query",
               [this](const HttpRequest& req, HttpResponse* resp) { Query(req, resp); });
@@ -58,8 +65,9 @@ void HttpApi::FormatQuery(const HttpRequest& req, HttpResponse* resp) {
     return Error(resp, ErrorType::kBadData,
                  absl::StrCat("invalid parameter \"query\": ", e.status().message()));
   }
-  // TODO(#3): answer with promql::ToString(**e) once promql/parser/printer.cc lands.
-  StatusError(resp, absl::UnimplementedError("format_query: the PromQL printer is not built yet"));
+  JsonBuilder j;
+  j.String(promql::ToString(**e));
+  Success(resp, j.str());
 }
 
 void HttpApi::Query(const HttpRequest& req, HttpResponse* resp) {
@@ -82,9 +90,25 @@ void HttpApi::Query(const HttpRequest& req, HttpResponse* resp) {
     return Error(resp, ErrorType::kBadData,
                  absl::StrCat("invalid parameter \"query\": ", e.status().message()));
   }
-  (void)t_ms;
+  promql::QueryOptions opts = query_->base;
+  opts.timeout = timeout;
+  absl::StatusOr<std::unique_ptr<promql::Query>> q =
+      promql::Engine(opts).NewInstantQuery(db_, *std::move(e), t_ms);
+  if (!q.ok()) return StatusError(resp, q.status());
+  RunQuery(q->get(), started, resp);
+}
+
+void HttpApi::RunQuery(promql::Query* q, absl::Time started, HttpResponse* resp) {
+  absl::StatusOr<promql::Value> v = q->Exec();
   metrics_->ObserveQuery(absl::Now() - started);
-  StatusError(resp, absl::UnimplementedError("the PromQL engine is not available yet (501)"));
+  if (!v.ok()) return StatusError(resp, v.status());
+  resp->status = 200;
+  resp->content_type = "application/json";
+  resp->body.clear();
+  QueryResultWriter w([resp](absl::string_view chunk) {
+    resp->body.append(chunk.data(), chunk.size());
+  });
+  w.WriteSuccess(*v);
 }
 
 void HttpApi::QueryRange(const HttpRequest& req, HttpResponse* resp) {
@@ -132,8 +156,12 @@ void HttpApi::QueryRange(const HttpRequest& req, HttpResponse* resp) {
                  absl::StrCat("invalid expression type \"", promql::ValueTypeName(vt),
                               "\" for range query, must be Scalar or instant Vector"));
   }
-  metrics_->ObserveQuery(absl::Now() - started);
-  StatusError(resp, absl::UnimplementedError("the PromQL engine is not available yet (501)"));
+  promql::QueryOptions opts = query_->base;
+  opts.timeout = timeout;
+  absl::StatusOr<std::unique_ptr<promql::Query>> q = promql::Engine(opts).NewRangeQuery(
+      db_, *std::move(e), start_ms, end_ms, absl::ToInt64Milliseconds(*step));
+  if (!q.ok()) return StatusError(resp, q.status());
+  RunQuery(q->get(), started, resp);
 }
 
 }  // namespace tally::server::api

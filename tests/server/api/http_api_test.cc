@@ -48,6 +48,9 @@ class HttpApiTest : public ::testing::Test {
       for (const auto& [k, v] : extra) b.Set(k, v);
       return b.Build();
     };
+    const storage::Labels chatbot =
+        with({{"__name__", "llm_cost_tracker_daily_budget_limit"}, {"application", "chatbot"}});
+    for (int64_t back : {60'000, 45'000, 30'000, 15'000}) db_.Add(chatbot, kT - back, 300);
     for (const char* app : {"chatbot", "code-assistant", "search", "summarizer"}) {
       db_.Add(with({{"__name__", "llm_cost_tracker_daily_budget_limit"}, {"application", app}}),
               kT, 300);
@@ -299,6 +302,46 @@ TEST_F(HttpApiTest, InstantQueryParameterErrors) {
   r = Get("/api/v1/query");
   EXPECT_EQ(r.status, 400);
   EXPECT_THAT(r.body, HasSubstr("invalid parameter \\\"query\\\""));
+}
+
+TEST_F(HttpApiTest, InstantQueriesMatchPrometheusBytes) {
+  ExpectGolden(Post("/api/v1/query", "query=up&time=1735686000"), "query_instant_post.json");
+  ExpectGolden(Get("/api/v1/query?query=1&time=1735686000"), "query_scalar.json");
+  ExpectGolden(Get("/api/v1/query?query=%22hello%22&time=1735686000"), "query_string.json");
+  ExpectGolden(Get("/api/v1/query?query=llm_cost_tracker_daily_budget_limit%7Bapplication%3D"
+                   "%22chatbot%22%7D%5B1m%5D&time=1735686000"),
+               "query_matrix_literal.json");
+  ExpectGolden(Get("/api/v1/format_query?query=sum(rate(llm_cost_tracker_requests_total%7Bstatus"
+                   "%3D%22error%22%7D%5B5m%5D))%20by%20(model)"),
+               "format_query.json");
+  // Grafana's health check (HTTP_API.md §0).
+  EXPECT_EQ(Post("/api/v1/query", "query=1%2B1&time=4").body,
+            "{\"status\":\"success\",\"data\":{\"resultType\":\"scalar\",\"result\":[4,\"2\"]}}");
+  ClientResponse r = Post("/api/v1/query", "query=1+1&time=4");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(r.body, HasSubstr("invalid parameter \\\"query\\\": 1:3: parse error: unexpected number"));
+}
+
+TEST_F(HttpApiTest, RangeQueryHasPrometheusShape) {
+  ExpectShape(Post("/api/v1/query_range",
+                   "query=sum%20by%20(application)%20(llm_cost_tracker_daily_budget_limit)"
+                   "&start=1735685700&end=1735686000&step=15"),
+              "query_range.json");
+  ClientResponse r = Get("/api/v1/query_range?query=up&start=1735685990&end=1735686000&step=5");
+  EXPECT_EQ(r.body,
+            "{\"status\":\"success\",\"data\":{\"resultType\":\"matrix\",\"result\":[{\"metric\":"
+            "{\"__name__\":\"up\",\"instance\":\"127.0.0.1:8000\",\"job\":\"llm-cost-tracker\"},"
+            "\"values\":[[1735686000,\"1\"]]}]}}");
+  EXPECT_EQ(Get("/api/v1/query_range?query=nothing_here&start=0&end=10&step=1").body,
+            "{\"status\":\"success\",\"data\":{\"resultType\":\"matrix\",\"result\":[]}}");
+}
+
+TEST_F(HttpApiTest, EvaluationErrorsAreExecution) {
+  ClientResponse r = Get(
+      "/api/v1/query?query=llm_cost_tracker_daily_budget_limit%20%2B%20on(job)%20up&time=1735686000");
+  EXPECT_EQ(r.status, 422) << r.body;
+  EXPECT_THAT(r.body, StartsWith("{\"status\":\"error\",\"errorType\":\"execution\",\"error\":"));
+  EXPECT_THAT(Get("/metrics").body, HasSubstr("tally_queries_total 1\n"));
 }
 
 TEST_F(HttpApiTest, RoutingErrorsAndOptions) {
