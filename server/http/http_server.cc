@@ -194,7 +194,7 @@ class Session : public std::enable_shared_from_this<Session> {
     DrainSome(0);
   }
   void DrainSome(size_t total) {
-    if (total > (size_t{4} << 20)) return Close();
+    if (total > (size_t{64} << 20)) return Close();
     stream_.expires_after(std::chrono::seconds(2));
     stream_.async_read_some(
         asio::buffer(drain_buf_),
