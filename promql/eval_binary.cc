@@ -68,10 +68,10 @@ storage::Labels MatchLabels(const storage::Labels& l, bool on,
 // Assigns dense ids to signatures so per-step matching indexes arrays, not hash maps.
 struct SigTable {
   absl::flat_hash_map<storage::Labels, int> ids;
-  std::vector<const storage::Labels*> by_id;
+  std::vector<storage::Labels> by_id;  // copies: flat_hash_map keys move on rehash
   int Id(storage::Labels sig) {
     auto [it, inserted] = ids.try_emplace(std::move(sig), static_cast<int>(by_id.size()));
-    if (inserted) by_id.push_back(&it->first);
+    if (inserted) by_id.push_back(it->first);
     return it->second;
   }
 };
@@ -225,7 +225,7 @@ absl::StatusOr<Evaluated> Evaluator::EvalBinary(const BinaryExpr& e) {
       if (one_at[sig] >= 0) {
         const storage::Labels& dup = (*one)[one_at[sig]].labels;
         return absl::FailedPreconditionError(absl::StrCat(
-            "found duplicate series for the match group ", sigs.by_id[sig]->ToString(),
+            "found duplicate series for the match group ", sigs.by_id[sig].ToString(),
             " on the ", one_to_many ? "left" : "right", " hand-side of the operation: [",
             (*one)[j].labels.ToString(), ", ", dup.ToString(),
             "];many-to-many matching not allowed: matching labels must be unique on one side"));

@@ -219,6 +219,30 @@ TEST_F(EngineTest, EvaluationErrorsAreFailedPreconditionWithPrometheusText) {
   EXPECT_EQ(labelset.status().message(), "vector cannot contain metrics with the same labelset");
 }
 
+TEST_F(EngineTest, DuplicateSeriesErrorNamesBothSeriesWithManySignatures) {
+  // Enough distinct signatures to make the signature table rehash before the error.
+  auto app = db_->NewAppender();
+  for (int i = 0; i < 64; ++i) {
+    std::string g = "g" + std::to_string(i);
+    ASSERT_TRUE(app->Append(storage::Labels({{"__name__", "lhs"}, {"grp", g}}), 0, 1).ok());
+    ASSERT_TRUE(
+        app->Append(storage::Labels({{"__name__", "rhs"}, {"grp", g}, {"k", "a"}}), 0, 1).ok());
+  }
+  ASSERT_TRUE(
+      app->Append(storage::Labels({{"__name__", "rhs"}, {"grp", "g63"}, {"k", "b"}}), 0, 1).ok());
+  ASSERT_TRUE(app->Commit().ok());
+  auto r = Instant("lhs / on(grp) rhs", 0);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(),
+            "found duplicate series for the match group {grp=\"g63\"} on the right hand-side "
+            "of the operation: [{__name__=\"rhs\", grp=\"g63\", k=\"b\"}, "
+            "{__name__=\"rhs\", grp=\"g63\", k=\"a\"}];many-to-many matching not allowed: "
+            "matching labels must be unique on one side");
+  auto ok = Instant("lhs / on(grp) group_left rhs{k=\"a\"}", 0);
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(std::get<Vector>(*ok).size(), 64u);
+}
+
 TEST_F(EngineTest, SubqueryStepsAreAlignedToAbsoluteMultiples) {
   // Inner steps are multiples of 20 s, independent of the outer evaluation time.
   auto v = Instant("count_over_time(vector(time())[1m:20s])", 70'000);
