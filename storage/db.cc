@@ -387,7 +387,7 @@ absl::Status DBImpl::Replay() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<SeriesRef> DBImpl::GetOrCreateSeries(const Labels& labels) {
+absl::StatusOr<DBImpl::SeriesHandle> DBImpl::GetOrCreateSeriesHandle(const Labels& labels) {
   const Labels* lset = &labels;
   Labels cleaned;
   for (const Label& l : labels) {
@@ -402,10 +402,17 @@ absl::StatusOr<SeriesRef> DBImpl::GetOrCreateSeries(const Labels& labels) {
     break;
   }
   const uint64_t hash = lset->StableHash();
-  if (SeriesRef r = head_.FindByLabels(*lset, hash); r != kInvalidSeriesRef) return r;
+  SeriesHandle h{nullptr, kInvalidSeriesRef};
+  if ((h.series = head_.FindByLabels(*lset, hash, &h.ref)) != nullptr) return h;
   RETURN_IF_ERROR(ValidateLabels(*lset));
   bool created;
-  return head_.GetOrCreate(*lset, hash, &created);
+  h.series = head_.GetOrCreate(*lset, hash, &created, &h.ref);
+  return h;
+}
+
+absl::StatusOr<SeriesRef> DBImpl::GetOrCreateSeries(const Labels& labels) {
+  ASSIGN_OR_RETURN(SeriesHandle h, GetOrCreateSeriesHandle(labels));
+  return h.ref;
 }
 
 std::unique_ptr<Appender> DBImpl::NewAppender() {

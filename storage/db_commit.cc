@@ -38,10 +38,12 @@ const char* RejectReasonString(RejectReason r) {
   return "unknown";
 }
 
-absl::StatusOr<CommitResult> DBImpl::CommitSamples(const std::vector<PendingSample>& samples) {
+absl::StatusOr<CommitResult> DBImpl::CommitSamples(const std::vector<PendingSample>& samples,
+                                                   uint64_t removal_epoch) {
   if (samples.empty()) return CommitResult{};
   Writer w;
   w.samples = &samples;
+  w.removal_epoch = removal_epoch;
   std::vector<Writer*> group;
   {
     absl::MutexLock l(&queue_mu_);
@@ -118,11 +120,18 @@ void DBImpl::ProcessGroup(const std::vector<Writer*>& group) {
   std::vector<head::MemSeries*> new_series;
   std::string key;
 
+  const uint64_t removals = head_.removals();
   for (Writer* w : group) {
     CommitResult& r = w->result;
-    for (const PendingSample& p : *w->samples) {
+    // Pointers resolved at Append are valid unless a series was removed since (removals
+    // happen only under apply_mu_, which we hold).
+    const bool trust = w->removal_epoch == removals;
+    const std::vector<PendingSample>& ps = *w->samples;
+    for (size_t k = 0; k < ps.size(); ++k) {
+      const PendingSample& p = ps[k];
+      if (trust && k + 4 < ps.size()) __builtin_prefetch(ps[k + 4].series);
       const uint64_t bits = std::bit_cast<uint64_t>(p.v);
-      head::MemSeries* s = head_.Find(p.ref);
+      head::MemSeries* s = trust ? p.series : head_.Find(p.ref);
       // A series can only vanish between Append and Commit if retention deleted it.
       const Verdict v = s == nullptr ? Verdict::kTooOld : Validate(s, p.t_ms, bits, min_valid);
       resolved_.push_back(s);
@@ -190,6 +199,9 @@ void DBImpl::ProcessGroup(const std::vector<Writer*>& group) {
   size_t i = 0;
   for (Writer* w : group) {
     for (const PendingSample& p : *w->samples) {
+      if (i + 4 < resolved_.size() && resolved_[i + 4] != nullptr) {
+        __builtin_prefetch(resolved_[i + 4]->open.get());
+      }
       const Verdict v = verdicts_[i];
       head::MemSeries* s = resolved_[i++];
       if (v != Verdict::kInOrder && v != Verdict::kOoo) continue;

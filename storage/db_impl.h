@@ -32,6 +32,7 @@ namespace tally::storage {
 
 struct PendingSample {
   SeriesRef ref;
+  head::MemSeries* series;  // resolved at Append; only dereferenced if no removal since
   int64_t t_ms;
   double v;
 };
@@ -59,9 +60,19 @@ class DBImpl : public DB {
   // For HeadAppender.
   absl::StatusOr<SeriesRef> GetOrCreateSeries(const Labels& labels);
   bool SeriesExists(SeriesRef ref) const { return head_.Exists(ref); }
-  SeriesRef NextSeriesRef() const { return head_.next_ref(); }
-  // Commits the samples as one transaction (see the pipeline above).
-  absl::StatusOr<CommitResult> CommitSamples(const std::vector<PendingSample>& samples);
+  // Commits the samples as one transaction (see the pipeline above). `removal_epoch` is
+  // head().removals() read before the first sample's series pointer was looked up: if a
+  // series was removed since, the leader re-resolves every ref instead of trusting pointers.
+  absl::StatusOr<CommitResult> CommitSamples(const std::vector<PendingSample>& samples,
+                                             uint64_t removal_epoch);
+  // For the appender's Append(labels): the ref and an epoch-guarded pointer (see
+  // Head::FindByLabels).
+  struct SeriesHandle {
+    head::MemSeries* series;
+    SeriesRef ref;
+  };
+  absl::StatusOr<SeriesHandle> GetOrCreateSeriesHandle(const Labels& labels);
+  const head::Head& head() const { return head_; }
 
   const ReadContext& read_context() const { return read_ctx_; }
   int64_t min_time() const { return min_time_.load(std::memory_order_relaxed); }
@@ -70,6 +81,7 @@ class DBImpl : public DB {
  private:
   struct Writer {
     const std::vector<PendingSample>* samples;
+    uint64_t removal_epoch;
     CommitResult result;
     absl::Status status;
     bool done = false;

@@ -129,7 +129,7 @@ void BM_HeadMemoryPerSeries(benchmark::State& state) {
     for (int i = 0; i < kSeries; ++i) {
       const Labels l = SeriesLabels(i);
       bool created;
-      all.push_back(h->Find(h->GetOrCreate(l, l.StableHash(), &created)));
+      all.push_back(h->GetOrCreate(l, l.StableHash(), &created));
     }
     const size_t mid = mallinfo2().uordblks;
     for (head::MemSeries* s : all) {

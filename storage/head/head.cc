@@ -11,25 +11,32 @@ Head::Head()
     : refs_(std::make_unique<RefStripe[]>(kStripes)),
       hashes_(std::make_unique<HashStripe[]>(kStripes)) {}
 
-SeriesRef Head::FindByLabels(const Labels& labels, uint64_t hash) const {
+MemSeries* Head::FindByLabels(const Labels& labels, uint64_t hash, SeriesRef* ref) const {
   const HashStripe& hs = hashes_[hash % kStripes];
   absl::ReaderMutexLock l(&hs.mu);
   auto it = hs.chains.find(hash);
-  if (it == hs.chains.end()) return kInvalidSeriesRef;
+  if (it == hs.chains.end()) return nullptr;
   for (MemSeries* s = it->second; s != nullptr; s = s->hash_next) {
-    if (kv::EncodedLabelsEqual(s->labels_enc, labels)) return s->ref;
+    if (kv::EncodedLabelsEqual(s->labels_enc, labels)) {
+      if (ref != nullptr) *ref = s->ref;
+      return s;
+    }
   }
-  return kInvalidSeriesRef;
+  return nullptr;
 }
 
-SeriesRef Head::GetOrCreate(const Labels& labels, uint64_t hash, bool* created) {
+MemSeries* Head::GetOrCreate(const Labels& labels, uint64_t hash, bool* created,
+                             SeriesRef* ref_out) {
   *created = false;
-  if (SeriesRef r = FindByLabels(labels, hash); r != kInvalidSeriesRef) return r;
+  if (MemSeries* s = FindByLabels(labels, hash, ref_out)) return s;
   HashStripe& hs = hashes_[hash % kStripes];
   absl::MutexLock l(&hs.mu);
   MemSeries*& head = hs.chains[hash];
   for (MemSeries* s = head; s != nullptr; s = s->hash_next) {
-    if (kv::EncodedLabelsEqual(s->labels_enc, labels)) return s->ref;
+    if (kv::EncodedLabelsEqual(s->labels_enc, labels)) {
+      if (ref_out != nullptr) *ref_out = s->ref;
+      return s;
+    }
   }
   std::string enc;
   kv::EncodeLabels(labels, &enc);
@@ -46,7 +53,8 @@ SeriesRef Head::GetOrCreate(const Labels& labels, uint64_t hash, bool* created) 
   head = s;
   num_series_.fetch_add(1, std::memory_order_relaxed);
   *created = true;
-  return ref;
+  if (ref_out != nullptr) *ref_out = ref;
+  return s;
 }
 
 MemSeries* Head::InsertLoaded(SeriesRef ref, uint64_t hash, std::string labels_enc) {
@@ -93,6 +101,7 @@ void Head::ForEach(const std::function<void(MemSeries*)>& fn) const {
 void Head::Remove(SeriesRef ref) {
   MemSeries* s = Find(ref);
   if (s == nullptr) return;
+  removals_.fetch_add(1, std::memory_order_acq_rel);
   HashStripe& hs = hashes_[s->hash % kStripes];
   absl::MutexLock l(&hs.mu);
   auto it = hs.chains.find(s->hash);

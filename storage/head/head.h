@@ -27,11 +27,17 @@ class Head {
   Head(const Head&) = delete;
   Head& operator=(const Head&) = delete;
 
-  // The ref of the series with exactly these labels (and this StableHash), or
-  // kInvalidSeriesRef. Refs, unlike pointers, stay safe to hold across retention.
-  SeriesRef FindByLabels(const Labels& labels, uint64_t hash) const;
-  // Finds or creates; *created tells which. New series get ref = next ref.
-  SeriesRef GetOrCreate(const Labels& labels, uint64_t hash, bool* created);
+  // The series with exactly these labels (and this StableHash), or null. The pointer may
+  // only be dereferenced while removals() is unchanged since before the call (or under the
+  // DB's apply mutex); refs stay safe to hold across retention.
+  // *ref (if given) receives the series' ref, read under the stripe lock.
+  MemSeries* FindByLabels(const Labels& labels, uint64_t hash, SeriesRef* ref = nullptr) const;
+  // Finds or creates; *created tells which. New series get ref = next ref. Same pointer
+  // rule as FindByLabels.
+  MemSeries* GetOrCreate(const Labels& labels, uint64_t hash, bool* created,
+                         SeriesRef* ref = nullptr);
+  // Number of Remove() calls so far (acquire).
+  uint64_t removals() const { return removals_.load(std::memory_order_acquire); }
   // Inserts a series loaded from disk. REQUIRES: ref unused; single-threaded (Open).
   MemSeries* InsertLoaded(SeriesRef ref, uint64_t hash, std::string labels_enc);
   // Null if unknown. See the lifetime note above.
@@ -65,6 +71,7 @@ class Head {
   std::unique_ptr<HashStripe[]> hashes_;
   std::atomic<SeriesRef> next_ref_{1};
   std::atomic<int64_t> num_series_{0};
+  std::atomic<uint64_t> removals_{0};
 };
 
 }  // namespace tally::storage::head

@@ -5,25 +5,26 @@
 
 namespace tally::storage::head {
 
+// Both overloads resolve the series here, in the appender's thread, so the commit leader
+// (which runs serially) can use the pointer instead of another map lookup.
+
 absl::StatusOr<SeriesRef> HeadAppender::Append(const Labels& labels, int64_t t_ms, double v) {
-  ASSIGN_OR_RETURN(SeriesRef ref, db_->GetOrCreateSeries(labels));
-  samples_.push_back(PendingSample{ref, t_ms, v});
-  return ref;
+  MaybeStartBatch();
+  ASSIGN_OR_RETURN(DBImpl::SeriesHandle h, db_->GetOrCreateSeriesHandle(labels));
+  samples_.push_back(PendingSample{h.ref, h.series, t_ms, v});
+  return h.ref;
 }
 
 absl::Status HeadAppender::Append(SeriesRef ref, int64_t t_ms, double v) {
-  // Refs are never reused, so any ref below the next one to be assigned was valid once; a
-  // series that retention removed since is rejected at Commit ("too old"). This keeps the
-  // hot path free of a map lookup.
-  if (ref == kInvalidSeriesRef || ref >= db_->NextSeriesRef()) {
-    return absl::NotFoundError(absl::StrCat("unknown series ref ", ref));
-  }
-  samples_.push_back(PendingSample{ref, t_ms, v});
+  MaybeStartBatch();
+  MemSeries* s = db_->head().Find(ref);
+  if (s == nullptr) return absl::NotFoundError(absl::StrCat("unknown series ref ", ref));
+  samples_.push_back(PendingSample{ref, s, t_ms, v});
   return absl::OkStatus();
 }
 
 absl::StatusOr<CommitResult> HeadAppender::Commit() {
-  absl::StatusOr<CommitResult> r = db_->CommitSamples(samples_);
+  absl::StatusOr<CommitResult> r = db_->CommitSamples(samples_, removal_epoch_);
   samples_.clear();
   return r;
 }

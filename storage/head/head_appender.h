@@ -26,8 +26,17 @@ class HeadAppender : public Appender {
   void Rollback() override { samples_.clear(); }
 
  private:
+  // Starts a batch: remembers Head::removals() before the first pointer lookup.
+  void MaybeStartBatch() {
+    if (samples_.empty()) removal_epoch_ = db_->head().removals();
+  }
+
+ public:
+
+ private:
   DBImpl* db_;
   std::vector<PendingSample> samples_;
+  uint64_t removal_epoch_ = 0;
 };
 
 }  // namespace tally::storage::head
