@@ -4,7 +4,10 @@
 //
 // Consistency: the head is read first (under the series' stripe lock and its own lock; the
 // open chunk is decoded in place, never shared with the appender), then RocksDB. A chunk
-// sealed in between shows up in both and is deduplicated, so nothing is missed.
+// sealed in between shows up in both and is deduplicated, so nothing is missed. That is
+// also why each call creates its own RocksDB iterator after reading the head: an iterator
+// created earlier (shared across series) is a snapshot that can miss a chunk written, and
+// dropped from the head, after its creation.
 // Thread-safety: both functions are thread-safe.
 #pragma once
 
