@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "storage/ingest/remote_write.h"
 #include "tests/server/test_http_client.h"
 
@@ -204,8 +205,9 @@ int main(int argc, char** argv) {
   for (const char* q : queries) {
     std::vector<double> lat;
     for (int i = 0; i < query_runs; ++i) {
-      const std::string form = absl::StrCat("query=", enc(q), "&start=", t0 / 1000.0,
-                                            "&end=", end / 1000.0, "&step=15");
+      const std::string form =
+          absl::StrCat("query=", enc(q), "&start=", absl::StrFormat("%.3f", t0 / 1000.0),
+                       "&end=", absl::StrFormat("%.3f", end / 1000.0), "&step=15");
       auto s = std::chrono::steady_clock::now();
       auto r = qc.PostForm("/api/v1/query_range", form);
       double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - s)
