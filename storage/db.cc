@@ -1,5 +1,6 @@
 // DBImpl: opening (dir checks, lock, format marker, load, replay), metadata, retention,
-// flush, stats and the background thread. The commit path is in db_commit.cc.
+// flush and the background thread. The commit path is in db_commit.cc, Stats() and the
+// persisted totals in db_stats.cc.
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -8,7 +9,6 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <map>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -291,70 +291,6 @@ absl::Status DBImpl::LoadSeries() {
   return LoadDiskTotals();
 }
 
-void DBImpl::RecomputeMinTime() {
-  int64_t min_t = kMaxTime;
-  head_.ForEach([&](head::MemSeries* s) {
-    {
-      absl::MutexLock l(&s->mu);
-      if (s->open) min_t = std::min(min_t, s->open->mint);
-      if (s->ooo && !s->ooo->samples.empty()) min_t = std::min(min_t, s->ooo->samples[0].t_ms);
-      if (s->sealing) {
-        for (const auto& c : *s->sealing) min_t = std::min(min_t, c.mint);
-      }
-    }
-    // The series' chunks are sorted by start time: the first one holds its oldest sample
-    // (an out-of-order chunk starting earlier would sort first too).
-    auto c = store_->NewIterator(Cf::kChunks, kv::SeriesKey(s->ref + 1));
-    c->Seek(kv::ChunkSeekKey(s->ref, kMinTime));
-    SeriesRef r;
-    int64_t mint;
-    uint64_t id;
-    if (c->Valid() && kv::DecodeChunkKey(c->key(), &r, &mint, &id)) min_t = std::min(min_t, mint);
-  });
-  min_time_.store(min_t);
-}
-
-std::string DBImpl::EncodeDiskTotals(int64_t chunks, int64_t samples) const {
-  std::string v = kv::EncodeU64(static_cast<uint64_t>(chunks));
-  v += kv::EncodeU64(static_cast<uint64_t>(samples));
-  return v;
-}
-
-absl::Status DBImpl::LoadDiskTotals() {
-  if (auto v = store_->Get(Cf::kMeta, kv::kStatsKey); v.ok()) {
-    uint64_t chunks, samples;
-    if (v->size() != 16 || !kv::DecodeU64(absl::string_view(*v).substr(0, 8), &chunks) ||
-        !kv::DecodeU64(absl::string_view(*v).substr(8), &samples)) {
-      return absl::DataLossError("corrupt data dir: bad meta stats record");
-    }
-    disk_chunks_.store(static_cast<int64_t>(chunks));
-    disk_samples_.store(static_cast<int64_t>(samples));
-    return absl::OkStatus();
-  } else if (!absl::IsNotFound(v.status())) {
-    return v.status();
-  }
-  // No totals yet (a new dir): count once.
-  int64_t chunks = 0, samples = 0;
-  auto it = store_->NewIterator(Cf::kChunks);
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    SeriesRef ref;
-    int64_t mint, maxt;
-    uint64_t id;
-    int n;
-    absl::string_view bytes;
-    if (!kv::DecodeChunkKey(it->key(), &ref, &mint, &id) ||
-        !kv::DecodeChunkValue(it->value(), mint, &maxt, &n, &bytes)) {
-      return absl::DataLossError("corrupt data dir: malformed chunk record");
-    }
-    ++chunks;
-    samples += n;
-  }
-  RETURN_IF_ERROR(it->status());
-  disk_chunks_.store(chunks);
-  disk_samples_.store(samples);
-  return absl::OkStatus();
-}
-
 absl::Status DBImpl::Replay() {
   auto it = store_->NewIterator(Cf::kWal);
   head::WalReader reader;
@@ -492,80 +428,6 @@ absl::Status DBImpl::Flush() {
   if (!sealed_.empty()) RETURN_IF_ERROR(WriteSealed());
   RETURN_IF_ERROR(TruncateWal());
   return store_->FlushMemtables();
-}
-
-absl::StatusOr<DBStats> DBImpl::Stats(int top_label_names) {
-  // Cheap enough for every /metrics scrape: one pass over the head, persisted totals from
-  // counters, a directory listing; the postings scan only when label names are asked for.
-  DBStats st;
-  st.num_series = head_.num_series();
-  head_.ForEach([&](head::MemSeries* s) {
-    absl::MutexLock l(&s->mu);
-    if (s->open) {
-      ++st.head_series;
-      ++st.num_chunks;
-      st.num_samples += s->open->chunk.num_samples();
-    }
-    if (s->sealing) {
-      for (const auto& c : *s->sealing) {
-        ++st.num_chunks;
-        st.num_samples += c.num_samples;
-      }
-    }
-    if (s->ooo && !s->ooo->samples.empty()) {
-      ++st.num_chunks;
-      st.num_samples += static_cast<int64_t>(s->ooo->samples.size());
-    }
-  });
-  st.num_chunks += disk_chunks_.load();
-  st.num_samples += disk_samples_.load();
-  if (st.num_samples > 0) {
-    st.min_time_ms = min_time();
-    st.max_time_ms = max_time();
-  }
-
-  std::error_code ec;
-  for (const auto& e : fs::recursive_directory_iterator(options_.path, ec)) {
-    std::error_code ec2;
-    if (e.is_regular_file(ec2)) st.bytes_on_disk += static_cast<int64_t>(e.file_size(ec2));
-  }
-  st.head_memory_bytes = head_.MemoryBytes();
-
-  std::map<std::string, LabelCardinality> card;
-  auto pit = store_->NewIterator(Cf::kPostings);
-  std::string name, value, prev_name, prev_value;
-  SeriesRef ref;
-  if (top_label_names == 0) {
-    pit->SeekToLast();
-    if (pit->Valid()) pit->Next();  // nothing asked for: skip the scan
-  } else {
-    pit->SeekToFirst();
-  }
-  for (; pit->Valid(); pit->Next()) {
-    if (!kv::DecodePostingsKey(pit->key(), &name, &value, &ref)) {
-      return absl::DataLossError("corrupt data dir: malformed postings key");
-    }
-    LabelCardinality& c = card[name];
-    c.name = name;
-    ++c.series;
-    if (name != prev_name || value != prev_value) ++c.values;
-    prev_name = name;
-    prev_value = value;
-  }
-  RETURN_IF_ERROR(pit->status());
-  for (auto& [n, c] : card) st.label_names.push_back(std::move(c));
-  std::sort(st.label_names.begin(), st.label_names.end(),
-            [](const LabelCardinality& a, const LabelCardinality& b) {
-              if (a.values != b.values) return a.values > b.values;
-              return a.name < b.name;
-            });
-  if (top_label_names >= 0 && st.label_names.size() > static_cast<size_t>(top_label_names)) {
-    st.label_names.resize(top_label_names);
-  }
-  st.rejected_out_of_order = rejected_ooo_.load();
-  st.rejected_duplicate = rejected_dup_.load();
-  st.rejected_too_old = rejected_too_old_.load();
-  return st;
 }
 
 void DBImpl::BackgroundLoop() {
