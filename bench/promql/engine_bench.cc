@@ -108,7 +108,14 @@ BenchData& Data() {
       std::abort();
     }
     d->db = std::move(*db);
-    if (d->owned) Fill(d->db.get(), 1'735'689'600'000, 25 * 60 + 1);
+    if (d->owned) {
+      Fill(d->db.get(), 1'735'689'600'000, 25 * 60 + 1);
+      std::atexit([] {  // the synthetic data dir is ours: remove it when the bench exits
+        Data().db.reset();
+        std::error_code ec;
+        std::filesystem::remove_all(Data().dir, ec);
+      });
+    }
     auto st = d->db->Stats(1);
     d->end_ms = st.ok() ? st->max_time_ms / 60'000 * 60'000 : 0;
     std::fprintf(stderr, "engine_bench: %s, %lld series, %lld samples\n", d->dir.c_str(),
