@@ -265,5 +265,66 @@ TEST_F(ServeE2ETest, HostileInputLeavesServerUpAndDataIntact) {
   EXPECT_EQ(CountSamples("keep_me"), 1);
 }
 
+// The real binary: SIGHUP reloads, SIGTERM exits 0 after persisting what remote write sent.
+TEST(ServeBinaryTest, SignalsReloadAndShutDownCleanly) {
+  const std::string tally = TALLY_BINARY_DIR "/tally";
+  if (!HaveBinary(tally.c_str())) GTEST_SKIP() << "tally binary not built: " << tally;
+  testutil::TempDir dir;
+  const std::string cfg = dir.Sub("tally.yml");
+  std::ofstream(cfg) << "global:\n  scrape_interval: 15s\n";
+  const int port = FreePort();
+  const std::string log = dir.Sub("serve.log");
+  pid_t pid = fork();
+  if (pid == 0) {
+    freopen(log.c_str(), "w", stderr);
+    execl(tally.c_str(), "tally", "serve", ("--config.file=" + cfg).c_str(),
+          ("--storage.tsdb.path=" + dir.Sub("data")).c_str(),
+          ("--web.listen-address=127.0.0.1:" + std::to_string(port)).c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  bool up = false;
+  for (const absl::Time deadline = absl::Now() + absl::Seconds(30);
+       !up && absl::Now() < deadline; usleep(50'000)) {
+    up = HttpClient(port).Get("/-/ready").status == 200;
+  }
+  ASSERT_TRUE(up) << "tally serve did not come up";
+  const int64_t now = absl::ToUnixMillis(absl::Now());
+  std::string proto;
+  storage::EncodeWriteRequest({{{{"__name__", "persist_me"}}, {{now - 1000, 1}, {now, 2}}}}, {},
+                              &proto);
+  EXPECT_EQ(HttpClient(port)
+                .Do("POST", "/api/v1/write", storage::SnappyCompressBlock(proto),
+                    {{"Content-Encoding", "snappy"}})
+                .status,
+            204);
+  std::ofstream(cfg, std::ios::trunc) << "global:\n  scrape_interval: 42s\n";
+  kill(pid, SIGHUP);
+  bool reloaded = false;
+  for (const absl::Time deadline = absl::Now() + absl::Seconds(30);
+       !reloaded && absl::Now() < deadline; usleep(50'000)) {
+    reloaded = absl::StrContains(HttpClient(port).Get("/api/v1/status/config").body,
+                                 "scrape_interval: 42s");
+  }
+  EXPECT_TRUE(reloaded);
+  kill(pid, SIGTERM);
+  int st = 0;
+  ASSERT_EQ(waitpid(pid, &st, 0), pid);
+  ASSERT_TRUE(WIFEXITED(st));
+  EXPECT_EQ(WEXITSTATUS(st), 0);
+  // Reopen the data dir: both samples are there.
+  absl::StatusOr<std::unique_ptr<storage::DB>> db =
+      storage::DB::Open(testutil::TestOptions(dir.Sub("data")));
+  ASSERT_TRUE(db.ok()) << db.status();
+  auto q = (*db)->NewQuerier(storage::kMinTime, storage::kMaxTime);
+  auto m = storage::Matcher::Make(storage::MatchType::kEqual, "__name__", "persist_me");
+  auto ss = q->Select({*m});
+  ASSERT_TRUE(ss.ok());
+  ASSERT_EQ(ss->size(), 1u);
+  std::vector<storage::Sample> v;
+  ASSERT_TRUE((*ss)[0]->Samples(storage::kMinTime, storage::kMaxTime, &v).ok());
+  EXPECT_EQ(v.size(), 2u);
+}
+
 }  // namespace
 }  // namespace tally::server
