@@ -60,6 +60,7 @@ absl::StatusOr<Rows> Evaluator::EvalVectorSelector(const VectorSelector& vs,
   const int64_t mint = ref_time(0) - lookback;
   std::unique_ptr<storage::Querier> q = ctx_->db->NewQuerier(mint, maxt);
   ASSIGN_OR_RETURN(auto series, q->Select(vs.matchers));
+  RETURN_IF_ERROR(CheckDenseRows(series.size()));
 
   Rows rows(series.size());
   const int n = steps_.n;

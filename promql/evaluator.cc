@@ -75,6 +75,14 @@ Evaluated Evaluator::MakeVector(Rows rows) const {
   return r;
 }
 
+absl::Status Evaluator::CheckDenseRows(size_t rows) const {
+  if (static_cast<double>(rows) * steps_.n > static_cast<double>(ctx_->options->max_samples)) {
+    return absl::ResourceExhaustedError(
+        "query processing would load too many samples into memory in query execution");
+  }
+  return absl::OkStatus();
+}
+
 void Evaluator::DropEmptyRows(Rows* rows) {
   size_t out = 0;
   for (size_t i = 0; i < rows->size(); ++i) {

@@ -133,6 +133,10 @@ class Evaluator {
   absl::Status MergeDuplicateRows(Rows* rows) const;
   // Drops rows that have no value at any step.
   static void DropEmptyRows(Rows* rows);
+  // ResourceExhausted (Prometheus's too-many-samples text) when `rows` dense rows of this
+  // evaluator's steps would exceed max_samples cells; guards allocations up front, e.g. a
+  // fine-grained subquery over many series.
+  absl::Status CheckDenseRows(size_t rows) const;
 
  private:
   EvalContext* ctx_;

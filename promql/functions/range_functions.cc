@@ -326,6 +326,7 @@ absl::StatusOr<Evaluated> EvalRangeFunction(Evaluator* ev, const Call& call) {
 
   // Prometheus compat: every range function drops the metric name except last_over_time.
   const bool keep_name = id == FunctionId::kLastOverTime;
+  RETURN_IF_ERROR(ev->CheckDenseRows(op.size()));
   Rows rows(op.size());
   std::atomic<int64_t> produced{0};
   const int64_t max_samples = ctx->options->max_samples;

@@ -167,6 +167,13 @@ TEST_F(EngineTest, TooManySamplesIsResourceExhausted) {
             "query processing would load too many samples into memory in query execution");
   auto fine = Range("req_total", 0, 3'600'000, 15'000);
   EXPECT_TRUE(fine.ok());
+  // A fine-grained subquery is refused before its per-step grid is allocated.
+  QueryOptions sub;
+  sub.max_samples = 100'000;
+  auto grid = Instant("max_over_time(req_total[1h:10ms])", 3'600'000, sub);
+  ASSERT_FALSE(grid.ok());
+  EXPECT_EQ(grid.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_TRUE(Instant("max_over_time(req_total[1h:1m])", 3'600'000, sub).ok());
 }
 
 TEST_F(EngineTest, RejectsTooManyPointsAndBadStepAndRangeTypes) {
