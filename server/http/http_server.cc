@@ -16,6 +16,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -50,7 +51,9 @@ struct HttpServer::State {
   std::set<Session*> sessions;  // guarded by mu; raw pointers removed in ~Session
   int64_t open = 0;             // guarded by mu
 
-  explicit State(int threads) : ioc(threads) {}
+  asio::thread_pool workers;  // runs handlers
+
+  State(int io_threads, int worker_threads) : ioc(io_threads), workers(worker_threads) {}
 };
 
 namespace {
@@ -137,12 +140,32 @@ class Session : public std::enable_shared_from_this<Session> {
     req.remote_address = remote_;
     keep_alive_ = breq.keep_alive();
 
-    HttpResponse resp;
-    state_->handler(req, &resp);
-    Send(resp, AcceptsGzip(req.Header("accept-encoding")), breq.version());
+    // Handlers (and gzip) run on the worker pool so a slow query never stalls I/O; the
+    // response is written back on this connection's strand.
+    const bool gzip_ok = AcceptsGzip(req.Header("accept-encoding"));
+    const unsigned version = breq.version();
+    asio::post(state_->workers, [self = shared_from_this(), req = std::move(req), gzip_ok,
+                                 version]() mutable {
+      auto resp = std::make_shared<HttpResponse>();
+      self->state_->handler(req, resp.get());
+      const bool gzipped = self->MaybeGzip(resp.get(), gzip_ok);
+      asio::post(self->stream_.get_executor(), [self, resp, gzipped, version] {
+        self->Send(*resp, gzipped, version);
+      });
+    });
   }
 
-  void Send(HttpResponse& resp, bool gzip_ok, unsigned version) {
+  bool MaybeGzip(HttpResponse* resp, bool gzip_ok) {
+    if (!gzip_ok || !resp->allow_gzip || resp->body.empty() || resp->status == 204) {
+      return false;
+    }
+    std::string z;
+    if (!GzipCompress(resp->body, state_->options.gzip_level, &z).ok()) return false;
+    resp->body = std::move(z);
+    return true;
+  }
+
+  void Send(HttpResponse& resp, bool gzipped, unsigned version) {
     res_ = {};
     res_.version(version);
     res_.result(static_cast<unsigned>(resp.status));
@@ -151,13 +174,9 @@ class Session : public std::enable_shared_from_this<Session> {
       res_.set(bhttp::field::content_type, resp.content_type);
     }
     for (auto& [k, v] : resp.headers) res_.set(k, v);
-    if (gzip_ok && resp.allow_gzip && !resp.body.empty() && resp.status != 204) {
-      std::string z;
-      if (GzipCompress(resp.body, state_->options.gzip_level, &z).ok()) {
-        resp.body = std::move(z);
-        res_.set(bhttp::field::content_encoding, "gzip");
-        res_.set(bhttp::field::vary, "Accept-Encoding");
-      }
+    if (gzipped) {
+      res_.set(bhttp::field::content_encoding, "gzip");
+      res_.set(bhttp::field::vary, "Accept-Encoding");
     }
     res_.body() = std::move(resp.body);
     res_.prepare_payload();
@@ -318,7 +337,10 @@ HttpServer::HttpServer(HttpServerOptions options, Handler handler) : options_(st
   if (options_.threads <= 0) {
     options_.threads = std::max(2u, std::thread::hardware_concurrency());
   }
-  state_ = std::make_shared<State>(options_.threads);
+  if (options_.worker_threads <= 0) {
+    options_.worker_threads = std::max(4u, 2 * std::thread::hardware_concurrency());
+  }
+  state_ = std::make_shared<State>(options_.threads, options_.worker_threads);
   state_->options = options_;
   state_->handler = std::move(handler);
 }
@@ -391,6 +413,7 @@ void HttpServer::Shutdown(absl::Duration grace) {
   state_->ioc.stop();
   for (std::thread& t : threads_) t.join();
   threads_.clear();
+  state_->workers.join();  // a handler still running past the grace period finishes first
 }
 
 }  // namespace tally::server::http

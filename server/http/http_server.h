@@ -1,7 +1,7 @@
 // HttpServer: an asynchronous HTTP/1.1 server on Boost.Beast (Asio). One listener, a pool of
-// I/O threads running one io_context, one strand per connection. Handlers run on the I/O
-// threads, so they may block (queries do) but should not for long; the pool is sized to the
-// cores with a floor of 2 so one slow query never stalls the rest.
+// I/O threads (sized to the cores) running one io_context, one strand per connection.
+// Handlers run on a separate worker pool and may block (queries do): a slow query occupies
+// a worker, never an I/O thread, so other connections keep being read and written.
 //
 // Defences against slow or malicious clients: a header-size limit (431), a body-size limit
 // (413), a header read timeout (also the keep-alive idle timeout), a body read timeout and a
@@ -32,7 +32,8 @@ namespace tally::server::http {
 struct HttpServerOptions {
   // host:port; port 0 picks an ephemeral port (see port()).
   std::string listen_address = "127.0.0.1:9090";
-  int threads = 0;                                // 0: max(2, hardware threads)
+  int threads = 0;                                // I/O threads; 0: max(2, hardware threads)
+  int worker_threads = 0;                         // handler threads; 0: max(4, 2 x hardware)
   size_t max_header_bytes = 64 * 1024;            // Go's net/http default is 1 MiB
   size_t max_body_bytes = 64 * 1024 * 1024;       // remote-write batches stay far below
   absl::Duration header_timeout = absl::Minutes(5);  // also keep-alive idle; Prometheus web.read-timeout

@@ -166,6 +166,22 @@ TEST_F(HttpServerTest, ShutdownFinishesInFlightRequests) {
   EXPECT_FALSE(HttpClient(server_->port()).Get("/echo").ok);
 }
 
+TEST_F(HttpServerTest, SlowHandlerDoesNotBlockOtherConnections) {
+  HttpServerOptions o;
+  o.threads = 1;  // one I/O thread: a handler blocking it would stall everything
+  o.worker_threads = 2;
+  StartServer(o);
+  std::promise<ClientResponse> slow;
+  std::thread t([&] { slow.set_value(HttpClient(server_->port()).Get("/slow")); });
+  gate_.WaitForWaiters(1);
+  // While /slow holds a worker, another connection is served.
+  ClientResponse r = HttpClient(server_->port()).Get("/echo?x=1");
+  EXPECT_EQ(r.body, "GET /echo x=1");
+  gate_.Open();
+  EXPECT_EQ(slow.get_future().get().body, "done");
+  t.join();
+}
+
 TEST(HttpHelpersTest, AcceptsGzip) {
   EXPECT_TRUE(AcceptsGzip("gzip"));
   EXPECT_TRUE(AcceptsGzip("deflate, gzip;q=0.5"));
