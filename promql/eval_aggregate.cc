@@ -10,6 +10,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "promql/evaluator.h"
+#include "promql/go_sort.h"
 #include "storage/util/status_macros.h"
 
 namespace tally::promql::internal {
@@ -133,15 +134,8 @@ void SelectTopK(const Rows& rows, int k, const std::vector<int>& members, int64_
       up(h.size() - 1);
     }
   }
-  // sort.Reverse(heap): Less'(i, j) = Less(j, i).
-  auto rless = [&](int a, int b) { return less(b, a); };
-  if (h.size() <= 12) {
-    for (size_t i = 1; i < h.size(); ++i) {
-      for (size_t j = i; j > 0 && rless(h[j], h[j - 1]); --j) std::swap(h[j], h[j - 1]);
-    }
-  } else {
-    std::stable_sort(h.begin(), h.end(), rless);
-  }
+  // sort.Sort(sort.Reverse(heap)): Less'(i, j) = Less(j, i), with Go's unstable sort.
+  GoSort(&h, [&](int a, int b) { return less(b, a); });
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "promql/functions/functions.h"
+#include "promql/go_sort.h"
 #include "storage/util/status_macros.h"
 
 namespace tally::promql::internal {
@@ -178,26 +179,12 @@ absl::StatusOr<Evaluated> Evaluator::EvalCall(const Call& call) {
       if (n == 1) {
         const bool desc = id == FunctionId::kSortDesc;
         // Prometheus compat (funcSort/funcSortDesc, 2.42): sort.Sort(sort.Reverse(h)) with
-        // the NaN-first heap orders, so NaN ends last; Go sorts up to 12 elements by
-        // insertion sort, which fixes the order of ties; beyond that ties stay stable here.
-        auto go_less = [desc](const Row& a, const Row& b) {
+        // the NaN-first heap orders, so NaN ends last; Go's unstable sort is reproduced
+        // (promql/go_sort.h) so equal values come out in Prometheus's order.
+        GoSort(&rows, [desc](const Row& a, const Row& b) {
           double x = a.v[0], y = b.v[0];
           return desc ? (std::isnan(y) || y < x) : (std::isnan(y) || y > x);
-        };
-        if (rows.size() <= 12) {
-          for (size_t i = 1; i < rows.size(); ++i) {
-            for (size_t j = i; j > 0 && go_less(rows[j], rows[j - 1]); --j) {
-              std::swap(rows[j], rows[j - 1]);
-            }
-          }
-        } else {
-          std::stable_sort(rows.begin(), rows.end(), [desc](const Row& a, const Row& b) {
-            double x = a.v[0], y = b.v[0];
-            if (std::isnan(x)) return false;
-            if (std::isnan(y)) return true;
-            return desc ? x > y : x < y;
-          });
-        }
+        });
       }
       return MakeVector(std::move(rows));
     }
