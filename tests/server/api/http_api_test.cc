@@ -314,6 +314,11 @@ TEST_F(HttpApiTest, InstantQueriesMatchPrometheusBytes) {
   ExpectGolden(Get("/api/v1/format_query?query=sum(rate(llm_cost_tracker_requests_total%7Bstatus"
                    "%3D%22error%22%7D%5B5m%5D))%20by%20(model)"),
                "format_query.json");
+  ClientResponse fe = Get("/api/v1/format_query?query=foo%7B");
+  EXPECT_EQ(fe.status, 400);
+  EXPECT_EQ(fe.body,
+            "{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":\"invalid parameter "
+            "\\\"query\\\": 1:5: parse error: unexpected end of input inside braces\"}");
   // Grafana's health check (HTTP_API.md §0).
   EXPECT_EQ(Post("/api/v1/query", "query=1%2B1&time=4").body,
             "{\"status\":\"success\",\"data\":{\"resultType\":\"scalar\",\"result\":[4,\"2\"]}}");
