@@ -144,6 +144,30 @@ absl::StatusOr<Rows> Evaluator::EvalVectorArg(const Expr& e) {
 
 absl::StatusOr<Evaluated> Evaluator::Eval(const Expr& e) {
   RETURN_IF_ERROR(ctx_->CheckInterrupt());
+  // Prometheus compat (engine.go currentSamples): samples of the children are released
+  // once this node's result exists; the node's own result stays counted until its parent
+  // is done with it.
+  const int64_t before = ctx_->current_samples.load(std::memory_order_relaxed);
+  ASSIGN_OR_RETURN(Evaluated r, EvalNode(e));
+  int64_t own = 0;
+  switch (r.type) {
+    case ValueType::kScalar: own = steps_.n; break;
+    case ValueType::kVector:
+      for (const Row& row : r.rows) {
+        for (double x : row.v) own += IsAbsent(x) ? 0 : 1;
+      }
+      break;
+    case ValueType::kMatrix:
+      for (const MatrixSeries& s : r.matrix) own += static_cast<int64_t>(s.points.size());
+      break;
+    default: break;
+  }
+  ctx_->current_samples.store(before, std::memory_order_relaxed);
+  RETURN_IF_ERROR(ctx_->AddSamples(own));
+  return r;
+}
+
+absl::StatusOr<Evaluated> Evaluator::EvalNode(const Expr& e) {
   switch (e.kind) {
     case NodeKind::kNumberLiteral:
       return MakeScalar(std::vector<double>(steps_.n, e.As<NumberLiteral>().value));

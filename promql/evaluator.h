@@ -105,6 +105,8 @@ class Evaluator {
  public:
   Evaluator(EvalContext* ctx, StepRange steps) : ctx_(ctx), steps_(steps) {}
 
+  // Evaluates `e` over all steps; keeps the in-memory sample count (max_samples) at the
+  // result's size once the children are done.
   absl::StatusOr<Evaluated> Eval(const Expr& e);
   const StepRange& steps() const { return steps_; }
   EvalContext* ctx() const { return ctx_; }
@@ -139,6 +141,8 @@ class Evaluator {
   absl::Status CheckDenseRows(size_t rows) const;
 
  private:
+  absl::StatusOr<Evaluated> EvalNode(const Expr& e);
+
   EvalContext* ctx_;
   StepRange steps_;
 };

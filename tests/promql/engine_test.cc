@@ -174,6 +174,14 @@ TEST_F(EngineTest, TooManySamplesIsResourceExhausted) {
   ASSERT_FALSE(grid.ok());
   EXPECT_EQ(grid.status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_TRUE(Instant("max_over_time(req_total[1h:1m])", 3'600'000, sub).ok());
+  // Samples of finished sub-expressions are released: a chain of operators needs only
+  // about twice one operand's samples, not the sum over all nodes.
+  QueryOptions chain;
+  chain.max_samples = 1000;  // req_total: ~460 points over this range
+  auto c = Range("((req_total + 1) + 1) + 1", 0, 3'600'000, 15'000, chain);
+  EXPECT_TRUE(c.ok()) << c.status();
+  chain.max_samples = 400;
+  EXPECT_FALSE(Range("((req_total + 1) + 1) + 1", 0, 3'600'000, 15'000, chain).ok());
 }
 
 TEST_F(EngineTest, RejectsTooManyPointsAndBadStepAndRangeTypes) {
