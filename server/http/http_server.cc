@@ -40,17 +40,18 @@ class Session;
 }  // namespace
 
 struct HttpServer::State {
-  HttpServerOptions options;
-  Handler handler;
-  asio::io_context ioc;
-  std::optional<tcp::acceptor> acceptor;
-  std::atomic<bool> stopping{false};
-
+  // Declared first so they outlive `ioc`: destroying the io_context destroys pending
+  // handlers, which may run ~Session, which uses these.
   std::mutex mu;
   std::condition_variable cv;
   std::set<Session*> sessions;  // guarded by mu; raw pointers removed in ~Session
   int64_t open = 0;             // guarded by mu
 
+  HttpServerOptions options;
+  Handler handler;
+  std::atomic<bool> stopping{false};
+  asio::io_context ioc;
+  std::optional<tcp::acceptor> acceptor;
   asio::thread_pool workers;  // runs handlers
 
   State(int io_threads, int worker_threads) : ioc(io_threads), workers(worker_threads) {}
@@ -60,8 +61,8 @@ namespace {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, std::shared_ptr<HttpServer::State> state)
-      : stream_(std::move(socket)), state_(std::move(state)) {
+  Session(tcp::socket socket, HttpServer::State* state)
+      : stream_(std::move(socket)), state_(state) {
     beast::error_code ec;
     auto ep = stream_.socket().remote_endpoint(ec);
     if (!ec) remote_ = absl::StrCat(ep.address().to_string(), ":", ep.port());
@@ -233,7 +234,7 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   bhttp::response<bhttp::string_body> res_;
-  std::shared_ptr<HttpServer::State> state_;
+  HttpServer::State* state_;  // owned by the HttpServer, outlives every Session
   std::string remote_;
   bool keep_alive_ = true;
   bool busy_ = false;
@@ -242,9 +243,9 @@ class Session : public std::enable_shared_from_this<Session> {
 
 };
 
-void DoAccept(std::shared_ptr<HttpServer::State> state);
+void DoAccept(HttpServer::State* state);
 
-void OnAccept(std::shared_ptr<HttpServer::State> state, beast::error_code ec, tcp::socket socket) {
+void OnAccept(HttpServer::State* state, beast::error_code ec, tcp::socket socket) {
   if (state->stopping.load() || !state->acceptor || !state->acceptor->is_open()) return;
   if (!ec) {
     bool admit;
@@ -266,14 +267,14 @@ void OnAccept(std::shared_ptr<HttpServer::State> state, beast::error_code ec, tc
       socket.close(ignored);
     }
   }
-  DoAccept(std::move(state));
+  DoAccept(state);
 }
 
-void DoAccept(std::shared_ptr<HttpServer::State> state) {
+void DoAccept(HttpServer::State* state) {
   auto& acc = *state->acceptor;
   acc.async_accept(asio::make_strand(state->ioc),
-                   [state](beast::error_code ec, tcp::socket socket) mutable {
-                     OnAccept(std::move(state), ec, std::move(socket));
+                   [state](beast::error_code ec, tcp::socket socket) {
+                     OnAccept(state, ec, std::move(socket));
                    });
 }
 
@@ -340,7 +341,7 @@ HttpServer::HttpServer(HttpServerOptions options, Handler handler) : options_(st
   if (options_.worker_threads <= 0) {
     options_.worker_threads = std::max(4u, 2 * std::thread::hardware_concurrency());
   }
-  state_ = std::make_shared<State>(options_.threads, options_.worker_threads);
+  state_ = std::make_unique<State>(options_.threads, options_.worker_threads);
   state_->options = options_;
   state_->handler = std::move(handler);
 }
@@ -369,9 +370,9 @@ absl::Status HttpServer::Start() {
         absl::StrCat("listen on ", options_.listen_address, ": ", ec.message()));
   }
   port_ = acc.local_endpoint().port();
-  DoAccept(state_);
+  DoAccept(state_.get());
   for (int i = 0; i < options_.threads; ++i) {
-    threads_.emplace_back([st = state_] { st->ioc.run(); });
+    threads_.emplace_back([st = state_.get()] { st->ioc.run(); });
   }
   started_ = true;
   return absl::OkStatus();

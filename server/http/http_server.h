@@ -63,7 +63,7 @@ class HttpServer {
 
  private:
   HttpServerOptions options_;
-  std::shared_ptr<State> state_;
+  std::unique_ptr<State> state_;
   std::vector<std::thread> threads_;
   int port_ = 0;
   bool started_ = false;
