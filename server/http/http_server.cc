@@ -51,6 +51,10 @@ struct HttpServer::State {
   Handler handler;
   std::atomic<bool> stopping{false};
   asio::io_context ioc;
+  // Keeps ioc.run() from returning while a request sits on the worker pool with no I/O
+  // pending (e.g. during Shutdown, once the acceptor and idle connections are closed):
+  // without it the I/O threads exit and the in-flight response is never written.
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> io_work;
   std::optional<tcp::acceptor> acceptor;
   asio::thread_pool workers;  // runs handlers
 
@@ -371,6 +375,7 @@ absl::Status HttpServer::Start() {
   }
   port_ = acc.local_endpoint().port();
   DoAccept(state_.get());
+  state_->io_work.emplace(state_->ioc.get_executor());
   for (int i = 0; i < options_.threads; ++i) {
     threads_.emplace_back([st = state_.get()] { st->ioc.run(); });
   }
@@ -411,6 +416,7 @@ void HttpServer::Shutdown(absl::Duration grace) {
     std::unique_lock<std::mutex> l(state_->mu);
     state_->cv.wait_for(l, ToChrono(grace), [this] { return state_->open == 0; });
   }
+  state_->io_work.reset();
   state_->ioc.stop();
   for (std::thread& t : threads_) t.join();
   threads_.clear();

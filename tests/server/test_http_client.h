@@ -8,6 +8,9 @@
 #include <utility>
 #include <vector>
 
+#include <sys/socket.h>
+#include <sys/time.h>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
@@ -36,6 +39,13 @@ class HttpClient {
     stream_.expires_after(std::chrono::seconds(30));
     stream_.connect(ep, ec);
     connected_ = !ec;
+    if (connected_) {
+      // Synchronous Beast calls ignore expires_after; a socket timeout bounds every read and
+      // write so a server bug fails the test instead of hanging it.
+      timeval tv{60, 0};
+      setsockopt(stream_.socket().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+      setsockopt(stream_.socket().native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    }
     return connected_;
   }
   void Close() {
