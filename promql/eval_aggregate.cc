@@ -12,20 +12,10 @@
 #include "promql/evaluator.h"
 #include "promql/go_sort.h"
 #include "storage/util/status_macros.h"
+#include "storage/model/labels.h"
 
 namespace tally::promql::internal {
 namespace {
-
-bool IsValidLabelName(absl::string_view s) {
-  if (s.empty()) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
-              (i > 0 && c >= '0' && c <= '9');
-    if (!ok) return false;
-  }
-  return true;
-}
 
 storage::Labels GroupLabels(const storage::Labels& l, const AggregateExpr& e) {
   storage::LabelsBuilder b(l);
@@ -149,7 +139,7 @@ absl::StatusOr<Evaluated> Evaluator::EvalAggregate(const AggregateExpr& e) {
   if (e.op == AggregateOp::kCountValues) {
     ASSIGN_OR_RETURN(Evaluated p, Eval(*e.param));
     value_label = p.str;
-    if (!IsValidLabelName(value_label)) {
+    if (!storage::IsValidLabelName(value_label)) {
       return absl::FailedPreconditionError(
           absl::StrCat("invalid label name ", storage::GoQuote(value_label)));
     }

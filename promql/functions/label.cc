@@ -7,20 +7,10 @@
 #include "promql/functions/functions.h"
 #include "re2/re2.h"
 #include "storage/util/status_macros.h"
+#include "storage/model/labels.h"
 
 namespace tally::promql::internal {
 namespace {
-
-bool IsValidLabelName(absl::string_view s) {
-  if (s.empty()) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
-              (i > 0 && c >= '0' && c <= '9');
-    if (!ok) return false;
-  }
-  return true;
-}
 
 bool IsNameChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -109,7 +99,7 @@ absl::StatusOr<Evaluated> EvalLabelReplace(Evaluator* ev, const Call& call) {
     return absl::FailedPreconditionError(
         absl::StrCat("invalid regular expression in label_replace(): ", regex));
   }
-  if (!IsValidLabelName(dst)) {
+  if (!storage::IsValidLabelName(dst)) {
     return absl::FailedPreconditionError(
         absl::StrCat("invalid destination label name in label_replace(): ", dst));
   }
@@ -137,12 +127,12 @@ absl::StatusOr<Evaluated> EvalLabelJoin(Evaluator* ev, const Call& call) {
   std::vector<std::string> srcs;
   for (size_t i = 3; i < call.args.size(); ++i) {
     srcs.push_back(StringArg(call, i));
-    if (!IsValidLabelName(srcs.back())) {
+    if (!storage::IsValidLabelName(srcs.back())) {
       return absl::FailedPreconditionError(
           absl::StrCat("invalid source label name in label_join(): ", srcs.back()));
     }
   }
-  if (!IsValidLabelName(dst)) {
+  if (!storage::IsValidLabelName(dst)) {
     return absl::FailedPreconditionError(
         absl::StrCat("invalid destination label name in label_join(): ", dst));
   }

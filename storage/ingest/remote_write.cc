@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "storage/util/status_macros.h"
+#include "storage/util/utf8.h"
 
 namespace tally::storage {
 namespace {
@@ -90,17 +91,6 @@ class WireReader {
   size_t pos_ = 0;
 };
 
-bool IsLabelName(absl::string_view s) {
-  if (s.empty()) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
-              (i > 0 && c >= '0' && c <= '9');
-    if (!ok) return false;
-  }
-  return true;
-}
-
 bool IsMetricName(absl::string_view s) {
   if (s.empty()) return false;
   for (size_t i = 0; i < s.size(); ++i) {
@@ -108,43 +98,6 @@ bool IsMetricName(absl::string_view s) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':' ||
               (i > 0 && c >= '0' && c <= '9');
     if (!ok) return false;
-  }
-  return true;
-}
-
-bool IsValidUtf8(absl::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    size_t n;
-    uint32_t cp;
-    if ((c & 0xE0) == 0xC0) {
-      n = 2;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      n = 3;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      n = 4;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + n > s.size()) return false;
-    for (size_t k = 1; k < n; ++k) {
-      unsigned char d = static_cast<unsigned char>(s[i + k]);
-      if ((d & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (d & 0x3F);
-    }
-    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-      return false;
-    }
-    i += n;
   }
   return true;
 }
@@ -324,7 +277,7 @@ namespace {
 std::string BuildSeriesLabels(absl::Span<const RemoteLabelView> in, std::vector<Label>* out) {
   out->clear();
   for (const RemoteLabelView& l : in) {
-    if (!IsLabelName(l.name)) {
+    if (!IsValidLabelName(l.name)) {
       return absl::StrCat("invalid label name ", GoQuote(l.name));
     }
     if (!IsValidUtf8(l.value)) {

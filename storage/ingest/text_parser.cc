@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
 #include "storage/ingest/go_float.h"
+#include "storage/util/utf8.h"
 
 namespace tally::storage {
 namespace {
@@ -54,43 +55,6 @@ absl::string_view NextToken(absl::string_view s, size_t* pos) {
   const size_t start = *pos;
   while (*pos < s.size() && !IsSpace(s[*pos])) ++*pos;
   return s.substr(start, *pos - start);
-}
-
-bool ValidUtf8(absl::string_view s) {
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const auto* end = p + s.size();
-  while (p < end) {
-    if (*p < 0x80) {
-      ++p;
-      continue;
-    }
-    int n;
-    uint32_t cp;
-    if ((*p & 0xE0) == 0xC0) {
-      n = 1;
-      cp = *p & 0x1F;
-    } else if ((*p & 0xF0) == 0xE0) {
-      n = 2;
-      cp = *p & 0x0F;
-    } else if ((*p & 0xF8) == 0xF0) {
-      n = 3;
-      cp = *p & 0x07;
-    } else {
-      return false;
-    }
-    if (end - p <= n) return false;
-    for (int i = 1; i <= n; ++i) {
-      if ((p[i] & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (p[i] & 0x3F);
-    }
-    // Overlong encodings, surrogates and > U+10FFFF are invalid, as in Go.
-    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-      return false;
-    }
-    p += n + 1;
-  }
-  return true;
 }
 
 // Unescapes \\ \" \n (and, for HELP, only \\ and \n); other sequences are kept verbatim.
@@ -268,7 +232,7 @@ absl::StatusOr<TextEntry> TextParser::ParseComment(absl::string_view line) {
   }
   switch (entry) {
     case TextEntry::kHelp: {
-      if (!ValidUtf8(rest)) return Error("invalid UTF-8 in HELP text");
+      if (!IsValidUtf8(rest)) return Error("invalid UTF-8 in HELP text");
       if (rest.find('\\') == absl::string_view::npos) {
         help_ = rest;
       } else {
@@ -325,7 +289,7 @@ absl::Status TextParser::ParseLabelValue(absl::string_view line, size_t* pos,
   *value = line.substr(start, i - start);
   *escaped = esc;
   *pos = i + 1;
-  if (!ValidUtf8(*value)) return Error("invalid UTF-8 label value");
+  if (!IsValidUtf8(*value)) return Error("invalid UTF-8 label value");
   return absl::OkStatus();
 }
 

@@ -188,6 +188,17 @@ bool IsNonPrintable(uint32_t r) {
 
 }  // namespace
 
+bool IsValidLabelName(absl::string_view name) {
+  if (name.empty()) return false;
+  for (size_t i = 0; i < name.size(); ++i) {
+    const char c = name[i];
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+                    (i > 0 && c >= '0' && c <= '9');
+    if (!ok) return false;
+  }
+  return true;
+}
+
 std::string GoQuote(absl::string_view s) {
   std::string out;
   out.reserve(s.size() + 2);

@@ -87,4 +87,7 @@ class LabelsBuilder {
 // Unicode spaces, format characters) as \uNNNN.
 std::string GoQuote(absl::string_view s);
 
+// Prometheus's label name rule: [a-zA-Z_][a-zA-Z0-9_]*.
+bool IsValidLabelName(absl::string_view name);
+
 }  // namespace tally::storage

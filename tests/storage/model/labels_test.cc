@@ -155,3 +155,20 @@ TEST(LabelsBuilderTest, SetDelKeepBuild) {
 
 }  // namespace
 }  // namespace tally::storage
+
+namespace tally::storage {
+namespace {
+
+TEST(LabelNameTest, FollowsPrometheusRule) {
+  EXPECT_TRUE(IsValidLabelName("model"));
+  EXPECT_TRUE(IsValidLabelName("_private"));
+  EXPECT_TRUE(IsValidLabelName("__name__"));
+  EXPECT_TRUE(IsValidLabelName("le2"));
+  EXPECT_FALSE(IsValidLabelName(""));
+  EXPECT_FALSE(IsValidLabelName("2xx"));
+  EXPECT_FALSE(IsValidLabelName("http-code"));
+  EXPECT_FALSE(IsValidLabelName("a:b"));  // colons are for metric names only
+}
+
+}  // namespace
+}  // namespace tally::storage
