@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "server/http/fd_limit.h"
 #include "server/server.h"
 #include "storage/db.h"
 #include "storage/util/duration.h"
@@ -57,6 +58,10 @@ int RunServe(std::vector<std::string> args) {
     std::fprintf(stderr, "tally: error: unexpected argument %s, try --help\n", pos[0].c_str());
     return kExitUsage;
   }
+
+  // Prometheus compat: Go raises the descriptor soft limit to the hard one at start-up.
+  const int64_t fd_limit = server::http::RaiseOpenFileLimit();
+  TALLY_LOG(kDebug, "open file limit", {{"limit", fd_limit}});
 
   // Block the signals before any thread starts so only the sigwait loop below sees them.
   sigset_t set;
