@@ -21,7 +21,9 @@ int DefaultHttpStatus(ErrorType t) {
   switch (t) {
     case ErrorType::kBadData: return 400;
     case ErrorType::kExecution: return 422;
-    case ErrorType::kCanceled: return 499;
+    // Prometheus compat: 2.42 answers canceled queries with 503 like timeouts
+    // (shared/compliance/HTTP_API.md); 2.43+ and 3.x use 499 (docs/compatibility.md).
+    case ErrorType::kCanceled: return 503;
     case ErrorType::kTimeout: return 503;
     case ErrorType::kInternal: return 500;
     case ErrorType::kUnavailable: return 503;
