@@ -116,12 +116,14 @@ class GoSorter {
     unsigned modulus = 1u << std::bit_width(static_cast<unsigned>(length));
     int idx = a + (length / 4) * 2 - 1;
     for (int i = 0; i < 3; ++i) {
-      r ^= r << 13;  // xorshift64 seeded with the length
-      r ^= r >> 7;
-      r ^= r << 17;
+      // Go 1.19's xorshift seeded with the length uses the shift triple (13, 17, 5) on a
+      // uint64 (later Go releases switched to (13, 7, 17), which changes tie orders).
+      r ^= r << 13;
+      r ^= r >> 17;
+      r ^= r << 5;
       int other = static_cast<int>(static_cast<unsigned>(r) & (modulus - 1));
       if (other >= length) other -= length;
-      Swap(idx - 1 + i, a + other);
+      Swap(idx + i, a + other);  // the three slots around the middle: idx, idx+1, idx+2
     }
   }
   std::pair<int, bool> Partition(int a, int b, int pivot) {
