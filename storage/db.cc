@@ -118,6 +118,7 @@ absl::StatusOr<std::unique_ptr<DBImpl>> DBImpl::OpenImpl(const DBOptions& option
     return absl::InvalidArgumentError("max chunk span must be positive");
   }
   std::error_code ec;
+  if (options.read_only) return OpenReadOnly(options);
   fs::create_directories(options.path, ec);
   if (ec) {
     return absl::UnavailableError(
@@ -140,13 +141,35 @@ absl::StatusOr<std::unique_ptr<DBImpl>> DBImpl::OpenImpl(const DBOptions& option
   return db;
 }
 
+absl::StatusOr<std::unique_ptr<DBImpl>> DBImpl::OpenReadOnly(const DBOptions& options) {
+  std::error_code ec;
+  if (!fs::is_directory(options.path, ec)) {
+    return absl::NotFoundError(absl::StrCat("no such data dir: ", options.path));
+  }
+  RETURN_IF_ERROR(CheckDataDir(options.path));
+  auto db = std::unique_ptr<DBImpl>(new DBImpl(options));
+  kv::StoreOptions so;
+  so.path = options.path;
+  so.create_if_missing = false;
+  so.read_only = true;
+  ASSIGN_OR_RETURN(db->store_, kv::RocksStore::Open(so));
+  RETURN_IF_ERROR(db->Init());
+  return db;
+}
+
+absl::Status DBImpl::CheckWritable() const {
+  if (!options_.read_only) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrCat("data dir ", options_.path, " is open read-only"));
+}
+
 DBImpl::~DBImpl() {
   {
     absl::MutexLock l(&bg_mu_);
     stop_ = true;
   }
   if (bg_thread_.joinable()) bg_thread_.join();
-  if (store_) {
+  if (store_ && !options_.read_only) {
     absl::MutexLock a(&apply_mu_);
     if (!sealed_.empty()) WriteSealed().IgnoreError();
   }
@@ -156,6 +179,10 @@ DBImpl::~DBImpl() {
 
 absl::Status DBImpl::Init() {
   absl::StatusOr<std::string> magic = store_->Get(Cf::kMeta, kv::kMagicKey);
+  if (absl::IsNotFound(magic.status()) && options_.read_only) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("data dir ", options_.path, " is not a Tally database (no format marker)"));
+  }
   if (absl::IsNotFound(magic.status())) {
     for (Cf cf : {Cf::kSeries, Cf::kChunks, Cf::kWal}) {
       auto it = store_->NewIterator(cf);
@@ -194,7 +221,7 @@ absl::Status DBImpl::Init() {
     if (!kv::DecodeU64(*s, &stored)) return absl::DataLossError("corrupt data dir: bad meta");
     span = std::max(span, stored);
   }
-  {
+  if (!options_.read_only) {
     kv::KvBatch b(store_.get());
     b.Put(Cf::kMeta, kv::kMaxChunkSpanKey, kv::EncodeU64(span));
     RETURN_IF_ERROR(store_->Write(&b, /*sync=*/true));
@@ -273,7 +300,8 @@ absl::Status DBImpl::Replay() {
     seq_ = std::max(seq_, seq);
   }
   RETURN_IF_ERROR(it->status());
-  if (!sealed_.empty()) RETURN_IF_ERROR(WriteSealed());
+  // Read-only: chunks sealed during replay stay in memory, where queries read them too.
+  if (!sealed_.empty() && !options_.read_only) RETURN_IF_ERROR(WriteSealed());
   return absl::OkStatus();
 }
 
@@ -314,6 +342,7 @@ std::unique_ptr<Querier> DBImpl::NewQuerier(int64_t mint_ms, int64_t maxt_ms) {
 }
 
 absl::Status DBImpl::SetMetadata(absl::string_view metric, const MetricMetadata& md) {
+  RETURN_IF_ERROR(CheckWritable());
   if (metric.empty()) return absl::InvalidArgumentError("metadata needs a metric name");
   std::string v;
   PutLengthPrefixed(&v, md.type);
@@ -343,6 +372,7 @@ absl::StatusOr<std::vector<std::pair<std::string, MetricMetadata>>> DBImpl::Meta
 }
 
 absl::Status DBImpl::ApplyRetention(int64_t now_ms) {
+  RETURN_IF_ERROR(CheckWritable());
   const int64_t cutoff =
       now_ms < kMinTime + options_.retention_ms ? kMinTime : now_ms - options_.retention_ms;
   retention::RetentionResult res;
@@ -373,6 +403,7 @@ absl::Status DBImpl::ApplyRetention(int64_t now_ms) {
 }
 
 absl::Status DBImpl::Flush() {
+  RETURN_IF_ERROR(CheckWritable());
   absl::MutexLock a(&apply_mu_);
   head_.ForEach([&](head::MemSeries* s) {
     absl::MutexLock l(&s->mu);

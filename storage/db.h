@@ -35,6 +35,12 @@ struct DBOptions {
   int64_t max_chunk_span_ms = int64_t{2} * 3600 * 1000;
   // fsync the write-ahead log before Commit() returns (see docs/storage.md).
   bool sync_commits = true;
+  // Open an existing data dir without taking its lock and without writing anything: a view
+  // of the data as of Open (samples still only in the log included), for tools such as
+  // `tsdb analyze`, `tsdb dump` and `query` that must also work on a dir a running server
+  // holds (as promtool's read-only TSDB does). Commits, metadata writes, retention and
+  // Flush fail with FailedPrecondition; no background thread runs.
+  bool read_only = false;
   // How often the background thread applies retention (relative to the newest sample in
   // the DB, as Prometheus does). 0 disables the thread (ApplyRetention still works).
   int64_t retention_check_interval_ms = int64_t{5} * 60 * 1000;

@@ -8,6 +8,7 @@
 #include "absl/time/clock.h"
 #include "storage/db_impl.h"
 #include "storage/kv/key_codec.h"
+#include "storage/util/status_macros.h"
 
 namespace tally::storage {
 namespace {
@@ -41,6 +42,7 @@ const char* RejectReasonString(RejectReason r) {
 absl::StatusOr<CommitResult> DBImpl::CommitSamples(const std::vector<PendingSample>& samples,
                                                    uint64_t removal_epoch) {
   if (samples.empty()) return CommitResult{};
+  RETURN_IF_ERROR(CheckWritable());
   Writer w;
   w.samples = &samples;
   w.removal_epoch = removal_epoch;

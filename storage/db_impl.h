@@ -47,6 +47,8 @@ struct ReadContext {
 class DBImpl : public DB {
  public:
   static absl::StatusOr<std::unique_ptr<DBImpl>> OpenImpl(const DBOptions& options);
+  // DBOptions::read_only: no lock, no writes, no background thread.
+  static absl::StatusOr<std::unique_ptr<DBImpl>> OpenReadOnly(const DBOptions& options);
   ~DBImpl() override;
 
   std::unique_ptr<Appender> NewAppender() override;
@@ -91,6 +93,8 @@ class DBImpl : public DB {
 
   explicit DBImpl(const DBOptions& options);
   absl::Status Init();  // meta checks, load series/state, replay
+  // FailedPrecondition when opened read-only; every write entry point checks it first.
+  absl::Status CheckWritable() const;
   absl::Status LoadSeries();
   absl::Status Replay();
 

@@ -63,7 +63,7 @@ int RunQuery(std::vector<std::string> args) {
   }
   storage::DBOptions dbo;
   dbo.path = path;
-  dbo.retention_check_interval_ms = 0;  // a query must never delete data
+  dbo.read_only = true;  // no lock, no writes: works beside a running `tally serve`
   absl::StatusOr<std::unique_ptr<storage::DB>> db = storage::DB::Open(dbo);
   if (!db.ok()) return PrintError(ErrorType::kInternal, db.status().message());
 

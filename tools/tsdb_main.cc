@@ -24,7 +24,8 @@ absl::StatusOr<std::unique_ptr<storage::DB>> OpenForReading(const std::string& p
   }
   storage::DBOptions opts;
   opts.path = path;
-  opts.retention_check_interval_ms = 0;  // a read-only tool must not delete anything
+  // Read-only: no lock (works on a dir a running `tally serve` holds), nothing written.
+  opts.read_only = true;
   return storage::DB::Open(opts);
 }
 

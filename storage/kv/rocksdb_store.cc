@@ -150,13 +150,18 @@ absl::StatusOr<std::unique_ptr<RocksStore>> RocksStore::Open(const StoreOptions&
           absl::StrCat("data dir ", options.path,
                        " holds a RocksDB with unexpected column families; not a Tally database"));
     }
+  } else if (options.read_only) {
+    return absl::NotFoundError(absl::StrCat("data dir ", options.path, " holds no database"));
   } else {
     dbo.create_missing_column_families = true;
   }
 
   auto store = std::unique_ptr<RocksStore>(new RocksStore());
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(dbo, options.path, descs, &store->handles_, &raw);
+  rocksdb::Status s =
+      options.read_only
+          ? rocksdb::DB::OpenForReadOnly(dbo, options.path, descs, &store->handles_, &raw)
+          : rocksdb::DB::Open(dbo, options.path, descs, &store->handles_, &raw);
   if (!s.ok()) return ToStatus(s, absl::StrCat("open ", options.path));
   store->db_.reset(raw);
   return store;

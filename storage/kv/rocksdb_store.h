@@ -77,6 +77,7 @@ class KvIterator {
 struct StoreOptions {
   std::string path;
   bool create_if_missing = true;
+  bool read_only = false;  // rocksdb::DB::OpenForReadOnly: no writes, no log, no lock
 };
 
 class RocksStore {

@@ -254,6 +254,53 @@ TEST(DBTest, SecondOpenOfSameDirFailsWithLockError) {
   EXPECT_TRUE(DB::Open(TestOptions(dir.path())).ok());
 }
 
+TEST(DBTest, ReadOnlyOpenSeesLoggedSamplesBesideAWriterAndNeverWrites) {
+  TempDir dir;
+  auto writer = OpenOrDie(TestOptions(dir.path()));
+  const Labels a{{"__name__", "cost"}, {"model", "a"}};
+  auto app = writer->NewAppender();
+  // 300 samples: two sealed chunks plus an open one that exists only in the log.
+  for (int i = 0; i < 300; ++i) ASSERT_TRUE(app->Append(a, i * 15000, i).ok());
+  ASSERT_TRUE(app->Commit().ok());
+
+  DBOptions ro = TestOptions(dir.path());
+  ro.read_only = true;
+  auto reader = DB::Open(ro);  // the writer holds the lock; a reader does not need it
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  auto res = QueryAll(reader->get(), MakeMatchers({{"=", "model", "a"}}));
+  ASSERT_EQ(res.size(), 1u);
+  ASSERT_EQ(res[0].second.size(), 300u);
+  EXPECT_EQ(res[0].second.back().t_ms, 299 * 15000);
+
+  auto app2 = (*reader)->NewAppender();
+  ASSERT_TRUE(app2->Append(a, 300 * 15000, 1).ok());
+  auto commit = app2->Commit();
+  ASSERT_FALSE(commit.ok());
+  EXPECT_EQ(commit.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ((*reader)->SetMetadata("cost", MetricMetadata{"counter", "h", ""}).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ((*reader)->Flush().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ((*reader)->ApplyRetention(kMaxTime).code(), absl::StatusCode::kFailedPrecondition);
+  reader->reset();
+
+  // The writer is unaffected and still owns the data.
+  auto again = QueryAll(writer.get(), MakeMatchers({{"=", "model", "a"}}));
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].second.size(), 300u);
+}
+
+TEST(DBTest, ReadOnlyOpenRefusesMissingEmptyAndForeignDirs) {
+  TempDir dir;
+  DBOptions ro = TestOptions(dir.Sub("missing"));
+  ro.read_only = true;
+  EXPECT_EQ(DB::Open(ro).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_FALSE(std::filesystem::exists(dir.Sub("missing")));  // nothing created
+  ro.path = dir.path();
+  auto empty = DB::Open(ro);
+  EXPECT_FALSE(empty.ok());
+  EXPECT_TRUE(std::filesystem::is_empty(dir.path()));
+}
+
 TEST(DBTest, ForeignDirectoryIsRefusedAndUntouched) {
   TempDir dir;
   {
