@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "storage/model/labels.h"
+#include "storage/util/utf8.h"
 
 namespace tally::promql {
 namespace {
@@ -49,24 +50,6 @@ int32_t DecodeRune(absl::string_view s, size_t* width) {
   return kRuneError;
 }
 
-void AppendUtf8(int32_t r, std::string* out) {
-  if (r < 0x80) {
-    out->push_back(static_cast<char>(r));
-  } else if (r < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (r >> 6)));
-    out->push_back(static_cast<char>(0x80 | (r & 0x3F)));
-  } else if (r < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (r >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((r >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (r & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (r >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((r >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((r >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (r & 0x3F)));
-  }
-}
-
 // Approximation of Go's unicode.IsPrint for the runes that appear in error messages:
 // ASCII printables and every non-control rune above U+00A0.
 bool IsPrintRune(int32_t r) {
@@ -99,7 +82,7 @@ std::string GoQuoteRune(int32_t r) {
     case '\'': out += "\\'"; break;
     default:
       if (IsPrintRune(r) || r == kRuneError) {
-        AppendUtf8(r, &out);
+        storage::AppendUtf8(r, &out);
       } else if (r < 0x80) {
         absl::StrAppendFormat(&out, "\\x%02x", r);
       } else if (r < 0x10000) {
@@ -116,7 +99,7 @@ std::string GoUnicodeFormat(int32_t r) {
   std::string out = absl::StrFormat("U+%04X", r < 0 ? kRuneError : r);
   if (r >= 0 && IsPrintRune(r)) {
     out += " '";
-    AppendUtf8(r, &out);
+    storage::AppendUtf8(r, &out);
     out += "'";
   }
   return out;

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "promql/parser/parse_error.h"
 #include "storage/model/labels.h"
+#include "storage/util/utf8.h"
 
 namespace tally::promql::internal {
 namespace {
@@ -15,24 +16,6 @@ namespace {
 absl::Status NumberError(absl::string_view s, absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat(
       "error parsing number: strconv.ParseFloat: parsing ", storage::GoQuote(s), ": ", why));
-}
-
-void AppendUtf8(uint32_t r, std::string* out) {
-  if (r < 0x80) {
-    out->push_back(static_cast<char>(r));
-  } else if (r < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (r >> 6)));
-    out->push_back(static_cast<char>(0x80 | (r & 0x3F)));
-  } else if (r < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (r >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((r >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (r & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (r >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((r >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((r >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (r & 0x3F)));
-  }
 }
 
 int HexVal(char c) {
@@ -186,7 +169,7 @@ absl::StatusOr<std::string> Unquote(absl::string_view q) {
           out.push_back(static_cast<char>(v));
         } else {
           if (v > 0x10FFFF || (v >= 0xD800 && v < 0xE000)) return syntax();
-          AppendUtf8(v, &out);
+          storage::AppendUtf8(v, &out);
         }
         break;
       }

@@ -30,3 +30,21 @@ TEST(Utf8Test, RejectsWhatGoRejects) {
 
 }  // namespace
 }  // namespace tally::storage
+
+namespace tally::storage {
+namespace {
+
+TEST(Utf8Test, AppendUtf8EncodesEveryLengthAndRoundTrips) {
+  for (uint32_t r : {0x24u, 0xE9u, 0x20ACu, 0x1F600u, 0x10FFFFu}) {
+    std::string s;
+    AppendUtf8(r, &s);
+    EXPECT_TRUE(IsValidUtf8(s)) << r;
+    EXPECT_EQ(s.size(), r < 0x80 ? 1u : r < 0x800 ? 2u : r < 0x10000 ? 3u : 4u);
+  }
+  std::string s;
+  AppendUtf8(0x20AC, &s);
+  EXPECT_EQ(s, "\xe2\x82\xac");
+}
+
+}  // namespace
+}  // namespace tally::storage
