@@ -55,6 +55,32 @@ bool ChunkHasSample(absl::string_view bytes, int64_t cmint, int64_t cmaxt, int64
   return it.Seek(mint) && it.t() <= maxt;
 }
 
+// Calls fn(bytes, num_samples, chunk_mint, chunk_maxt) for each persisted chunk of `ref` that
+// overlaps [mint, maxt], in time order, until fn returns false or an error. A chunk starts at
+// most max_chunk_span_ms before its first overlapping sample, which bounds the seek.
+template <typename Fn>
+absl::Status ForEachPersistedChunk(const ReadContext& ctx, SeriesRef ref, int64_t mint,
+                                   int64_t maxt, Fn fn) {
+  auto it = ctx.store->NewIterator(kv::Cf::kChunks, kv::SeriesKey(ref + 1));
+  for (it->Seek(kv::ChunkSeekKey(ref, SaturatingSub(mint, ctx.max_chunk_span_ms)));
+       it->Valid(); it->Next()) {
+    SeriesRef r;
+    int64_t cmint, cmaxt;
+    uint64_t id;
+    int n;
+    absl::string_view bytes;
+    if (!kv::DecodeChunkKey(it->key(), &r, &cmint, &id) ||
+        !kv::DecodeChunkValue(it->value(), cmint, &cmaxt, &n, &bytes)) {
+      return absl::DataLossError(absl::StrCat("corrupt chunk record of series ", ref));
+    }
+    if (cmint > maxt) break;
+    if (cmaxt < mint) continue;
+    ASSIGN_OR_RETURN(bool more, fn(bytes, n, cmint, cmaxt));
+    if (!more) return absl::OkStatus();
+  }
+  return it->status();
+}
+
 }  // namespace
 
 absl::Status ReadSeriesSamples(const ReadContext& ctx, SeriesRef ref, int64_t mint_ms,
@@ -86,23 +112,12 @@ absl::Status ReadSeriesSamples(const ReadContext& ctx, SeriesRef ref, int64_t mi
   RETURN_IF_ERROR(head_status);
   const size_t mid = out->size();
 
-  auto it = ctx.store->NewIterator(kv::Cf::kChunks, kv::SeriesKey(ref + 1));
-  for (it->Seek(kv::ChunkSeekKey(ref, SaturatingSub(mint_ms, ctx.max_chunk_span_ms)));
-       it->Valid(); it->Next()) {
-    SeriesRef r;
-    int64_t cmint, cmaxt;
-    uint64_t id;
-    int n;
-    absl::string_view bytes;
-    if (!kv::DecodeChunkKey(it->key(), &r, &cmint, &id) ||
-        !kv::DecodeChunkValue(it->value(), cmint, &cmaxt, &n, &bytes)) {
-      return absl::DataLossError(absl::StrCat("corrupt chunk record of series ", ref));
-    }
-    if (cmint > maxt_ms) break;
-    if (cmaxt < mint_ms) continue;
-    RETURN_IF_ERROR(DecodeRange(bytes, n, cmint, cmaxt, mint_ms, maxt_ms, ref, out));
-  }
-  RETURN_IF_ERROR(it->status());
+  RETURN_IF_ERROR(ForEachPersistedChunk(
+      ctx, ref, mint_ms, maxt_ms,
+      [&](absl::string_view bytes, int n, int64_t cmint, int64_t cmaxt) -> absl::StatusOr<bool> {
+        RETURN_IF_ERROR(DecodeRange(bytes, n, cmint, cmaxt, mint_ms, maxt_ms, ref, out));
+        return true;
+      }));
 
   // Persisted data is older than the head's: put it first.
   if (mid > start && mid < out->size()) {
@@ -157,24 +172,13 @@ absl::StatusOr<bool> SeriesHasSamples(const ReadContext& ctx, SeriesRef ref, int
     }
   });
   if (found) return true;
-  auto it = ctx.store->NewIterator(kv::Cf::kChunks, kv::SeriesKey(ref + 1));
-  for (it->Seek(kv::ChunkSeekKey(ref, SaturatingSub(mint_ms, ctx.max_chunk_span_ms)));
-       it->Valid(); it->Next()) {
-    SeriesRef r;
-    int64_t cmint, cmaxt;
-    uint64_t id;
-    int n;
-    absl::string_view bytes;
-    if (!kv::DecodeChunkKey(it->key(), &r, &cmint, &id) ||
-        !kv::DecodeChunkValue(it->value(), cmint, &cmaxt, &n, &bytes)) {
-      return absl::DataLossError(absl::StrCat("corrupt chunk record of series ", ref));
-    }
-    if (cmint > maxt_ms) break;
-    if (cmaxt < mint_ms) continue;
-    if (ChunkHasSample(bytes, cmint, cmaxt, mint_ms, maxt_ms)) return true;
-  }
-  RETURN_IF_ERROR(it->status());
-  return false;
+  RETURN_IF_ERROR(ForEachPersistedChunk(
+      ctx, ref, mint_ms, maxt_ms,
+      [&](absl::string_view bytes, int, int64_t cmint, int64_t cmaxt) -> absl::StatusOr<bool> {
+        found = ChunkHasSample(bytes, cmint, cmaxt, mint_ms, maxt_ms);
+        return !found;
+      }));
+  return found;
 }
 
 }  // namespace tally::storage::query
