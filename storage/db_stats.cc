@@ -59,17 +59,12 @@ absl::Status DBImpl::LoadDiskTotals() {
   int64_t chunks = 0, samples = 0;
   auto it = store_->NewIterator(Cf::kChunks);
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    SeriesRef ref;
-    int64_t mint, maxt;
-    uint64_t id;
-    int n;
-    absl::string_view bytes;
-    if (!kv::DecodeChunkKey(it->key(), &ref, &mint, &id) ||
-        !kv::DecodeChunkValue(it->value(), mint, &maxt, &n, &bytes)) {
+    kv::ChunkRecord c;
+    if (!kv::DecodeChunkRecord(it->key(), it->value(), &c)) {
       return absl::DataLossError("corrupt data dir: malformed chunk record");
     }
     ++chunks;
-    samples += n;
+    samples += c.num_samples;
   }
   RETURN_IF_ERROR(it->status());
   disk_chunks_.store(chunks);

@@ -210,4 +210,9 @@ bool DecodeU64(absl::string_view v, uint64_t* out) {
   return true;
 }
 
+bool DecodeChunkRecord(absl::string_view key, absl::string_view value, ChunkRecord* out) {
+  return DecodeChunkKey(key, &out->ref, &out->mint_ms, &out->chunk_id) &&
+         DecodeChunkValue(value, out->mint_ms, &out->maxt_ms, &out->num_samples, &out->bytes);
+}
+
 }  // namespace tally::storage::kv

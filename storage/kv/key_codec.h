@@ -81,6 +81,18 @@ void EncodeChunkValue(int64_t mint_ms, int64_t maxt_ms, int num_samples,
 bool DecodeChunkValue(absl::string_view value, int64_t mint_ms, int64_t* maxt_ms,
                       int* num_samples, absl::string_view* xor_bytes);
 
+// One chunks-family record, key and value decoded; `bytes` views into the value.
+struct ChunkRecord {
+  SeriesRef ref = kInvalidSeriesRef;
+  int64_t mint_ms = 0;
+  int64_t maxt_ms = 0;
+  uint64_t chunk_id = 0;
+  int num_samples = 0;
+  absl::string_view bytes;
+};
+// False when either half is malformed (callers report DataLoss).
+bool DecodeChunkRecord(absl::string_view key, absl::string_view value, ChunkRecord* out);
+
 // ---- wal / meta ----------------------------------------------------------------------
 std::string WalKey(uint64_t seq);
 bool DecodeWalKey(absl::string_view key, uint64_t* seq);

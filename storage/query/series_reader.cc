@@ -64,18 +64,13 @@ absl::Status ForEachPersistedChunk(const ReadContext& ctx, SeriesRef ref, int64_
   auto it = ctx.store->NewIterator(kv::Cf::kChunks, kv::SeriesKey(ref + 1));
   for (it->Seek(kv::ChunkSeekKey(ref, SaturatingSub(mint, ctx.max_chunk_span_ms)));
        it->Valid(); it->Next()) {
-    SeriesRef r;
-    int64_t cmint, cmaxt;
-    uint64_t id;
-    int n;
-    absl::string_view bytes;
-    if (!kv::DecodeChunkKey(it->key(), &r, &cmint, &id) ||
-        !kv::DecodeChunkValue(it->value(), cmint, &cmaxt, &n, &bytes)) {
+    kv::ChunkRecord c;
+    if (!kv::DecodeChunkRecord(it->key(), it->value(), &c)) {
       return absl::DataLossError(absl::StrCat("corrupt chunk record of series ", ref));
     }
-    if (cmint > maxt) break;
-    if (cmaxt < mint) continue;
-    ASSIGN_OR_RETURN(bool more, fn(bytes, n, cmint, cmaxt));
+    if (c.mint_ms > maxt) break;
+    if (c.maxt_ms < mint) continue;
+    ASSIGN_OR_RETURN(bool more, fn(c.bytes, c.num_samples, c.mint_ms, c.maxt_ms));
     if (!more) return absl::OkStatus();
   }
   return it->status();

@@ -42,22 +42,17 @@ absl::StatusOr<RetentionResult> DeleteBefore(head::Head* head, kv::RocksStore* s
     std::string run_end;
     bool any_left = false;
     for (it->Seek(begin); it->Valid(); it->Next()) {
-      SeriesRef ref;
-      int64_t mint, maxt;
-      uint64_t id;
-      int n;
-      absl::string_view bytes;
-      if (!kv::DecodeChunkKey(it->key(), &ref, &mint, &id) ||
-          !kv::DecodeChunkValue(it->value(), mint, &maxt, &n, &bytes)) {
+      kv::ChunkRecord c;
+      if (!kv::DecodeChunkRecord(it->key(), it->value(), &c)) {
         return absl::DataLossError("corrupt data dir: malformed chunk record");
       }
-      if (mint >= cutoff_ms) {
+      if (c.mint_ms >= cutoff_ms) {
         any_left = true;
         break;
       }
-      if (maxt < cutoff_ms) {
+      if (c.maxt_ms < cutoff_ms) {
         ++res.chunks_deleted;
-        res.samples_deleted += n;
+        res.samples_deleted += c.num_samples;
         if (in_run) {
           run_end.assign(it->key().data(), it->key().size());
           run_end.push_back('\0');  // just past this key
