@@ -7,6 +7,7 @@
 #include "promql/parser/parser.h"
 #include "server/api/http_api.h"
 #include "server/api/json_builder.h"
+#include "storage/model/labels.h"
 
 namespace tally::server::api {
 
@@ -30,18 +31,6 @@ std::vector<std::string> Union(std::vector<std::vector<std::string>> lists) {
   std::set<std::string> s;
   for (auto& l : lists) s.insert(std::make_move_iterator(l.begin()), std::make_move_iterator(l.end()));
   return {s.begin(), s.end()};
-}
-
-bool IsLabelName(absl::string_view s) {
-  if (s.empty()) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
-          (i > 0 && c >= '0' && c <= '9'))) {
-      return false;
-    }
-  }
-  return true;
 }
 
 }  // namespace
@@ -99,7 +88,7 @@ void HttpApi::Labels(const HttpRequest& req, HttpResponse* resp) {
 void HttpApi::LabelValues(const HttpRequest& req, HttpResponse* resp) {
   RequestParams p(req);
   std::string name = UrlDecode(req.PathParam("name"), false);
-  if (!IsLabelName(name)) {
+  if (!storage::IsValidLabelName(name)) {
     return Error(resp, ErrorType::kBadData,
                  absl::StrCat("invalid label name: ", storage::GoQuote(name)));
   }
