@@ -1,0 +1,76 @@
+// Notifier: delivers alerts to Alertmanager's API v2 (POST <base>/api/v2/alerts, JSON array
+// of {labels, annotations, startsAt, endsAt, generatorURL}) for every configured
+// Alertmanager, as Prometheus 2.42's notifier does:
+//  - Send() only enqueues (never blocks on the network); a bounded queue (capacity
+//    `queue_capacity`, Prometheus's --alertmanager.notification-queue-capacity, 10000) drops
+//    the oldest alerts when full and counts them (dropped_total).
+//  - A sender thread drains the queue in batches of at most `max_batch_size` (64) alerts
+//    and posts each batch to every Alertmanager concurrently, with `timeout` per request.
+//    Delivery to one Alertmanager succeeding counts as success; 5xx and network errors
+//    are retried with backoff until `timeout`... then counted in errors_total; 4xx is not
+//    retried.
+//  - External labels are added to each alert's labels (alert labels win on conflict).
+// The rule manager decides what to send and when (firing alerts re-sent every
+// resend_delay, 1m; resolved alerts sent with endsAt for 15m): the notifier only delivers.
+//
+// Thread-safety: Send/ApplyConfig/Stats from any thread. Stop() joins the sender thread
+// after a last bounded attempt to flush the queue.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "storage/model/labels.h"
+
+namespace tally::rules {
+
+struct NotifierAlert {
+  storage::Labels labels;
+  storage::Labels annotations;
+  absl::Time starts_at = absl::InfinitePast();   // zero -> omitted
+  absl::Time ends_at = absl::InfinitePast();     // zero -> omitted
+  std::string generator_url;
+};
+
+struct NotifierOptions {
+  // Alertmanager base URLs, e.g. "http://127.0.0.1:9093" (path prefix allowed); from
+  // alerting.alertmanagers[].static_configs + scheme + path_prefix, or --alertmanager.url.
+  std::vector<std::string> alertmanager_urls;
+  storage::Labels external_labels;
+  size_t queue_capacity = 10000;
+  size_t max_batch_size = 64;
+  absl::Duration timeout = absl::Seconds(10);
+};
+
+struct NotifierStats {
+  int64_t sent_total = 0;      // alerts delivered (per Alertmanager, as Prometheus counts)
+  int64_t errors_total = 0;    // alerts whose delivery to an Alertmanager failed
+  int64_t dropped_total = 0;   // alerts dropped from a full queue or after errors
+  int64_t queue_length = 0;
+  int64_t alertmanagers = 0;   // currently configured
+};
+
+class Notifier {
+ public:
+  // Starts the sender thread. InvalidArgument for a malformed URL.
+  static absl::StatusOr<std::unique_ptr<Notifier>> Start(NotifierOptions options);
+  ~Notifier();  // Stop()
+
+  void Send(std::vector<NotifierAlert> alerts);
+  // Replaces the Alertmanager list and external labels (config reload).
+  absl::Status ApplyConfig(const NotifierOptions& options);
+  NotifierStats Stats() const;
+  void Stop();
+
+ private:
+  struct Impl;
+  explicit Notifier(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tally::rules
