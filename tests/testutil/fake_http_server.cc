@@ -184,8 +184,10 @@ void FakeHttpServer::Serve(int fd, int connection_id) {
 
     Handler handler;
     {
+      // Recorded before the handler runs, so a test can see a request its handler holds.
       absl::MutexLock l(&mu_);
       handler = handler_;
+      requests_.push_back(req);
     }
     FakeResponse resp;
     if (handler) {
@@ -193,10 +195,6 @@ void FakeHttpServer::Serve(int fd, int connection_id) {
     } else {
       resp.status = 404;
       resp.body = "no handler";
-    }
-    {
-      absl::MutexLock l(&mu_);
-      requests_.push_back(std::move(req));
     }
     absl::Time until = absl::Now() + resp.delay;
     while (absl::Now() < until && !stop_.load()) absl::SleepFor(absl::Milliseconds(5));

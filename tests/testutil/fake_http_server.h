@@ -61,8 +61,8 @@ class FakeHttpServer {
   std::vector<FakeRequest> requests() const;
   int request_count() const;
   int connections_accepted() const;
-  // Waits until at least n requests were answered (or received, for delayed ones) or the
-  // timeout passes; returns whether they were.
+  // Waits until at least n requests were received (recorded before the handler runs) or
+  // the timeout passes; returns whether they were.
   bool WaitForRequests(int n, absl::Duration timeout) const;
   // Stops accepting and closes every connection; idempotent.
   void Stop();
