@@ -12,6 +12,7 @@
 #include "rules/lint/unit_test_runner.h"
 #include "rules/rule_file.h"
 #include "storage/model/labels.h"
+#include "storage/util/log.h"
 #include "tools/cli/command.h"
 #include "tools/cli/flag_set.h"
 
@@ -131,6 +132,9 @@ int RunTest(std::vector<std::string> args) {
     return kExitUsage;
   }
   if (!CheckFilesExist(files)) return kExitFailure;
+  // promtool runs rule groups with a no-op logger: evaluation failures are reported in
+  // the test output, not as log lines (unless --log.level asks for them).
+  if (log::GetLevel() == log::Level::kInfo) log::SetLevel(log::Level::kError);
   bool failed = false;
   for (const std::string& f : files) {
     std::printf("Unit Testing:  %s\n", f.c_str());
