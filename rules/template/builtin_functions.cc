@@ -240,6 +240,7 @@ absl::StatusOr<Value> Index(const Value& item_in, absl::Span<const Value> indexe
         item = it == item.args->end() ? Value::Nil() : it->second;
         break;
       }
+      case Kind::kSample: return Err("can't index item of type template.sample");  // after indirection
       default: return Err(absl::StrCat("can't index item of type ", TypeName(item)));
     }
   }
@@ -257,7 +258,9 @@ absl::StatusOr<Value> Len(const Value& v) {
       if (!v.sample) return Err("len of nil pointer");
       return Err("len of type template.sample");
     case Kind::kInvalid:
-    case Kind::kNil: return Err("len of type <nil>");
+    case Kind::kNil:
+      // Go asks the invalid reflect.Value for its type and panics.
+      return Err("reflect: call of reflect.Value.Type on zero Value");
     default: return Err(absl::StrCat("len of type ", TypeName(v)));
   }
 }

@@ -3,12 +3,41 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 #include "rules/template/functions.h"
 #include "rules/template/go_fmt.h"
 #include "storage/model/labels.h"
 
 namespace tally::rules::tmpl {
 namespace {
+
+// Methods of *time.Time without arguments; NotFound for others. `ms` is Unix ms, UTC.
+absl::StatusOr<Value> TimeMethod(int64_t ms, absl::string_view name) {
+  const int64_t sec = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+  const int64_t milli = ms - sec * 1000;
+  if (name == "Unix") return Value::Int(sec);
+  if (name == "UnixMilli") return Value::Int(ms);
+  if (name == "UnixMicro") return Value::Int(ms * 1000);
+  if (name == "UnixNano") return Value::Int(ms * 1000000);
+  if (name == "Nanosecond") return Value::Int(milli * 1000000);
+  if (name == "String") return Value::String(FormatGoTimeUtc(ms));
+  if (name == "UTC") {
+    Value t;
+    t.kind = Kind::kTime;
+    t.i = ms;
+    return t;
+  }
+  const absl::CivilSecond cs =
+      absl::ToCivilSecond(absl::FromUnixMillis(ms), absl::UTCTimeZone());
+  if (name == "Year") return Value::Int(cs.year());
+  if (name == "Day") return Value::Int(cs.day());
+  if (name == "Hour") return Value::Int(cs.hour());
+  if (name == "Minute") return Value::Int(cs.minute());
+  if (name == "Second") return Value::Int(cs.second());
+  if (name == "YearDay") return Value::Int(absl::GetYearDay(absl::CivilDay(cs)));
+  return absl::NotFoundError(name);
+}
 
 // Go's evalArg target type, or none (a chain's operand is evaluated untyped).
 constexpr int kUntyped = -1;
@@ -253,9 +282,11 @@ class State {
 
   Value IdealConstant(const Node& n) {
     At(&n);
-    const bool float_syntax = n.text.find_first_of(".eEpP") != std::string::npos &&
-                              !(n.text.size() > 1 && n.text[0] == '0' &&
-                                (n.text[1] == 'x' || n.text[1] == 'X')) &&
+    // Go's idealConstant: float syntax, but not a hex integer ("0x1e") or a rune.
+    const bool hex_int = n.text.size() > 2 && n.text[0] == '0' &&
+                         (n.text[1] == 'x' || n.text[1] == 'X') &&
+                         n.text.find_first_of("pP") == std::string::npos;
+    const bool float_syntax = n.text.find_first_of(".eEpP") != std::string::npos && !hex_int &&
                               n.text[0] != '\'';
     if (n.is_float && float_syntax) return Value::Float(n.float64);
     if (n.is_int) return Value::Int(n.int64);
@@ -351,6 +382,17 @@ class State {
         }
         auto it = receiver.labels->find(field);
         return Value::String(it == receiver.labels->end() ? std::string() : it->second);
+      }
+      case Kind::kTime: {
+        // A few niladic methods of *time.Time (Go would call any method).
+        absl::StatusOr<Value> v = TimeMethod(receiver.i, field);
+        if (!v.ok()) break;
+        if (has_args) {
+          Errorf(absl::StrCat("wrong number of args for ", field, ": want 0 got ",
+                              nargs > 0 ? nargs - 1 + (final != nullptr) : (final != nullptr)));
+          return Value();
+        }
+        return *v;
       }
       case Kind::kArgs: {
         if (has_args) {

@@ -132,6 +132,38 @@ bool Unquote(absl::string_view lit, std::string* out) {
   return true;
 }
 
+// strconv's underscoreOK: '_' only between digits or after a base prefix.
+bool UnderscoreOk(absl::string_view s) {
+  char saw = '^';
+  size_t i = 0;
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) s.remove_prefix(1);
+  bool hex = false;
+  if (s.size() >= 2 && s[0] == '0') {
+    const char b = s[1] | 0x20;
+    if (b == 'b' || b == 'o' || b == 'x') {
+      i = 2;
+      saw = '0';
+      hex = b == 'x';
+    }
+  }
+  for (; i < s.size(); ++i) {
+    const char c = s[i];
+    const char l = c | 0x20;
+    if ((c >= '0' && c <= '9') || (hex && l >= 'a' && l <= 'f')) {
+      saw = '0';
+      continue;
+    }
+    if (c == '_') {
+      if (saw != '0') return false;
+      saw = '_';
+      continue;
+    }
+    if (saw == '_') return false;
+    saw = '!';
+  }
+  return saw != '_';
+}
+
 // strconv.ParseInt/ParseUint(text, 0, 64) without underscores: decimal, 0x, 0o, 0b and
 // leading-0 octal, optional sign.
 bool ParseGoInt(absl::string_view s, bool is_unsigned, int64_t* i_out, uint64_t* u_out) {
@@ -555,10 +587,22 @@ class Parser {
       Errorf(absl::StrCat("complex numbers are not supported: ", storage::GoQuote(text)));
       return nullptr;
     }
+    std::string digits;  // `text` without the digit-separating underscores Go allows
     if (text.find('_') != absl::string_view::npos) {
-      Errorf(absl::StrCat("illegal number syntax: ", storage::GoQuote(text)));
-      return nullptr;
+      if (!UnderscoreOk(text)) {
+        Errorf(absl::StrCat("illegal number syntax: ", storage::GoQuote(text)));
+        return nullptr;
+      }
+      for (char c : t.val) {
+        if (c != '_') digits.push_back(c);
+      }
+    } else {
+      digits = std::string(t.val);
     }
+    return ClassifyNumber(std::move(n), digits);
+  }
+
+  NodePtr ClassifyNumber(NodePtr n, absl::string_view text) {
     uint64_t u = 0;
     int64_t i = 0;
     if (ParseGoInt(text, true, nullptr, &u)) {

@@ -107,6 +107,43 @@ TEMPLATES = [
     '{{ safeHtml "a" | toUpper }}', '{{ query 1 }}', '{{ first 1 }}', '{{ title nil }}', '{{ humanize nil }}',
     '{{ index $labels }}', '{{ index nil 1 }}', '{{ not }}', '{{ and }}',
     "line1\n{{ .Foo }}", "line1\n  line2 {{ humanize \"z\" }}",
+    # Unicode case mapping
+    '{{ title "éclair ñu žluť" }}', '{{ toUpper "straße é ÿ µ ı ſ" }}', '{{ toLower "ÀÉ İ Ÿ ΑΣ Жд Ё" }}',
+    '{{ toUpper "αβγ ς жд ёђ ā ł ž" }}', '{{ title "hello\u00a0world ñandú x-y.z" }}', '{{ toLower "ĀŁŽ" }}',
+    # time methods
+    '{{ (toTime 1700000000.5).Unix }} {{ (toTime 1700000000.5).UnixMilli }} {{ (toTime 0).Year }} {{ (toTime 1700000000).YearDay }} {{ (toTime -1.5).Unix }}',
+    '{{ (toTime 1700000000.25).Nanosecond }} {{ (toTime 1700000000).Hour }}:{{ (toTime 1700000000).Minute }}:{{ (toTime 1700000000).Second }} {{ (toTime 1700000000).Day }} {{ (toTime 5).UTC }} {{ (toTime 5).String }}',
+    '{{ (toTime 0).Unix 1 }}', '{{ 1 | (toTime 0).Unix }}',
+    # more printf
+    '{{ printf "[%08.3f|%+.3g|% d|%#x|%#o|%x|%e|%.0f|%.0f|%.1f]" -3.14159 1234.5 42 255 8 -255 0.0 2.5 3.5 0.05 }}',
+    '{{ printf "[%.3d|%6.3d|%08d|%+08d|%o|%-5q|%5.1s|%c|%U|%q]" 7 7 -42 42 -8 "a" "xyz" 128512 128512 128512 }}',
+    '{{ printf "[%*d|%-*d|%.*f|%*d]" 5 42 5 42 2 3.14159 "x" 1 }}', '{{ printf "%.2f%%|%5.1f%%" 99.5 0.25 }}',
+    '{{ printf "%v %d %x" (index "abc" 0) (index "abc" 1) (index "abc" 2) }}', '{{ printf "%s|%d" $labels $externalLabels }}',
+    '{{ printf "%6.2f|%-8.3e|%G|%E|%.3G" 1e6 1e-10 1e-10 123456.789 0.000012345 }}', '{{ printf "%g %g %g %g" 1e20 1e21 1e-4 1e-5 }}',
+    '{{ printf "%v|%s|%d" nil nil nil }}', '{{ printf "%t|%d" "x" true }}', '{{ printf "%s" (args 1 "a") }}',
+    '{{ printf "%5t|%-7v|%07.2f|%x" true false -1.5 1.5 }}', '{{ printf "%.3s|%.10s|%.0s|" "héllo" "ab" "x" }}',
+    # builtins, more
+    '{{ js 1 "a" }} {{ html 1.5 }} {{ urlquery "a" 1 }}', '{{ index (args 1 2) "arg1" }}', '{{ index (args 1) "zz" }}|',
+    '{{ eq $labels.missing "" }} {{ and "a" "b" }} {{ or "" 0 }} {{ not "x" }}',
+    '{{ with $x := $labels.job }}{{ $x }}{{ end }}', '{{ range query "q" }}{{ $.Labels.job }}{{ end }}',
+    '{{ $x := 1 }}{{ range query "q" }}{{ $x = 2 }}{{ end }}{{ $x }}', '{{ $x := 1 }}{{ if true }}{{ $x := 2 }}{{ end }}{{ $x }}',
+    '{{- /* a */ -}}', "{{/* multi\nline */}}x", "a\r\n{{- 1 -}}\r\nb", '{{ 0b101 }} {{ 0o17 }} {{ 0X1f }}', '{{ 1_000 }}',
+    '{{ -0.0 }} {{ 0x1p-2 }} {{ 1e-400 }}', '{{ 9223372036854775808 }}', '{{ 1e400 }}', '{{ 99999999999999999999 }}',
+    '{{ "\\u00e9" | len }}', '{{ len "\u00e9" }}', "{{ '\\n' }} {{ '\\x41' }} {{ 'é' }}",
+    '{{ eq 1 1.0 }}', '{{ eq "a" 1 }}', '{{ ne 1 }}', '{{ eq $labels $labels }}', '{{ lt $labels 1 }}',
+    '{{ index $labels "job" "x" }}', '{{ index (query "q") 0 "x" }}', '{{ index (query "q") -1 }}', '{{ index (query "q") 2 }}', '{{ index (query "q") 3 }}',
+    '{{ len (first (query "q")) }}', '{{ len nil }}', '{{ (first (query "q")).Foo }}', '{{ (first (query "q")).Labels.k }}',
+    '{{ sortByLabel "i" (query "q") | first | label "k" }}', '{{ query "q" | sortByLabel "k" | len }}',
+    '{{ value (first (query "q")) | printf "%.1f" }}', '{{ label "__name__" (first (query "q")) }}',
+    '{{ $labels.job | printf "%s:%s" "x" }}', '{{ "x" | printf "%s %s" }}', '{{ printf "%s" | len }}',
+    '{{ range $k, $v := (args "a" "b") }}{{ $k }}:{{ $v }} {{ end }}', '{{ range $k := $labels }}{{ $k }} {{ end }}',
+    '{{ range $externalLabels }}{{ . }}{{ else }}none{{ end }}', '{{ if not (query "nothing") }}empty{{ end }}',
+    '{{ if and (query "q") (gt (len (query "q")) 1) }}many{{ end }}', '{{ with first (query "q") }}{{ .Value }}{{ end }}',
+    '{{ .Labels.job | toUpper }}', '{{ .ExternalLabels.cluster }}', '{{ .Value | humanize }}', '{{ $value | humanizePercentage }}',
+    '{{ stripDomain "a.b.c:80" }} {{ stripDomain "[::1]" }} {{ stripPort "[::1]" }} {{ stripPort ":80" }} {{ stripDomain "::1" }}',
+    '{{ reReplaceAll "^" "x" "ab" }} {{ reReplaceAll "$" "x" "ab" }} {{ reReplaceAll "b*" "-" "abba" }} {{ reReplaceAll "(a)(b)?" "${2}${1}" "ab a" }}',
+    '{{ reReplaceAll "é" "e" "café crème" }} {{ reReplaceAll "\\s+" " " "a \t b" }} {{ reReplaceAll "(?i)API" "x" "api Api" }}',
+    '{{ match "a{2,}" "caab" }} {{ match "\\bapi\\b" "my api" }} {{ match "" "" }}',
 ]
 
 
