@@ -64,7 +64,7 @@ struct CommitResult {
 };
 
 // A write transaction. Samples are buffered until Commit(), which makes all accepted
-// samples durable in one log write and then visible to new Queriers. Rejected samples
+// samples durable in one log write and then visible, all at once, to new Queriers. Rejected samples
 // (out of order, duplicate) are counted in the CommitResult; the rest still land.
 // An Appender destroyed without Commit() rolls back.
 class Appender {
@@ -98,7 +98,10 @@ struct MetricMetadata {
   friend bool operator==(const MetricMetadata&, const MetricMetadata&) = default;
 };
 
-// A consistent read view of samples in [mint_ms, maxt_ms].
+// A consistent read view of samples in [mint_ms, maxt_ms]. Isolation: it sees exactly the
+// commits whose Commit() returned (more precisely: was published) before the Querier was
+// created, each whole, for as long as it lives (docs/storage.md; out-of-order samples are
+// not isolated, as in Prometheus). Must not outlive the DB.
 class Querier {
  public:
   virtual ~Querier() = default;

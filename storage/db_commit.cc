@@ -78,6 +78,34 @@ absl::StatusOr<CommitResult> DBImpl::CommitSamples(const std::vector<PendingSamp
   return std::move(w.result);
 }
 
+uint64_t DBImpl::OpenRead() {
+  absl::MutexLock l(&iso_mu_);
+  ++open_reads_[published_];
+  return published_;
+}
+
+void DBImpl::CloseRead(uint64_t bound) {
+  absl::MutexLock l(&iso_mu_);
+  auto it = open_reads_.find(bound);
+  if (it != open_reads_.end() && --it->second == 0) open_reads_.erase(it);
+}
+
+uint64_t DBImpl::published_commit() const {
+  absl::MutexLock l(&iso_mu_);
+  return published_;
+}
+
+uint64_t DBImpl::LowWatermark() {
+  // Open readers' bounds never exceed published_, which only this leader advances.
+  absl::MutexLock l(&iso_mu_);
+  return open_reads_.empty() ? published_ : open_reads_.begin()->first;
+}
+
+void DBImpl::SetApplyHookForTesting(std::function<void()> hook) {
+  absl::MutexLock a(&apply_mu_);
+  apply_hook_ = std::move(hook);
+}
+
 DBImpl::Verdict DBImpl::Validate(head::MemSeries* s, int64_t t, uint64_t v_bits,
                                  int64_t min_valid_t) {
   if (s->pend_epoch != epoch_) {
@@ -196,7 +224,12 @@ void DBImpl::ProcessGroup(const std::vector<Writer*>& group) {
   }
   if (has_wal) seq_ = seq;
 
-  // Durable: now make the samples visible.
+  // Durable: now apply the samples under a new commit id, then publish it, so a Querier
+  // sees all of the group or none of it (db_impl.h, Isolation).
+  if (has_wal) {
+    applying_commit_ = ++last_commit_;
+    iso_low_ = LowWatermark();
+  }
   uint32_t index = 0;
   size_t i = 0;
   for (Writer* w : group) {
@@ -208,7 +241,13 @@ void DBImpl::ProcessGroup(const std::vector<Writer*>& group) {
       head::MemSeries* s = resolved_[i++];
       if (v != Verdict::kInOrder && v != Verdict::kOoo) continue;
       ApplySample(s, p.t_ms, std::bit_cast<uint64_t>(p.v), v == Verdict::kOoo, seq, index++);
+      if (index == 1 && apply_hook_) [[unlikely]] apply_hook_();
     }
+  }
+  if (has_wal) {
+    absl::MutexLock l(&iso_mu_);
+    published_ = applying_commit_;
+    applying_commit_ = 0;
   }
   // A failed chunk write keeps the chunks in memory (still queryable, still covered by
   // the WAL); the next group retries. The acknowledged samples are durable either way.
@@ -229,6 +268,7 @@ void DBImpl::ApplySample(head::MemSeries* s, int64_t t, uint64_t v_bits, bool oo
     if (s->open && s->open->chunk.ShouldSeal(s->open->mint, t, options_.max_chunk_span_ms)) {
       SealOpenChunk(s);
     }
+    if (applying_commit_ != 0) s->NoteCommit(applying_commit_, iso_low_);
     if (!s->open) s->open = std::make_unique<head::HeadChunk>(t, seq);
     s->open->app.Append(t, std::bit_cast<double>(v_bits));
     s->open->maxt = t;

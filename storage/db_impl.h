@@ -9,14 +9,24 @@
 //   the group is acknowledged; the WAL is truncated below the oldest unsealed sample from
 //   time to time.
 //
+// Isolation (docs/storage.md): each group that applies samples gets the next commit id and
+// is published (published_commit()) only after all its samples are in the head, before any
+// writer of the group is acknowledged. A Querier registers at creation (OpenRead) and sees
+// exactly the commits <= the id published then: MemSeries keeps, per series, the last_t
+// before each commit an open Querier may not see (mem_series.h), and the read path clamps
+// in-order samples to it. The oldest open Querier's id (the low watermark) lets the leader
+// drop marks nobody needs, so the per-series cost stays one compare per sample.
+//
 // Thread-safety: everything public is thread-safe. Lock order: queue_mu_ -> (released)
-// -> apply_mu_ -> head stripe locks -> MemSeries::mu.
+// -> apply_mu_ -> head stripe locks -> MemSeries::mu; iso_mu_ is a leaf.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -77,6 +87,16 @@ class DBImpl : public DB {
   const head::Head& head() const { return head_; }
 
   const ReadContext& read_context() const { return read_ctx_; }
+
+  // Isolation: registers a reader and returns the newest published commit id, the bound of
+  // what it may see. Every OpenRead must be paired with one CloseRead(bound).
+  uint64_t OpenRead();
+  void CloseRead(uint64_t bound);
+  uint64_t published_commit() const;
+  // Test hook: called by the commit leader once per group, right after the group's first
+  // sample was applied to the head (the rest not yet), with the apply mutex held. The hook
+  // may create and read Queriers; it must not append. Null to clear.
+  void SetApplyHookForTesting(std::function<void()> hook);
   int64_t min_time() const { return min_time_.load(std::memory_order_relaxed); }
   int64_t max_time() const { return max_time_.load(std::memory_order_relaxed); }
 
@@ -101,7 +121,7 @@ class DBImpl : public DB {
   void ProcessGroup(const std::vector<Writer*>& group) ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
   Verdict Validate(head::MemSeries* s, int64_t t, uint64_t v_bits, int64_t min_valid_t)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
-  // Applies one accepted sample at WAL position (seq, index).
+  // Applies one accepted sample at WAL position (seq, index), marked with applying_commit_.
   void ApplySample(head::MemSeries* s, int64_t t, uint64_t v_bits, bool ooo, uint64_t seq,
                    uint32_t index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
   void SealOpenChunk(head::MemSeries* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_, s->mu);
@@ -111,6 +131,8 @@ class DBImpl : public DB {
   // Deletes WAL records below the oldest sample not yet in a sealed chunk.
   absl::Status TruncateWal() ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
   void NoteTime(int64_t t);
+  // The oldest commit bound of any open reader (published_ when none).
+  uint64_t LowWatermark() ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
   // Sets min_time() to the oldest sample in chunks or the head (one seek per series).
   void RecomputeMinTime();
   // Persisted chunk/sample totals, kept in meta "stats" so Stats() needs no scan.
@@ -138,6 +160,14 @@ class DBImpl : public DB {
   head::WalWriter wal_writer_ ABSL_GUARDED_BY(apply_mu_);
   std::vector<Verdict> verdicts_ ABSL_GUARDED_BY(apply_mu_);
   std::vector<head::MemSeries*> resolved_ ABSL_GUARDED_BY(apply_mu_);
+  uint64_t last_commit_ ABSL_GUARDED_BY(apply_mu_) = 0;      // last commit id handed out
+  uint64_t applying_commit_ ABSL_GUARDED_BY(apply_mu_) = 0;  // 0 outside a group (replay)
+  uint64_t iso_low_ ABSL_GUARDED_BY(apply_mu_) = 0;          // low watermark for this group
+  std::function<void()> apply_hook_ ABSL_GUARDED_BY(apply_mu_);
+
+  mutable absl::Mutex iso_mu_;
+  uint64_t published_ ABSL_GUARDED_BY(iso_mu_) = 0;
+  std::map<uint64_t, int> open_reads_ ABSL_GUARDED_BY(iso_mu_);  // bound -> open readers
 
   std::atomic<int64_t> min_time_{kMaxTime};
   std::atomic<int64_t> max_time_{kMinTime};

@@ -115,6 +115,62 @@ void BM_Append(benchmark::State& state) {
 BENCHMARK(BM_Append)->Arg(1)->Arg(2)->Iterations(130)->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
+// Remote-write shaped ingest: `threads` senders each commit 50-sample requests (one sample
+// per series, 50 series per request; the 10k series are split between the senders) while
+// a reader keeps Queriers open (range 1 = one Querier held for the whole run, the worst case
+// for isolation bookkeeping; 0 = none). sync_commits off, so the per-commit CPU cost of the
+// commit pipeline (group commit, isolation publish) is what is measured, not fsync.
+//   bench_storage --benchmark_filter=BM_AppendSmallCommits
+void BM_AppendSmallCommits(benchmark::State& state) {
+  constexpr int kSmallSeries = 10'000;
+  constexpr int kRequest = 50;
+  const int threads = static_cast<int>(state.range(0));
+  const bool hold_reader = state.range(1) != 0;
+  const std::string dir = TempPath();
+  DBOptions o;
+  o.path = dir;
+  o.sync_commits = false;
+  o.retention_check_interval_ms = 0;
+  auto db = DB::Open(o);
+  if (!db.ok()) {
+    state.SkipWithError(std::string(db.status().message()).c_str());
+    return;
+  }
+  std::vector<SeriesRef> refs(kSmallSeries);
+  {
+    auto app = (*db)->NewAppender();
+    for (int i = 0; i < kSmallSeries; ++i) refs[i] = *app->Append(SeriesLabels(i), 0, 0);
+    if (!app->Commit().ok()) std::abort();
+  }
+  std::unique_ptr<Querier> held;
+  if (hold_reader) held = (*db)->NewQuerier(kMinTime, kMaxTime);
+  int64_t t = 0;
+  for (auto _ : state) {
+    t += kStepMs;
+    std::vector<std::thread> ts;
+    for (int k = 0; k < threads; ++k) {
+      ts.emplace_back([&, k] {
+        const int lo = kSmallSeries * k / threads, hi = kSmallSeries * (k + 1) / threads;
+        for (int start = lo; start < hi; start += kRequest) {
+          auto app = (*db)->NewAppender();
+          for (int i = start; i < std::min(hi, start + kRequest); ++i) {
+            if (!app->Append(refs[i], t, ValueAt(i, t / kStepMs)).ok()) std::abort();
+          }
+          auto r = app->Commit();
+          if (!r.ok() || r->rejected() != 0) std::abort();
+        }
+      });
+    }
+    for (auto& th : ts) th.join();
+  }
+  state.SetItemsProcessed(state.iterations() * int64_t{kSmallSeries});
+  held.reset();
+  db->reset();
+  std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_AppendSmallCommits)->Args({4, 0})->Args({4, 1})->Iterations(200)
+    ->Unit(benchmark::kMillisecond)->UseRealTime();
+
 // Real heap bytes per active series in the head (malloc's own accounting, so allocator
 // overhead and string/vector slack are included): 100k series created through the head's
 // striped map with the same labels as BM_Append, each with an open chunk holding 60

@@ -101,20 +101,30 @@ void Head::ForEach(const std::function<void(MemSeries*)>& fn) const {
 void Head::Remove(SeriesRef ref) {
   MemSeries* s = Find(ref);
   if (s == nullptr) return;
-  removals_.fetch_add(1, std::memory_order_acq_rel);
-  HashStripe& hs = hashes_[s->hash % kStripes];
-  absl::MutexLock l(&hs.mu);
-  auto it = hs.chains.find(s->hash);
-  if (it != hs.chains.end()) {
-    MemSeries** p = &it->second;
-    while (*p != nullptr && *p != s) p = &(*p)->hash_next;
-    if (*p == s) *p = s->hash_next;
-    if (it->second == nullptr) hs.chains.erase(it);
+  const uint64_t hash = s->hash;
+  {
+    HashStripe& hs = hashes_[hash % kStripes];
+    absl::MutexLock l(&hs.mu);
+    auto it = hs.chains.find(hash);
+    if (it != hs.chains.end()) {
+      MemSeries** p = &it->second;
+      while (*p != nullptr && *p != s) p = &(*p)->hash_next;
+      if (*p == s) *p = s->hash_next;
+      if (it->second == nullptr) hs.chains.erase(it);
+    }
   }
-  RefStripe& rs = refs_[ref % kStripes];
-  absl::MutexLock rl(&rs.mu);
-  rs.series.erase(ref);
+  std::unique_ptr<MemSeries> owned;
+  {
+    RefStripe& rs = refs_[ref % kStripes];
+    absl::MutexLock rl(&rs.mu);
+    auto it = rs.series.find(ref);
+    owned = std::move(it->second);
+    rs.series.erase(it);
+  }
   num_series_.fetch_sub(1, std::memory_order_relaxed);
+  // Only now, with the series unreachable, announce the removal (the epoch protocol in
+  // head.h): a lookup that observes the new count can no longer return the series.
+  removals_.fetch_add(1, std::memory_order_release);
 }
 
 int64_t Head::MemoryBytes() const {

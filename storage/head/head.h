@@ -2,10 +2,24 @@
 // or query path (Prometheus tsdb/head.go stripeSeries idea). Two stripe arrays: by ref
 // (owning) and by label hash (collision chains through MemSeries::hash_next).
 //
-// Thread-safety: all methods are thread-safe. Pointers returned by Find stay
-// valid until Remove(); Remove is only called by the DB while it holds its apply mutex and
-// no caller outside that mutex keeps a pointer past a stripe lock — queriers use
-// WithSeries, which runs the callback under the stripe lock.
+// Thread-safety: all methods are thread-safe. Queriers never hold a MemSeries pointer
+// outside a stripe lock: they use WithSeries, which runs the callback under the stripe lock,
+// so Remove cannot free a series under them. Appenders do keep raw pointers (from Find,
+// FindByLabels, GetOrCreate) between Append and Commit; those are guarded by the removal
+// epoch:
+//
+//   Remove (REQUIRES the DB's apply mutex):  unlink from both stripes  ->  removals_ += 1
+//                                            (release)
+//   Pointer holder:  e = removals() (acquire)  ->  p = lookup under a stripe lock  -> ...
+//                    -> under the apply mutex: dereference p only if removals() == e.
+//
+// Why this order is safe: if the lookup returned p, its stripe lock came before Remove's
+// unlink, so the increment comes after the holder read e, and the check fails. If the holder
+// read a count that includes the increment, the unlink happened before its lookup, which
+// then cannot return p. (Incrementing before unlinking is the bug this order fixes: a holder
+// could read the new count, still find the series, and then pass the check on a freed
+// pointer.) Remove and the check are both under the apply mutex, so a freed pointer is
+// never dereferenced in between.
 #pragma once
 
 #include <atomic>
@@ -36,7 +50,7 @@ class Head {
   // rule as FindByLabels.
   MemSeries* GetOrCreate(const Labels& labels, uint64_t hash, bool* created,
                          SeriesRef* ref = nullptr);
-  // Number of Remove() calls so far (acquire).
+  // Number of Remove() calls so far (acquire); see the epoch protocol above.
   uint64_t removals() const { return removals_.load(std::memory_order_acquire); }
   // Inserts a series loaded from disk. REQUIRES: ref unused; single-threaded (Open).
   MemSeries* InsertLoaded(SeriesRef ref, uint64_t hash, std::string labels_enc);
@@ -47,7 +61,7 @@ class Head {
   void WithSeries(SeriesRef ref, const std::function<void(const MemSeries*)>& fn) const;
   // Calls fn for every series, one stripe at a time under its shared lock.
   void ForEach(const std::function<void(MemSeries*)>& fn) const;
-  // Unlinks and frees. REQUIRES: the DB's apply mutex is held.
+  // Unlinks, bumps removals(), then frees. REQUIRES: the DB's apply mutex is held.
   void Remove(SeriesRef ref);
 
   int64_t num_series() const { return num_series_.load(std::memory_order_relaxed); }

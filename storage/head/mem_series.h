@@ -7,6 +7,13 @@
 // it without `mu`. Queriers read it under `mu`. Fields marked "leader-only" are touched by
 // the leader alone. Lifetime: owned by Head; freed only under the apply mutex and the
 // stripe lock (see head.h).
+//
+// Isolation (docs/storage.md): a Querier sees the commits published before it was created
+// and none after. In-order samples only grow in time, so "the samples of commits <= B" is
+// "the samples up to the series' last_t as it was after commit B": `iso_*` remember, for
+// each commit that appended in-order samples here and may still be hidden from an open
+// Querier, the last_t before it (VisibleMaxT). Out-of-order samples are not isolated, as in
+// Prometheus 2.42.
 #pragma once
 
 #include <cstdint>
@@ -46,6 +53,12 @@ struct OooBuffer {
 
 // A chunk that is sealed but whose RocksDB write has not completed; still served from
 // memory so queries never miss it.
+// One commit that appended in-order samples to a series, and the series' last_t before it.
+struct IsoMark {
+  uint64_t commit;
+  int64_t prev_t;
+};
+
 struct SealingChunk {
   int64_t mint;
   int64_t maxt;
@@ -69,9 +82,46 @@ class MemSeries {
   std::unique_ptr<std::vector<SealingChunk>> sealing;  // null when none pending
   int64_t last_t = kMinTime;  // newest in-order sample (head or persisted)
   uint64_t last_v_bits = 0;
+  // Isolation marks, written under `mu` by the leader (NoteCommit), read by queriers.
+  IsoMark iso_last{0, kMinTime};  // newest commit with an in-order sample here
+  std::unique_ptr<std::vector<IsoMark>> iso_older;  // older marks still needed, oldest first
+
+  // The newest timestamp a Querier that sees commits <= `visible` may return from this
+  // series, in the head and in persisted chunks alike. REQUIRES: mu held; `visible` >= the
+  // low watermark passed to every NoteCommit since the Querier registered.
+  int64_t VisibleMaxT(uint64_t visible) const {
+    // Everything here is visible, but not what later commits may seal and persist before
+    // the reader gets to the persisted chunks: bound by the newest sample now.
+    if (iso_last.commit <= visible) return last_t;
+    if (iso_older) {
+      for (const IsoMark& m : *iso_older) {
+        if (m.commit > visible) return m.prev_t;
+      }
+    }
+    return iso_last.prev_t;
+  }
+  // Called by the leader before commit `commit` appends an in-order sample (first time per
+  // commit does the work). `low` is the oldest commit bound of any open Querier: marks at or
+  // below it can no longer hide anything and are dropped. REQUIRES: mu held.
+  void NoteCommit(uint64_t commit, uint64_t low) {
+    if (iso_last.commit == commit) return;
+    if (iso_older) {
+      auto& v = *iso_older;
+      size_t drop = 0;
+      while (drop < v.size() && v[drop].commit <= low) ++drop;
+      v.erase(v.begin(), v.begin() + drop);
+    }
+    if (iso_last.commit > low) {
+      if (!iso_older) iso_older = std::make_unique<std::vector<IsoMark>>();
+      iso_older->push_back(iso_last);
+    }
+    if (iso_older && iso_older->empty()) iso_older.reset();
+    iso_last = IsoMark{commit, last_t};
+  }
 
   // Leader-only.
   bool persisted = false;         // series record + postings are in RocksDB
+  bool state_dirty = false;       // persisted_* changed; state record to write
   uint64_t pend_epoch = 0;        // group in which pend_* were last initialised
   int64_t pend_t = kMinTime;      // last_t including samples accepted in this group
   uint64_t pend_v_bits = 0;
@@ -79,7 +129,6 @@ class MemSeries {
   uint64_t persisted_v_bits = 0;
   uint64_t ooo_persisted_seq = 0;  // WAL position of the last sealed OOO sample
   uint32_t ooo_persisted_index = 0;
-  bool state_dirty = false;        // persisted_* changed; state record to write
 };
 
 }  // namespace tally::storage::head

@@ -23,8 +23,13 @@ bool LabelsOf(const head::Head& head, SeriesRef ref, Labels* out) {
 
 absl::Status StoredSeries::Samples(int64_t mint_ms, int64_t maxt_ms,
                                    std::vector<Sample>* out) const {
-  return ReadSeriesSamples(*ctx_, ref_, mint_ms, maxt_ms, out);
+  return ReadSeriesSamples(*ctx_, ref_, visible_, mint_ms, maxt_ms, out);
 }
+
+HeadQuerier::HeadQuerier(DBImpl* db, int64_t mint_ms, int64_t maxt_ms)
+    : db_(db), mint_(mint_ms), maxt_(maxt_ms), visible_(db->OpenRead()) {}
+
+HeadQuerier::~HeadQuerier() { db_->CloseRead(visible_); }
 
 absl::StatusOr<std::vector<std::unique_ptr<Series>>> HeadQuerier::Select(
     const Matchers& matchers) {
@@ -35,11 +40,11 @@ absl::StatusOr<std::vector<std::unique_ptr<Series>>> HeadQuerier::Select(
   ASSIGN_OR_RETURN(index::Postings refs, index::PostingsForMatchers(ctx.store, matchers));
   std::vector<std::unique_ptr<StoredSeries>> found;
   for (SeriesRef ref : refs) {
-    ASSIGN_OR_RETURN(bool has, SeriesHasSamples(ctx, ref, mint_, maxt_));
+    ASSIGN_OR_RETURN(bool has, SeriesHasSamples(ctx, ref, visible_, mint_, maxt_));
     if (!has) continue;
     Labels lset;
     if (!LabelsOf(*ctx.head, ref, &lset)) continue;  // deleted by retention meanwhile
-    found.push_back(std::make_unique<StoredSeries>(&ctx, ref, std::move(lset)));
+    found.push_back(std::make_unique<StoredSeries>(&ctx, ref, visible_, std::move(lset)));
   }
   std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) {
     return Compare(a->labels(), b->labels()) < 0;
@@ -59,7 +64,7 @@ absl::StatusOr<std::vector<Labels>> HeadQuerier::SeriesLabels(const Matchers& ma
   if (mint_ > maxt_) return out;
   ASSIGN_OR_RETURN(index::Postings refs, index::PostingsForMatchers(ctx.store, matchers));
   for (SeriesRef ref : refs) {
-    ASSIGN_OR_RETURN(bool has, SeriesHasSamples(ctx, ref, mint_, maxt_));
+    ASSIGN_OR_RETURN(bool has, SeriesHasSamples(ctx, ref, visible_, mint_, maxt_));
     if (!has) continue;
     Labels lset;
     if (LabelsOf(*ctx.head, ref, &lset)) out.push_back(std::move(lset));

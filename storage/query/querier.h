@@ -5,6 +5,10 @@
 // no matcher is given and the range covers all data, and from the selected series
 // otherwise.
 //
+// Isolation: the Querier sees exactly the commits published before it was created
+// (DBImpl::OpenRead), for as long as it lives, however many commits land meanwhile; each
+// commit whole or not at all (docs/storage.md). Its Series carry that bound.
+//
 // Thread-safety: one thread per Querier; Series::Samples() of its results may run on many
 // threads at once. Results must not outlive the DB.
 #pragma once
@@ -20,8 +24,8 @@ namespace tally::storage::query {
 
 class StoredSeries : public Series {
  public:
-  StoredSeries(const ReadContext* ctx, SeriesRef ref, Labels labels)
-      : ctx_(ctx), ref_(ref), labels_(std::move(labels)) {}
+  StoredSeries(const ReadContext* ctx, SeriesRef ref, uint64_t visible, Labels labels)
+      : ctx_(ctx), ref_(ref), visible_(visible), labels_(std::move(labels)) {}
   const Labels& labels() const override { return labels_; }
   absl::Status Samples(int64_t mint_ms, int64_t maxt_ms,
                        std::vector<Sample>* out) const override;
@@ -30,13 +34,16 @@ class StoredSeries : public Series {
  private:
   const ReadContext* ctx_;
   SeriesRef ref_;
+  uint64_t visible_;  // the Querier's commit bound
   Labels labels_;
 };
 
 class HeadQuerier : public Querier {
  public:
-  HeadQuerier(DBImpl* db, int64_t mint_ms, int64_t maxt_ms)
-      : db_(db), mint_(mint_ms), maxt_(maxt_ms) {}
+  HeadQuerier(DBImpl* db, int64_t mint_ms, int64_t maxt_ms);
+  ~HeadQuerier() override;
+  HeadQuerier(const HeadQuerier&) = delete;
+  HeadQuerier& operator=(const HeadQuerier&) = delete;
 
   absl::StatusOr<std::vector<std::unique_ptr<Series>>> Select(const Matchers& matchers) override;
   absl::StatusOr<std::vector<std::string>> LabelNames(const Matchers& matchers) override;
@@ -51,6 +58,7 @@ class HeadQuerier : public Querier {
   DBImpl* db_;
   int64_t mint_;
   int64_t maxt_;
+  uint64_t visible_;  // commit bound registered with db_ for this Querier's life
 };
 
 }  // namespace tally::storage::query

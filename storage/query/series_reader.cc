@@ -78,14 +78,17 @@ absl::Status ForEachPersistedChunk(const ReadContext& ctx, SeriesRef ref, int64_
 
 }  // namespace
 
-absl::Status ReadSeriesSamples(const ReadContext& ctx, SeriesRef ref, int64_t mint_ms,
-                               int64_t maxt_ms, std::vector<Sample>* out) {
+absl::Status ReadSeriesSamples(const ReadContext& ctx, SeriesRef ref, uint64_t visible,
+                               int64_t mint_ms, int64_t maxt_ms, std::vector<Sample>* out) {
   if (mint_ms > maxt_ms) return absl::OkStatus();
   const size_t start = out->size();
   absl::Status head_status;
   ctx.head->WithSeries(ref, [&](const head::MemSeries* s) {
     if (s == nullptr) return;
     absl::MutexLock l(&s->mu);
+    // Isolation: hide the samples of commits this reader must not see (head and persisted).
+    maxt_ms = std::min(maxt_ms, s->VisibleMaxT(visible));
+    if (mint_ms > maxt_ms) return;
     if (s->sealing) {
       for (const head::SealingChunk& c : *s->sealing) {
         if (!Overlaps(c.mint, c.maxt, mint_ms, maxt_ms)) continue;
@@ -105,6 +108,7 @@ absl::Status ReadSeriesSamples(const ReadContext& ctx, SeriesRef ref, int64_t mi
     }
   });
   RETURN_IF_ERROR(head_status);
+  if (mint_ms > maxt_ms) return absl::OkStatus();
   const size_t mid = out->size();
 
   RETURN_IF_ERROR(ForEachPersistedChunk(
@@ -136,13 +140,15 @@ absl::Status ReadSeriesSamples(const ReadContext& ctx, SeriesRef ref, int64_t mi
   return absl::OkStatus();
 }
 
-absl::StatusOr<bool> SeriesHasSamples(const ReadContext& ctx, SeriesRef ref, int64_t mint_ms,
-                                      int64_t maxt_ms) {
+absl::StatusOr<bool> SeriesHasSamples(const ReadContext& ctx, SeriesRef ref, uint64_t visible,
+                                      int64_t mint_ms, int64_t maxt_ms) {
   if (mint_ms > maxt_ms) return false;
   bool found = false;
   ctx.head->WithSeries(ref, [&](const head::MemSeries* s) {
     if (s == nullptr) return;
     absl::MutexLock l(&s->mu);
+    maxt_ms = std::min(maxt_ms, s->VisibleMaxT(visible));  // isolation, as above
+    if (mint_ms > maxt_ms) return;
     if (s->open && Overlaps(s->open->mint, s->open->maxt, mint_ms, maxt_ms) &&
         ChunkHasSample(s->open->chunk.Bytes(), s->open->mint, s->open->maxt, mint_ms, maxt_ms)) {
       found = true;
@@ -167,6 +173,7 @@ absl::StatusOr<bool> SeriesHasSamples(const ReadContext& ctx, SeriesRef ref, int
     }
   });
   if (found) return true;
+  if (mint_ms > maxt_ms) return false;
   RETURN_IF_ERROR(ForEachPersistedChunk(
       ctx, ref, mint_ms, maxt_ms,
       [&](absl::string_view bytes, int, int64_t cmint, int64_t cmaxt) -> absl::StatusOr<bool> {

@@ -8,6 +8,10 @@
 // also why each call creates its own RocksDB iterator after reading the head: an iterator
 // created earlier (shared across series) is a snapshot that can miss a chunk written, and
 // dropped from the head, after its creation.
+// Isolation: `visible` is the reader's commit bound (DBImpl::OpenRead). Samples of later
+// commits are left out: in-order samples above the series' last_t as of that commit, in
+// the head and in persisted chunks alike (MemSeries::VisibleMaxT). Out-of-order samples are
+// not isolated (as in Prometheus 2.42).
 // Thread-safety: both functions are thread-safe.
 #pragma once
 
@@ -23,11 +27,11 @@ namespace tally::storage::query {
 
 // Appends the samples with mint_ms <= t <= maxt_ms to *out in time order. Grows *out and
 // allocates nothing else on the common path. DataLoss on a corrupt chunk.
-absl::Status ReadSeriesSamples(const ReadContext& ctx, SeriesRef ref, int64_t mint_ms,
-                               int64_t maxt_ms, std::vector<Sample>* out);
+absl::Status ReadSeriesSamples(const ReadContext& ctx, SeriesRef ref, uint64_t visible,
+                               int64_t mint_ms, int64_t maxt_ms, std::vector<Sample>* out);
 
 // Whether the series has at least one sample in [mint_ms, maxt_ms].
-absl::StatusOr<bool> SeriesHasSamples(const ReadContext& ctx, SeriesRef ref, int64_t mint_ms,
-                                      int64_t maxt_ms);
+absl::StatusOr<bool> SeriesHasSamples(const ReadContext& ctx, SeriesRef ref, uint64_t visible,
+                                      int64_t mint_ms, int64_t maxt_ms);
 
 }  // namespace tally::storage::query

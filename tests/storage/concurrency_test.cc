@@ -1,8 +1,13 @@
 // Many appenders and queriers at once: no sample lost, every read sees a consistent,
 // strictly time-ordered prefix of each series.
 #include <atomic>
+#include <iostream>
+#include <string>
 #include <thread>
 
+#include "absl/cleanup/cleanup.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "storage/db.h"
 #include "tests/testutil/temp_dir.h"
@@ -17,6 +22,26 @@ constexpr int kSamplesPerSeriesPerBatch = 2;
 
 double Value(int w, int s, int64_t t) { return w * 1e9 + s * 1e6 + static_cast<double>(t); }
 
+// The first failure any thread reported; threads check failed() to stop early.
+class FirstError {
+ public:
+  void Set(const std::string& msg) {
+    absl::MutexLock l(&mu_);
+    if (!failed_.load()) message_ = msg;
+    failed_.store(true);
+  }
+  bool failed() const { return failed_.load(); }
+  std::string message() const {
+    absl::MutexLock l(&mu_);
+    return message_;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  std::atomic<bool> failed_{false};
+  std::string message_ ABSL_GUARDED_BY(mu_);
+};
+
 TEST(ConcurrencyTest, ParallelAppendersAndQueriers) {
   testutil::TempDir dir;
   DBOptions o = testutil::TestOptions(dir.path());
@@ -25,13 +50,19 @@ TEST(ConcurrencyTest, ParallelAppendersAndQueriers) {
   ASSERT_TRUE(opened.ok()) << opened.status();
   DB* db = opened->get();
 
+  // Threads never ASSERT (a failed ASSERT returns from the thread only, and readers waiting
+  // for it would spin until CTest's timeout): they record failures and stop; the main thread
+  // asserts after join. Every loop is bounded by the writers' batch count or the deadline.
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  FirstError write_error;
   std::atomic<int> writers_done{0};
-  std::atomic<int64_t> read_errors{0}, reads{0};
+  std::atomic<int64_t> read_errors{0}, reads{0}, samples_read{0}, reads_during_writes{0};
   std::vector<std::thread> threads;
   for (int w = 0; w < kWriters; ++w) {
     threads.emplace_back([&, w] {
+      absl::Cleanup done = [&] { writers_done.fetch_add(1); };
       std::vector<SeriesRef> refs(kSeriesPerWriter, kInvalidSeriesRef);
-      for (int b = 0; b < kBatches; ++b) {
+      for (int b = 0; b < kBatches && !write_error.failed(); ++b) {
         auto app = db->NewAppender();
         for (int s = 0; s < kSeriesPerWriter; ++s) {
           for (int k = 0; k < kSamplesPerSeriesPerBatch; ++k) {
@@ -40,18 +71,17 @@ TEST(ConcurrencyTest, ParallelAppendersAndQueriers) {
               auto r = app->Append(Labels{{"__name__", "stress"}, {"w", std::to_string(w)},
                                           {"s", std::to_string(s)}},
                                    t, Value(w, s, t));
-              ASSERT_TRUE(r.ok());
+              if (!r.ok()) return write_error.Set(r.status().ToString());
               refs[s] = *r;
-            } else {
-              ASSERT_TRUE(app->Append(refs[s], t, Value(w, s, t)).ok());
+            } else if (absl::Status st = app->Append(refs[s], t, Value(w, s, t)); !st.ok()) {
+              return write_error.Set(st.ToString());
             }
           }
         }
         auto r = app->Commit();
-        ASSERT_TRUE(r.ok()) << r.status();
-        ASSERT_EQ(r->rejected(), 0) << r->first_error;
+        if (!r.ok()) return write_error.Set(r.status().ToString());
+        if (r->rejected() != 0) return write_error.Set(r->first_error);
       }
-      writers_done.fetch_add(1);
     });
   }
   for (int q = 0; q < 2; ++q) {
@@ -59,8 +89,10 @@ TEST(ConcurrencyTest, ParallelAppendersAndQueriers) {
       auto m = Matcher::Make(MatchType::kEqual, "__name__", "stress");
       auto wm = Matcher::Make(MatchType::kEqual, "w", std::to_string(q));
       std::vector<Sample> out;
-      // Bounded: stops when the writers are done (each writer is bounded itself).
-      while (writers_done.load() < kWriters) {
+      // At least one full pass, the last one after all writers finished.
+      bool last = false;
+      while (!last && absl::Now() < deadline) {
+        last = writers_done.load() == kWriters;
         auto querier = db->NewQuerier(kMinTime, kMaxTime);
         auto set = querier->Select({*m, *wm});
         if (!set.ok()) {
@@ -80,12 +112,20 @@ TEST(ConcurrencyTest, ParallelAppendersAndQueriers) {
             }
           }
           reads.fetch_add(1);
+          samples_read.fetch_add(static_cast<int64_t>(out.size()));
+          if (!last) reads_during_writes.fetch_add(1);
         }
       }
     });
   }
   for (auto& t : threads) t.join();
+  ASSERT_FALSE(write_error.failed()) << write_error.message();
   EXPECT_EQ(read_errors.load(), 0);
+  // The final passes alone read 2 x kSeriesPerWriter series with all their samples.
+  EXPECT_GE(reads.load(), 2 * kSeriesPerWriter);
+  EXPECT_GE(samples_read.load(), 2 * kSeriesPerWriter * kBatches * kSamplesPerSeriesPerBatch);
+  std::cout << "reads: " << reads.load() << " (" << reads_during_writes.load()
+            << " while writers ran), samples read: " << samples_read.load() << "\n";
 
   auto querier = db->NewQuerier(kMinTime, kMaxTime);
   auto set = querier->Select({*Matcher::Make(MatchType::kEqual, "__name__", "stress")});
@@ -135,15 +175,19 @@ TEST(ConcurrencyTest, RetentionDuringAppendsAndQueries) {
     }
     done.store(true);
   });
+  std::atomic<int64_t> retention_passes{0}, series_read{0};
   std::thread cleaner([&] {
     while (!done.load()) {
       if (!db->ApplyRetention(now.load()).ok()) errors.fetch_add(1);
+      retention_passes.fetch_add(1);
     }
   });
   std::thread reader([&] {
     std::vector<Sample> out;
     auto m = Matcher::Make(MatchType::kEqual, "__name__", "ret");
-    while (!done.load()) {
+    // At least one pass, the last one after the writer finished (bounded by the writer).
+    for (bool last = false; !last;) {
+      last = done.load();
       auto q = db->NewQuerier(kMinTime, kMaxTime);
       auto set = q->Select({*m});
       if (!set.ok()) {
@@ -156,6 +200,7 @@ TEST(ConcurrencyTest, RetentionDuringAppendsAndQueries) {
         for (size_t i = 1; i < out.size(); ++i) {
           if (out[i].t_ms <= out[i - 1].t_ms || out[i].v != out[i].t_ms) errors.fetch_add(1);
         }
+        if (!out.empty()) series_read.fetch_add(1);
       }
       if (!q->LabelValues("gen", {}).ok()) errors.fetch_add(1);
     }
@@ -164,6 +209,8 @@ TEST(ConcurrencyTest, RetentionDuringAppendsAndQueries) {
   cleaner.join();
   reader.join();
   EXPECT_EQ(errors.load(), 0);
+  EXPECT_GT(series_read.load(), 0) << "the reader never read a series";
+  EXPECT_GT(retention_passes.load(), 0);
 
   ASSERT_TRUE(db->ApplyRetention(now.load()).ok());
   auto q = db->NewQuerier(kMinTime, kMaxTime);
