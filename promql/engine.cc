@@ -24,7 +24,11 @@ Query::Query(const QueryOptions& options, storage::DB* db, ExprPtr expr, int64_t
 Query::~Query() = default;
 
 absl::StatusOr<Value> Query::Exec() {
+  // Declared first: every reservation of this query (held by the values below) is
+  // released before the budget goes away.
+  SampleBudget budget(options_.max_samples);
   internal::EvalContext ctx;
+  ctx.samples = &budget;
   ctx.options = &options_;
   ctx.db = db_;
   ctx.query_start_ms = start_ms_;
@@ -46,6 +50,9 @@ absl::StatusOr<Value> Query::Exec() {
       case ValueType::kMatrix:
         return Value(std::move(r.matrix));
       case ValueType::kVector: {
+        // The Vector's elements are counted like points while the rows still exist.
+        SampleReservation held(&budget);
+        RETURN_IF_ERROR(held.Resize(static_cast<int64_t>(r.rows.size())));
         Vector out;
         out.reserve(r.rows.size());
         for (internal::Row& row : r.rows) {
@@ -59,19 +66,26 @@ absl::StatusOr<Value> Query::Exec() {
     }
   }
 
+  // Dense rows become point lists one row at a time: a row's points are reserved before
+  // they are built and its cells released right after (a point is one sample, 16 B).
   Matrix out;
-  auto to_points = [&](const std::vector<double>& v) {
+  SampleReservation points_held(&budget);
+  auto to_points = [&](std::vector<double>* v) -> absl::StatusOr<std::vector<storage::Sample>> {
     std::vector<storage::Sample> pts;
-    size_t present = 0;
-    for (double x : v) present += internal::IsAbsent(x) ? 0 : 1;
-    pts.reserve(present);
+    int64_t present = 0;
+    for (double x : *v) present += internal::IsAbsent(x) ? 0 : 1;
+    RETURN_IF_ERROR(points_held.Grow(present));
+    pts.reserve(static_cast<size_t>(present));
     for (int k = 0; k < steps.n; ++k) {
-      if (!internal::IsAbsent(v[k])) pts.push_back({steps.T(k), v[k]});
+      if (!internal::IsAbsent((*v)[k])) pts.push_back({steps.T(k), (*v)[k]});
     }
+    std::vector<double>().swap(*v);
+    RETURN_IF_ERROR(r.held.Resize(r.held.held() - steps.n));
     return pts;
   };
   if (r.type == ValueType::kScalar) {
-    out.push_back(MatrixSeries{storage::Labels(), to_points(r.scalar)});
+    ASSIGN_OR_RETURN(std::vector<storage::Sample> pts, to_points(&r.scalar));
+    out.push_back(MatrixSeries{storage::Labels(), std::move(pts)});
     return Value(std::move(out));
   }
   if (r.type != ValueType::kVector) {
@@ -81,7 +95,8 @@ absl::StatusOr<Value> Query::Exec() {
   }
   out.reserve(r.rows.size());
   for (internal::Row& row : r.rows) {
-    std::vector<storage::Sample> pts = to_points(row.v);
+    RETURN_IF_ERROR(ctx.CheckInterrupt());
+    ASSIGN_OR_RETURN(std::vector<storage::Sample> pts, to_points(&row.v));
     if (pts.empty()) continue;
     out.push_back(MatrixSeries{std::move(row.labels), std::move(pts)});
   }

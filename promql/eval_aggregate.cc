@@ -150,8 +150,10 @@ absl::StatusOr<Evaluated> Evaluator::EvalAggregate(const AggregateExpr& e) {
 
   if (e.op == AggregateOp::kCountValues) {
     Rows out;
+    SampleReservation out_held(ctx_->samples);
     absl::flat_hash_map<storage::Labels, int> index;
     for (int k = 0; k < n; ++k) {
+      RETURN_IF_ERROR(ctx_->CheckInterrupt());
       for (const Row& r : rows) {
         if (IsAbsent(r.v[k])) continue;
         storage::LabelsBuilder b(r.labels);
@@ -167,12 +169,17 @@ absl::StatusOr<Evaluated> Evaluator::EvalAggregate(const AggregateExpr& e) {
           g.Keep(keep);
         }
         auto [it, inserted] = index.try_emplace(g.Build(), static_cast<int>(out.size()));
-        if (inserted) out.push_back(Row{it->first, std::vector<double>(n, Absent())});
+        if (inserted) {
+          RETURN_IF_ERROR(out_held.Grow(n));
+          out.push_back(Row{it->first, std::vector<double>(n, Absent())});
+        }
         double& dst = out[it->second].v[k];
         dst = IsAbsent(dst) ? 1 : dst + 1;
       }
     }
-    return MakeVector(std::move(out));
+    Evaluated r = MakeVector(std::move(out));
+    r.held = std::move(out_held);
+    return r;
   }
 
   // Group assignment, in order of first appearance.
@@ -196,6 +203,8 @@ absl::StatusOr<Evaluated> Evaluator::EvalAggregate(const AggregateExpr& e) {
     std::vector<std::vector<double>> keep_v(rows.size());
     Rows out;
     std::vector<int> order;  // instant queries: output order
+    ASSIGN_OR_RETURN(SampleReservation held,
+                     ReserveDense(e.op == AggregateOp::kQuantile ? ng : rows.size()));
     if (e.op != AggregateOp::kQuantile) {
       for (auto& kv : keep_v) kv.assign(n, Absent());
     } else {
@@ -205,6 +214,7 @@ absl::StatusOr<Evaluated> Evaluator::EvalAggregate(const AggregateExpr& e) {
     std::vector<int> heap;
     const bool top = e.op == AggregateOp::kTopk;
     for (int k = 0; k < n; ++k) {
+      RETURN_IF_ERROR(ctx_->CheckInterrupt());
       for (auto& m : members) m.clear();
       for (size_t i = 0; i < rows.size(); ++i) {
         if (!IsAbsent(rows[i].v[k])) members[group_of[i]].push_back(static_cast<int>(i));
@@ -251,9 +261,11 @@ absl::StatusOr<Evaluated> Evaluator::EvalAggregate(const AggregateExpr& e) {
     return MakeVector(std::move(out));
   }
 
-  // Streaming accumulators: value, mean and count per (group, step).
+  // Streaming accumulators: value, mean and count per (group, step), then the output.
+  ASSIGN_OR_RETURN(SampleReservation held, ReserveDense(ng * 4));
   std::vector<double> value(ng * n, 0.0), mean(ng * n, 0.0), count(ng * n, 0.0);
   for (size_t i = 0; i < rows.size(); ++i) {
+    if ((i & 1023) == 0) RETURN_IF_ERROR(ctx_->CheckInterrupt());
     const size_t base = static_cast<size_t>(group_of[i]) * n;
     const std::vector<double>& v = rows[i].v;
     for (int k = 0; k < n; ++k) {

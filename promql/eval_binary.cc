@@ -85,13 +85,16 @@ absl::StatusOr<Evaluated> Evaluator::EvalBinary(const BinaryExpr& e) {
   const BinaryOp op = e.op;
 
   if (lhs.type == ValueType::kScalar && rhs.type == ValueType::kScalar) {
+    ASSIGN_OR_RETURN(SampleReservation held, Reserve(n));
     std::vector<double> out(n);
     for (int k = 0; k < n; ++k) {
       bool keep;
       double v = ElemOp(op, lhs.scalar[k], rhs.scalar[k], &keep);
       out[k] = IsComparisonOp(op) ? (keep ? 1.0 : 0.0) : v;
     }
-    return MakeScalar(std::move(out));
+    Evaluated r = MakeScalar(std::move(out));
+    r.held = std::move(held);
+    return r;
   }
 
   if (lhs.type != ValueType::kVector || rhs.type != ValueType::kVector) {
@@ -202,6 +205,7 @@ absl::StatusOr<Evaluated> Evaluator::EvalBinary(const BinaryExpr& e) {
   };
 
   Rows out;
+  SampleReservation out_held(ctx_->samples);  // grows by a row before each new row
   absl::flat_hash_map<storage::Labels, int> out_index;
   absl::flat_hash_map<std::pair<int, int>, int> pair_index;
   std::vector<int> one_at(nsig, -1);
@@ -252,7 +256,10 @@ absl::StatusOr<Evaluated> Evaluator::EvalBinary(const BinaryExpr& e) {
       if (pnew) {
         storage::Labels lbl = result_labels((*many)[i].labels, (*one)[j].labels);
         auto [oit, onew] = out_index.try_emplace(std::move(lbl), static_cast<int>(out.size()));
-        if (onew) out.push_back(Row{oit->first, std::vector<double>(n, Absent())});
+        if (onew) {
+          RETURN_IF_ERROR(out_held.Grow(n));
+          out.push_back(Row{oit->first, std::vector<double>(n, Absent())});
+        }
         pit->second = oit->second;
       }
       Row& dst = out[pit->second];
@@ -271,7 +278,9 @@ absl::StatusOr<Evaluated> Evaluator::EvalBinary(const BinaryExpr& e) {
     }
   }
   RETURN_IF_ERROR(MergeDuplicateRows(&out));
-  return MakeVector(std::move(out));
+  Evaluated r = MakeVector(std::move(out));
+  r.held = std::move(out_held);
+  return r;
 }
 
 }  // namespace tally::promql::internal

@@ -2,9 +2,9 @@
 // Each storage series is read once over the span all steps need and swept step by step.
 #include <algorithm>
 #include <cmath>
-#include "absl/synchronization/mutex.h"
 #include <limits>
 
+#include "absl/synchronization/mutex.h"
 #include "absl/strings/str_cat.h"
 #include "oneapi/tbb/blocked_range.h"
 #include "oneapi/tbb/parallel_for.h"
@@ -51,8 +51,8 @@ std::optional<int64_t> Evaluator::ResolveAt(const AtModifier& at) const {
   return std::nullopt;
 }
 
-absl::StatusOr<Rows> Evaluator::EvalVectorSelector(const VectorSelector& vs,
-                                                   bool want_timestamps) {
+absl::StatusOr<Evaluated> Evaluator::EvalVectorSelector(const VectorSelector& vs,
+                                                        bool want_timestamps) {
   const std::optional<int64_t> at = ResolveAt(vs.at);
   const int64_t lookback = absl::ToInt64Milliseconds(ctx_->options->lookback_delta);
   auto ref_time = [&](int k) { return (at ? *at : steps_.T(k)) - vs.offset_ms; };
@@ -60,19 +60,19 @@ absl::StatusOr<Rows> Evaluator::EvalVectorSelector(const VectorSelector& vs,
   const int64_t mint = ref_time(0) - lookback;
   std::unique_ptr<storage::Querier> q = ctx_->db->NewQuerier(mint, maxt);
   ASSIGN_OR_RETURN(auto series, q->Select(vs.matchers));
-  RETURN_IF_ERROR(CheckDenseRows(series.size()));
+  ASSIGN_OR_RETURN(SampleReservation held, ReserveDense(series.size()));
 
   Rows rows(series.size());
   const int n = steps_.n;
-  std::atomic<int64_t> total{0};
   RETURN_IF_ERROR(ForEachSeries(
       *ctx_, series.size(), n, [&](size_t begin, size_t end) -> absl::Status {
         std::vector<storage::Sample> buf;
-        int64_t present = 0;
+        SampleReservation buf_held(ctx_->samples);
         for (size_t i = begin; i < end; ++i) {
-          if ((i & 255) == 0) RETURN_IF_ERROR(ctx_->CheckInterrupt());
+          RETURN_IF_ERROR(ctx_->CheckInterrupt());
           buf.clear();
           RETURN_IF_ERROR(series[i]->Samples(mint, maxt, &buf));
+          RETURN_IF_ERROR(buf_held.Resize(static_cast<int64_t>(buf.capacity())));
           Row& row = rows[i];
           row.labels = series[i]->labels();
           row.v.assign(n, Absent());
@@ -85,36 +85,43 @@ absl::StatusOr<Rows> Evaluator::EvalVectorSelector(const VectorSelector& vs,
             // Prometheus compat: the lookback window is closed, [ref - lookback, ref].
             if (s.t_ms < ref - lookback || storage::IsStaleNaN(s.v)) continue;
             row.v[k] = want_timestamps ? static_cast<double>(s.t_ms) / 1000.0 : Canonical(s.v);
-            ++present;
           }
         }
-        total.fetch_add(present, std::memory_order_relaxed);
         return absl::OkStatus();
       }));
-  RETURN_IF_ERROR(ctx_->AddSamples(total.load()));
   DropEmptyRows(&rows);
-  return rows;
+  Evaluated r = MakeVector(std::move(rows));
+  r.held = std::move(held);
+  return r;
 }
 
-absl::Status MatrixOperand::Load(size_t i, std::vector<storage::Sample>* buf) const {
+absl::StatusOr<absl::Span<const storage::Sample>> MatrixOperand::Load(
+    size_t i, std::vector<storage::Sample>* buf, SampleReservation* buf_held) const {
+  if (series.empty()) {
+    // Subquery points: already materialised (and reserved); only the range is cut out.
+    const std::vector<storage::Sample>& p = points[i];
+    auto lo = std::lower_bound(p.begin(), p.end(), mint_ms,
+                               [](const storage::Sample& s, int64_t t) { return s.t_ms < t; });
+    auto hi = std::upper_bound(lo, p.end(), maxt_ms,
+                               [](int64_t t, const storage::Sample& s) { return t < s.t_ms; });
+    return absl::Span<const storage::Sample>(p.data() + (lo - p.begin()), hi - lo);
+  }
   buf->clear();
-  if (!series.empty()) {
-    RETURN_IF_ERROR(series[i]->Samples(mint_ms, maxt_ms, buf));
-    // Prometheus compat: range selectors skip stale markers.
-    size_t out = 0;
-    for (size_t k = 0; k < buf->size(); ++k) {
-      storage::Sample s = (*buf)[k];
-      if (storage::IsStaleNaN(s.v)) continue;
-      s.v = Canonical(s.v);
-      (*buf)[out++] = s;
-    }
-    buf->resize(out);
-    return absl::OkStatus();
+  RETURN_IF_ERROR(series[i]->Samples(mint_ms, maxt_ms, buf));
+  // The decoded samples count against the budget while they are swept. Storage reads a
+  // series in one call, so this is settled right after the read: a single series larger
+  // than the whole budget is read before it is refused (docs/promql.md).
+  RETURN_IF_ERROR(buf_held->Resize(static_cast<int64_t>(buf->capacity())));
+  // Prometheus compat: range selectors skip stale markers.
+  size_t out = 0;
+  for (size_t k = 0; k < buf->size(); ++k) {
+    storage::Sample s = (*buf)[k];
+    if (storage::IsStaleNaN(s.v)) continue;
+    s.v = Canonical(s.v);
+    (*buf)[out++] = s;
   }
-  for (const storage::Sample& s : points[i]) {
-    if (s.t_ms >= mint_ms && s.t_ms <= maxt_ms) buf->push_back(s);
-  }
-  return absl::OkStatus();
+  buf->resize(out);
+  return absl::Span<const storage::Sample>(*buf);
 }
 
 absl::StatusOr<MatrixOperand> Evaluator::EvalMatrixOperand(const Expr& expr) {
@@ -149,36 +156,63 @@ absl::StatusOr<MatrixOperand> Evaluator::EvalMatrixOperand(const Expr& expr) {
   int64_t inner_start = step * (op.mint_ms / step);
   if (inner_start < op.mint_ms) inner_start += step;
   if (inner_start > op.maxt_ms) return op;  // no inner step falls into any window
+  // Every value the inner expression produces (a scalar, each row) is a dense row of the
+  // inner steps: a grid with more steps than the whole budget can never be held, so it is
+  // refused here, before anything of it is built (`x[1y:1ms]` has 3.2e10 steps).
+  const int64_t inner_steps = (op.maxt_ms - inner_start) / step + 1;
+  if (inner_steps > ctx_->samples->limit() || inner_steps > std::numeric_limits<int>::max()) {
+    return SampleBudget::TooManySamples();
+  }
   Evaluator inner(ctx_, StepRange::Make(inner_start, op.maxt_ms, step));
-  ASSIGN_OR_RETURN(Rows rows, inner.EvalVectorArg(*sq.expr));
-  op.labels.reserve(rows.size());
-  op.points.reserve(rows.size());
-  for (Row& row : rows) {
-    std::vector<storage::Sample> pts;
-    for (int k = 0; k < inner.steps().n; ++k) {
-      if (!IsAbsent(row.v[k])) pts.push_back({inner.steps().T(k), row.v[k]});
+  ASSIGN_OR_RETURN(Evaluated r, inner.Eval(*sq.expr));
+  if (r.type != ValueType::kVector) {
+    return absl::InternalError("subquery expression must be an instant vector");
+  }
+  // Rows become point lists one at a time: each row's points are reserved before they are
+  // built and its dense cells are released right after, so the conversion needs one row
+  // more than the rows themselves, not twice as much.
+  op.held = SampleReservation(ctx_->samples);
+  op.labels.reserve(r.rows.size());
+  op.points.reserve(r.rows.size());
+  const int n = inner.steps().n;
+  for (Row& row : r.rows) {
+    RETURN_IF_ERROR(ctx_->CheckInterrupt());
+    int64_t present = 0;
+    for (double x : row.v) present += IsAbsent(x) ? 0 : 1;
+    if (present > 0) {
+      RETURN_IF_ERROR(op.held.Grow(present));
+      std::vector<storage::Sample> pts;
+      pts.reserve(static_cast<size_t>(present));
+      for (int k = 0; k < n; ++k) {
+        if (!IsAbsent(row.v[k])) pts.push_back({inner.steps().T(k), row.v[k]});
+      }
+      op.labels.push_back(std::move(row.labels));
+      op.points.push_back(std::move(pts));
     }
-    if (pts.empty()) continue;
-    op.labels.push_back(std::move(row.labels));
-    op.points.push_back(std::move(pts));
+    std::vector<double>().swap(row.v);
+    RETURN_IF_ERROR(r.held.Resize(r.held.held() - n));
   }
   return op;
 }
 
-absl::StatusOr<Matrix> Evaluator::EvalMatrixForOutput(const Expr& e) {
+absl::StatusOr<Evaluated> Evaluator::EvalMatrixForOutput(const Expr& e) {
   ASSIGN_OR_RETURN(MatrixOperand op, EvalMatrixOperand(e));
-  Matrix out;
+  Evaluated r;
+  r.type = ValueType::kMatrix;
+  r.held = SampleReservation(ctx_->samples);
   std::vector<storage::Sample> buf;
+  SampleReservation buf_held(ctx_->samples);
   const int64_t end = op.WindowEnd(steps_.T(0));
   for (size_t i = 0; i < op.size(); ++i) {
-    RETURN_IF_ERROR(op.Load(i, &buf));
-    RangeWindow w(buf);
+    RETURN_IF_ERROR(ctx_->CheckInterrupt());
+    ASSIGN_OR_RETURN(absl::Span<const storage::Sample> samples, op.Load(i, &buf, &buf_held));
+    RangeWindow w(samples);
     absl::Span<const storage::Sample> win = w.Advance(end - op.range_ms, end);
     if (win.empty()) continue;
-    RETURN_IF_ERROR(ctx_->AddSamples(static_cast<int64_t>(win.size())));
-    out.push_back({op.labels[i], std::vector<storage::Sample>(win.begin(), win.end())});
+    RETURN_IF_ERROR(r.held.Grow(static_cast<int64_t>(win.size())));
+    r.matrix.push_back({op.labels[i], std::vector<storage::Sample>(win.begin(), win.end())});
   }
-  return out;
+  return r;
 }
 
 }  // namespace tally::promql::internal

@@ -23,14 +23,6 @@ absl::Status EvalContext::CheckInterrupt() const {
   return absl::OkStatus();
 }
 
-absl::Status EvalContext::AddSamples(int64_t n) {
-  int64_t now = current_samples.fetch_add(n, std::memory_order_relaxed) + n;
-  if (now > options->max_samples) {
-    return absl::ResourceExhaustedError(
-        "query processing would load too many samples into memory in query execution");
-  }
-  return absl::OkStatus();
-}
 
 storage::Labels DropMetricName(const storage::Labels& l) {
   if (!l.Has(storage::kMetricNameLabel)) return l;
@@ -75,12 +67,19 @@ Evaluated Evaluator::MakeVector(Rows rows) const {
   return r;
 }
 
-absl::Status Evaluator::CheckDenseRows(size_t rows) const {
-  if (static_cast<double>(rows) * steps_.n > static_cast<double>(ctx_->options->max_samples)) {
-    return absl::ResourceExhaustedError(
-        "query processing would load too many samples into memory in query execution");
+absl::StatusOr<SampleReservation> Evaluator::Reserve(int64_t n) const {
+  SampleReservation r(ctx_->samples);
+  RETURN_IF_ERROR(r.Resize(n));
+  return r;
+}
+
+absl::StatusOr<SampleReservation> Evaluator::ReserveDense(size_t rows) const {
+  // rows * n without overflow: anything above the limit fails anyway.
+  const int64_t limit = ctx_->samples->limit();
+  if (rows != 0 && static_cast<int64_t>(rows) > limit / steps_.n) {
+    return SampleBudget::TooManySamples();
   }
-  return absl::OkStatus();
+  return Reserve(static_cast<int64_t>(rows) * steps_.n);
 }
 
 void Evaluator::DropEmptyRows(Rows* rows) {
@@ -130,6 +129,7 @@ absl::StatusOr<std::vector<double>> Evaluator::EvalScalarArg(const Expr& e) {
   if (r.type != ValueType::kScalar) {
     return absl::InternalError(absl::StrCat("expected scalar, got ", ValueTypeName(r.type)));
   }
+  Pin(std::move(r.held));
   return std::move(r.scalar);
 }
 
@@ -139,38 +139,43 @@ absl::StatusOr<Rows> Evaluator::EvalVectorArg(const Expr& e) {
     return absl::InternalError(
         absl::StrCat("expected instant vector, got ", ValueTypeName(r.type)));
   }
+  Pin(std::move(r.held));
   return std::move(r.rows);
 }
 
 absl::StatusOr<Evaluated> Evaluator::Eval(const Expr& e) {
   RETURN_IF_ERROR(ctx_->CheckInterrupt());
-  // Prometheus compat (engine.go currentSamples): samples of the children are released
-  // once this node's result exists; the node's own result stays counted until its parent
-  // is done with it.
-  const int64_t before = ctx_->current_samples.load(std::memory_order_relaxed);
-  ASSIGN_OR_RETURN(Evaluated r, EvalNode(e));
+  // Prometheus compat (engine.go currentSamples): the children's samples are released once
+  // this node's result exists (they die with EvalNode's locals and the arguments pinned
+  // while it ran); the result stays counted until its parent is done with it. Its buffers
+  // were reserved before they were built, so this only settles the books: the result is
+  // never larger than what was held a moment ago.
+  const size_t pinned = pinned_.size();
+  absl::StatusOr<Evaluated> r = EvalNode(e);
+  pinned_.erase(pinned_.begin() + static_cast<std::ptrdiff_t>(pinned), pinned_.end());
+  if (!r.ok()) return r.status();
   int64_t own = 0;
-  switch (r.type) {
+  switch (r->type) {
     case ValueType::kScalar: own = steps_.n; break;
-    case ValueType::kVector:
-      for (const Row& row : r.rows) {
-        for (double x : row.v) own += IsAbsent(x) ? 0 : 1;
-      }
-      break;
+    case ValueType::kVector: own = static_cast<int64_t>(r->rows.size()) * steps_.n; break;
     case ValueType::kMatrix:
-      for (const MatrixSeries& s : r.matrix) own += static_cast<int64_t>(s.points.size());
+      for (const MatrixSeries& s : r->matrix) own += static_cast<int64_t>(s.points.size());
       break;
     default: break;
   }
-  ctx_->current_samples.store(before, std::memory_order_relaxed);
-  RETURN_IF_ERROR(ctx_->AddSamples(own));
+  if (r->held.budget() == nullptr) r->held = SampleReservation(ctx_->samples);
+  RETURN_IF_ERROR(r->held.Resize(own));
   return r;
 }
 
 absl::StatusOr<Evaluated> Evaluator::EvalNode(const Expr& e) {
   switch (e.kind) {
-    case NodeKind::kNumberLiteral:
-      return MakeScalar(std::vector<double>(steps_.n, e.As<NumberLiteral>().value));
+    case NodeKind::kNumberLiteral: {
+      ASSIGN_OR_RETURN(SampleReservation held, Reserve(steps_.n));
+      Evaluated r = MakeScalar(std::vector<double>(steps_.n, e.As<NumberLiteral>().value));
+      r.held = std::move(held);
+      return r;
+    }
     case NodeKind::kStringLiteral: {
       Evaluated r;
       r.type = ValueType::kString;
@@ -197,18 +202,11 @@ absl::StatusOr<Evaluated> Evaluator::EvalNode(const Expr& e) {
       RETURN_IF_ERROR(MergeDuplicateRows(&r.rows));
       return r;
     }
-    case NodeKind::kVectorSelector: {
-      ASSIGN_OR_RETURN(Rows rows, EvalVectorSelector(e.As<VectorSelector>(), false));
-      return MakeVector(std::move(rows));
-    }
+    case NodeKind::kVectorSelector:
+      return EvalVectorSelector(e.As<VectorSelector>(), false);
     case NodeKind::kMatrixSelector:
-    case NodeKind::kSubquery: {
-      ASSIGN_OR_RETURN(Matrix m, EvalMatrixForOutput(e));
-      Evaluated r;
-      r.type = ValueType::kMatrix;
-      r.matrix = std::move(m);
-      return r;
-    }
+    case NodeKind::kSubquery:
+      return EvalMatrixForOutput(e);
     case NodeKind::kBinary:
       return EvalBinary(e.As<BinaryExpr>());
     case NodeKind::kAggregate:

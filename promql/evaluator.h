@@ -25,6 +25,7 @@
 #include "absl/time/time.h"
 #include "promql/engine.h"
 #include "promql/parser/ast.h"
+#include "promql/sample_budget.h"
 #include "promql/value.h"
 #include "storage/db.h"
 
@@ -63,14 +64,17 @@ struct EvalContext {
   int64_t query_end_ms = 0;    // @ end()
   absl::Time deadline = absl::InfiniteFuture();
   const std::atomic<bool>* cancelled = nullptr;
-  std::atomic<int64_t> current_samples{0};
+  // --query.max-samples of this query (owned by Query::Exec, outlives every evaluator).
+  SampleBudget* samples = nullptr;
 
-  // Cancelled / DeadlineExceeded when the query must stop.
+  // Cancelled / DeadlineExceeded when the query must stop. Cheap (one relaxed load and a
+  // clock read): long loops call it every few thousand iterations (kInterruptEvery).
   absl::Status CheckInterrupt() const;
-  // Adds n samples to the in-memory count; ResourceExhausted past max_samples.
-  absl::Status AddSamples(int64_t n);
-  void ReleaseSamples(int64_t n) { current_samples.fetch_sub(n, std::memory_order_relaxed); }
 };
+
+// Loops over steps, series or samples check for cancellation and the deadline at least
+// this often, which keeps the reaction time far below 100 ms.
+inline constexpr int64_t kInterruptEvery = 4096;
 
 // Evaluation result of one node.
 struct Evaluated {
@@ -79,6 +83,9 @@ struct Evaluated {
   Rows rows;                   // kVector
   std::string str;             // kString
   Matrix matrix;               // kMatrix (top-level instant query only)
+  // The budget this value's buffers hold: a cell per step for a scalar and for each row,
+  // a sample per point of a matrix. Released when the value is destroyed.
+  SampleReservation held;
 };
 
 // A range-vector argument: the selected series, read once each over the whole span the
@@ -89,6 +96,7 @@ struct MatrixOperand {
   std::unique_ptr<storage::Querier> querier;                   // keeps `series` valid
   std::vector<std::unique_ptr<storage::Series>> series;        // from storage, or
   std::vector<std::vector<storage::Sample>> points;            // from a subquery
+  SampleReservation held;                                      // what `points` hold
   int64_t range_ms = 0;
   int64_t offset_ms = 0;
   std::optional<int64_t> at_ms;
@@ -97,25 +105,30 @@ struct MatrixOperand {
   size_t size() const { return labels.size(); }
   // Window end for step time t.
   int64_t WindowEnd(int64_t t) const { return (at_ms ? *at_ms : t) - offset_ms; }
-  // Fills *buf with series i's samples in [mint_ms, maxt_ms], stale markers dropped.
-  absl::Status Load(size_t i, std::vector<storage::Sample>* buf) const;
+  // Series i's samples in [mint_ms, maxt_ms], stale markers dropped: read from storage
+  // into *buf (whose size *buf_held is resized to, ResourceExhausted when it does not fit
+  // the budget), or a view of `points` (no copy). Valid until the next Load with `buf`.
+  absl::StatusOr<absl::Span<const storage::Sample>> Load(size_t i,
+                                                         std::vector<storage::Sample>* buf,
+                                                         SampleReservation* buf_held) const;
 };
 
 class Evaluator {
  public:
   Evaluator(EvalContext* ctx, StepRange steps) : ctx_(ctx), steps_(steps) {}
 
-  // Evaluates `e` over all steps; keeps the in-memory sample count (max_samples) at the
-  // result's size once the children are done.
+  // Evaluates `e` over all steps. Once it returns, the sample budget holds exactly the
+  // result's buffers (Evaluated::held) for this node: its children's and temporaries'
+  // reservations are released with them.
   absl::StatusOr<Evaluated> Eval(const Expr& e);
   const StepRange& steps() const { return steps_; }
   EvalContext* ctx() const { return ctx_; }
 
   // --- pieces, each in its own .cc ---
   // eval_selectors.cc
-  absl::StatusOr<Rows> EvalVectorSelector(const VectorSelector& vs, bool want_timestamps);
+  absl::StatusOr<Evaluated> EvalVectorSelector(const VectorSelector& vs, bool want_timestamps);
   absl::StatusOr<MatrixOperand> EvalMatrixOperand(const Expr& e);  // selector or subquery
-  absl::StatusOr<Matrix> EvalMatrixForOutput(const Expr& e);       // instant query, range type
+  absl::StatusOr<Evaluated> EvalMatrixForOutput(const Expr& e);    // instant query, range type
   std::optional<int64_t> ResolveAt(const AtModifier& at) const;
   // eval_binary.cc
   absl::StatusOr<Evaluated> EvalBinary(const BinaryExpr& e);
@@ -124,7 +137,8 @@ class Evaluator {
   // functions/*.cc
   absl::StatusOr<Evaluated> EvalCall(const Call& e);
 
-  // Helpers shared by the pieces.
+  // Helpers shared by the pieces. The argument's reservation stays held until the node
+  // being evaluated (the enclosing Eval call) returns, or the Evaluator is destroyed.
   absl::StatusOr<std::vector<double>> EvalScalarArg(const Expr& e);
   absl::StatusOr<Rows> EvalVectorArg(const Expr& e);
   Evaluated MakeScalar(std::vector<double> v) const;
@@ -135,16 +149,22 @@ class Evaluator {
   absl::Status MergeDuplicateRows(Rows* rows) const;
   // Drops rows that have no value at any step.
   static void DropEmptyRows(Rows* rows);
-  // ResourceExhausted (Prometheus's too-many-samples text) when `rows` dense rows of this
-  // evaluator's steps would exceed max_samples cells; guards allocations up front, e.g. a
-  // fine-grained subquery over many series.
-  absl::Status CheckDenseRows(size_t rows) const;
+  // Reserve before allocating: n samples, or `rows` dense rows of this evaluator's steps
+  // (ResourceExhausted, Prometheus's too-many-samples text, when they do not fit). Every
+  // buffer proportional to the steps, series or points is allocated only after this.
+  absl::StatusOr<SampleReservation> Reserve(int64_t n) const;
+  absl::StatusOr<SampleReservation> ReserveDense(size_t rows) const;
+  // Keeps a reservation alive until the node being evaluated returns (see EvalVectorArg).
+  void Pin(SampleReservation r) { pinned_.push_back(std::move(r)); }
 
  private:
   absl::StatusOr<Evaluated> EvalNode(const Expr& e);
 
   EvalContext* ctx_;
   StepRange steps_;
+  // Reservations of arguments returned as bare vectors by EvalScalarArg/EvalVectorArg;
+  // each Eval() call releases the ones pinned while it ran.
+  std::vector<SampleReservation> pinned_;
 };
 
 // Removes __name__ (Prometheus's dropMetricName).

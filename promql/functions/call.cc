@@ -114,11 +114,15 @@ absl::StatusOr<Evaluated> Evaluator::EvalCall(const Call& call) {
     case FunctionId::kLabelReplace: return EvalLabelReplace(this, call);
     case FunctionId::kLabelJoin: return EvalLabelJoin(this, call);
     case FunctionId::kTime: {
+      ASSIGN_OR_RETURN(SampleReservation held, Reserve(n));
       std::vector<double> v(n);
       for (int k = 0; k < n; ++k) v[k] = static_cast<double>(steps_.T(k)) / 1000;
       return MakeScalar(std::move(v));
     }
-    case FunctionId::kPi: return MakeScalar(std::vector<double>(n, std::numbers::pi));
+    case FunctionId::kPi: {
+      ASSIGN_OR_RETURN(SampleReservation held, Reserve(n));
+      return MakeScalar(std::vector<double>(n, std::numbers::pi));
+    }
     case FunctionId::kVector: {
       ASSIGN_OR_RETURN(std::vector<double> s, EvalScalarArg(*call.args[0]));
       Rows rows;
@@ -127,6 +131,7 @@ absl::StatusOr<Evaluated> Evaluator::EvalCall(const Call& call) {
     }
     case FunctionId::kScalar: {
       ASSIGN_OR_RETURN(Rows rows, EvalVectorArg(*call.args[0]));
+      ASSIGN_OR_RETURN(SampleReservation held, Reserve(n));
       std::vector<double> out(n, std::numeric_limits<double>::quiet_NaN());
       for (int k = 0; k < n; ++k) {
         int count = 0;
@@ -143,6 +148,7 @@ absl::StatusOr<Evaluated> Evaluator::EvalCall(const Call& call) {
     }
     case FunctionId::kAbsent: {
       ASSIGN_OR_RETURN(Rows rows, EvalVectorArg(*call.args[0]));
+      ASSIGN_OR_RETURN(SampleReservation held, Reserve(n));
       Row row{AbsentLabels(UnwrapParens(*call.args[0])), std::vector<double>(n, 1.0)};
       for (const Row& r : rows) {
         for (int k = 0; k < n; ++k) {
@@ -159,7 +165,9 @@ absl::StatusOr<Evaluated> Evaluator::EvalCall(const Call& call) {
       Rows rows;
       if (arg.kind == NodeKind::kVectorSelector) {
         // Prometheus compat: timestamp() of a selector returns the sample's own time.
-        ASSIGN_OR_RETURN(rows, EvalVectorSelector(arg.As<VectorSelector>(), true));
+        ASSIGN_OR_RETURN(Evaluated sel, EvalVectorSelector(arg.As<VectorSelector>(), true));
+        rows = std::move(sel.rows);
+        Pin(std::move(sel.held));
       } else {
         ASSIGN_OR_RETURN(rows, EvalVectorArg(arg));
         for (Row& r : rows) {
@@ -201,6 +209,7 @@ absl::StatusOr<Evaluated> Evaluator::EvalCall(const Call& call) {
   }
 
   if (IsDateFunction(id) && call.args.empty()) {
+    ASSIGN_OR_RETURN(SampleReservation held, Reserve(n));
     std::vector<double> v(n);
     for (int k = 0; k < n; ++k) {
       v[k] = DateField(id, static_cast<double>(steps_.T(k) / 1000));

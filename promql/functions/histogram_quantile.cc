@@ -89,6 +89,7 @@ absl::StatusOr<Evaluated> EvalHistogramQuantile(Evaluator* ev, const Call& call)
   std::vector<int> group_of(rows.size(), -1);
   std::vector<double> upper(rows.size());
   Rows out;
+  SampleReservation out_held(ev->ctx()->samples);
   absl::flat_hash_map<storage::Labels, int> index;
   for (size_t i = 0; i < rows.size(); ++i) {
     // Prometheus compat: series whose `le` does not parse as a float are ignored.
@@ -100,6 +101,7 @@ absl::StatusOr<Evaluated> EvalHistogramQuantile(Evaluator* ev, const Call& call)
     storage::Labels key = storage::LabelsBuilder(rows[i].labels).Del("le").Build();
     auto [it, inserted] = index.try_emplace(std::move(key), static_cast<int>(out.size()));
     if (inserted) {
+      RETURN_IF_ERROR(out_held.Grow(n));
       out.push_back(Row{DropMetricName(it->first), std::vector<double>(n, Absent())});
     }
     group_of[i] = it->second;
@@ -121,7 +123,9 @@ absl::StatusOr<Evaluated> EvalHistogramQuantile(Evaluator* ev, const Call& call)
   }
   Evaluator::DropEmptyRows(&out);
   RETURN_IF_ERROR(ev->MergeDuplicateRows(&out));
-  return ev->MakeVector(std::move(out));
+  Evaluated r = ev->MakeVector(std::move(out));
+  r.held = std::move(out_held);
+  return r;
 }
 
 }  // namespace tally::promql::internal

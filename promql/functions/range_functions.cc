@@ -276,15 +276,18 @@ absl::StatusOr<Evaluated> EvalRangeFunction(Evaluator* ev, const Call& call) {
     ASSIGN_OR_RETURN(a0, ev->EvalScalarArg(*call.args[1]));
     ASSIGN_OR_RETURN(a1, ev->EvalScalarArg(*call.args[2]));
   }
-  ASSIGN_OR_RETURN(MatrixOperand op, ev->EvalMatrixOperand(*call.args[matrix_idx]));
   EvalContext* ctx = ev->ctx();
+  ASSIGN_OR_RETURN(MatrixOperand op, ev->EvalMatrixOperand(*call.args[matrix_idx]));
 
   if (id == FunctionId::kAbsentOverTime) {
+    ASSIGN_OR_RETURN(SampleReservation held, ev->Reserve(n));
     std::vector<uint8_t> any(n, 0);
     std::vector<storage::Sample> buf;
+    SampleReservation buf_held(ctx->samples);
     for (size_t i = 0; i < op.size(); ++i) {
-      RETURN_IF_ERROR(op.Load(i, &buf));
-      RangeWindow w(buf);
+      RETURN_IF_ERROR(ctx->CheckInterrupt());
+      ASSIGN_OR_RETURN(absl::Span<const storage::Sample> samples, op.Load(i, &buf, &buf_held));
+      RangeWindow w(samples);
       for (int k = 0; k < n; ++k) {
         int64_t end = op.WindowEnd(steps.T(k));
         if (!w.Advance(end - op.range_ms, end).empty()) any[k] = 1;
@@ -297,7 +300,9 @@ absl::StatusOr<Evaluated> EvalRangeFunction(Evaluator* ev, const Call& call) {
     Rows rows;
     rows.push_back(std::move(row));
     Evaluator::DropEmptyRows(&rows);
-    return ev->MakeVector(std::move(rows));
+    Evaluated r = ev->MakeVector(std::move(rows));
+    r.held = std::move(held);
+    return r;
   }
 
   // Prometheus compat (functions.go funcHoltWinters): factors outside (0, 1) are an error
@@ -307,9 +312,12 @@ absl::StatusOr<Evaluated> EvalRangeFunction(Evaluator* ev, const Call& call) {
       if (!(a0[k] > 0 && a0[k] < 1) || !(a1[k] > 0 && a1[k] < 1)) {
         bool has_samples = false;
         std::vector<storage::Sample> buf;
+        SampleReservation buf_held(ctx->samples);
         for (size_t i = 0; i < op.size() && !has_samples; ++i) {
-          RETURN_IF_ERROR(op.Load(i, &buf));
-          RangeWindow w(buf);
+          RETURN_IF_ERROR(ctx->CheckInterrupt());
+          ASSIGN_OR_RETURN(absl::Span<const storage::Sample> samples,
+                           op.Load(i, &buf, &buf_held));
+          RangeWindow w(samples);
           int64_t end = op.WindowEnd(steps.T(k));
           has_samples = !w.Advance(end - op.range_ms, end).empty();
         }
@@ -326,21 +334,21 @@ absl::StatusOr<Evaluated> EvalRangeFunction(Evaluator* ev, const Call& call) {
 
   // Prometheus compat: every range function drops the metric name except last_over_time.
   const bool keep_name = id == FunctionId::kLastOverTime;
-  RETURN_IF_ERROR(ev->CheckDenseRows(op.size()));
+  ASSIGN_OR_RETURN(SampleReservation held, ev->ReserveDense(op.size()));
   Rows rows(op.size());
-  std::atomic<int64_t> produced{0};
-  const int64_t max_samples = ctx->options->max_samples;
+  SampleBudget* budget = ctx->samples;
   auto sweep = [&](size_t begin, size_t end) -> absl::Status {
     std::vector<storage::Sample> buf;
+    SampleReservation buf_held(budget);
     std::vector<double> scratch;
-    int64_t local = 0;
+    int64_t work = 0;  // window samples swept since the last interrupt check
     for (size_t i = begin; i < end; ++i) {
-      if ((i & 127) == 0) RETURN_IF_ERROR(ctx->CheckInterrupt());
-      RETURN_IF_ERROR(op.Load(i, &buf));
+      RETURN_IF_ERROR(ctx->CheckInterrupt());
+      ASSIGN_OR_RETURN(absl::Span<const storage::Sample> samples, op.Load(i, &buf, &buf_held));
       Row& row = rows[i];
       row.labels = keep_name ? op.labels[i] : DropMetricName(op.labels[i]);
       row.v.assign(n, Absent());
-      RangeWindow w(buf);
+      RangeWindow w(samples);
       for (int k = 0; k < n; ++k) {
         StepArgs a;
         a.t_ms = steps.T(k);
@@ -349,21 +357,22 @@ absl::StatusOr<Evaluated> EvalRangeFunction(Evaluator* ev, const Call& call) {
         a.range_ms = op.range_ms;
         Window win = w.Advance(a.start_ms, a.end_ms);
         if (win.empty()) continue;
-        if (ctx->current_samples.load(std::memory_order_relaxed) +
-                static_cast<int64_t>(win.size()) > max_samples) {
-          return absl::ResourceExhaustedError(
-              "query processing would load too many samples into memory in query execution");
+        // Prometheus compat (rangeEval): a window's samples count while it is evaluated.
+        if (!budget->Fits(static_cast<int64_t>(win.size()))) {
+          return SampleBudget::TooManySamples();
+        }
+        // Big windows (quantile_over_time over a long range, many steps) take time too.
+        work += static_cast<int64_t>(win.size()) + 1;
+        if (work >= kInterruptEvery * 64) {
+          RETURN_IF_ERROR(ctx->CheckInterrupt());
+          work = 0;
         }
         if (!a0.empty()) a.a0 = a0[k];
         if (!a1.empty()) a.a1 = a1[k];
         double out;
-        if (Kernel(id, win, a, &out, &scratch)) {
-          row.v[k] = out;
-          ++local;
-        }
+        if (Kernel(id, win, a, &out, &scratch)) row.v[k] = out;
       }
     }
-    produced.fetch_add(local, std::memory_order_relaxed);
     return absl::OkStatus();
   };
   const bool parallel = ctx->options->parallel && op.size() >= 64 &&
@@ -383,10 +392,11 @@ absl::StatusOr<Evaluated> EvalRangeFunction(Evaluator* ev, const Call& call) {
   } else {
     RETURN_IF_ERROR(sweep(0, op.size()));
   }
-  RETURN_IF_ERROR(ctx->AddSamples(produced.load()));
   Evaluator::DropEmptyRows(&rows);
   RETURN_IF_ERROR(ev->MergeDuplicateRows(&rows));
-  return ev->MakeVector(std::move(rows));
+  Evaluated r = ev->MakeVector(std::move(rows));
+  r.held = std::move(held);
+  return r;
 }
 
 }  // namespace tally::promql::internal

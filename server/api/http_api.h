@@ -97,7 +97,9 @@ class HttpApi {
   void QueryRange(const http::HttpRequest& req, http::HttpResponse* resp);
   void FormatQuery(const http::HttpRequest& req, http::HttpResponse* resp);
   void RegisterQueryRoutes(http::Router* router);
-  void RunQuery(promql::Query* q, absl::Time started, http::HttpResponse* resp);
+  // Runs q, cancelling it when the request's client disconnects.
+  void RunQuery(const http::HttpRequest& req, promql::Query* q, absl::Time started,
+                http::HttpResponse* resp);
 
   // Parses every match[] value; `wrap` adds the `invalid parameter "match[]": ` prefix
   // (Prometheus wraps it for /series, not for /labels and /label/../values).

@@ -95,11 +95,16 @@ void HttpApi::Query(const HttpRequest& req, HttpResponse* resp) {
   absl::StatusOr<std::unique_ptr<promql::Query>> q =
       promql::Engine(opts).NewInstantQuery(db_, *std::move(e), t_ms);
   if (!q.ok()) return StatusError(resp, q.status());
-  RunQuery(q->get(), started, resp);
+  RunQuery(req, q->get(), started, resp);
 }
 
-void HttpApi::RunQuery(promql::Query* q, absl::Time started, HttpResponse* resp) {
+void HttpApi::RunQuery(const HttpRequest& req, promql::Query* q, absl::Time started,
+                       HttpResponse* resp) {
+  // A client that hangs up no longer holds a worker: its query is cancelled (Prometheus
+  // 2.42 evaluates it to the end; docs/compatibility.md).
+  if (req.disconnect) req.disconnect->OnFire([q] { q->Cancel(); });
   absl::StatusOr<promql::Value> v = q->Exec();
+  if (req.disconnect) req.disconnect->Clear();
   metrics_->ObserveQuery(absl::Now() - started);
   if (!v.ok()) return StatusError(resp, v.status());
   resp->status = 200;
@@ -161,7 +166,7 @@ void HttpApi::QueryRange(const HttpRequest& req, HttpResponse* resp) {
   absl::StatusOr<std::unique_ptr<promql::Query>> q = promql::Engine(opts).NewRangeQuery(
       db_, *std::move(e), start_ms, end_ms, absl::ToInt64Milliseconds(*step));
   if (!q.ok()) return StatusError(resp, q.status());
-  RunQuery(q->get(), started, resp);
+  RunQuery(req, q->get(), started, resp);
 }
 
 }  // namespace tally::server::api

@@ -1,10 +1,12 @@
 // Beast/Asio and zlib are confined to this file: handlers see only http_types.h.
 #include "server/http/http_server.h"
 
+#include <sys/socket.h>
 #include <zlib.h>
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <future>
@@ -143,7 +145,9 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     req.body = std::move(breq.body());
     req.remote_address = remote_;
+    req.disconnect = std::make_shared<ClientDisconnect>();
     keep_alive_ = breq.keep_alive();
+    WatchPeer(req.disconnect);
 
     // Handlers (and gzip) run on the worker pool so a slow query never stalls I/O; the
     // response is written back on this connection's strand.
@@ -160,6 +164,28 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
+  // While the handler runs nothing else reads this connection: wait for it to become
+  // readable. If that is the end of the stream (or an error), the client has gone and the
+  // handler is told (a query is cancelled); if it is data (a pipelined request), the client
+  // is still there and the watch ends, leaving the bytes for the next read. Send() cancels
+  // the watch. Prometheus 2.42 does not cancel (docs/compatibility.md).
+  void WatchPeer(std::shared_ptr<ClientDisconnect> disconnect) {
+    stream_.socket().async_wait(
+        tcp::socket::wait_read,
+        [self = shared_from_this(), disconnect](beast::error_code ec) {
+          if (ec == asio::error::operation_aborted) return;  // response sent, or closing
+          if (ec) return disconnect->Fire();
+          char c;
+          ssize_t n = ::recv(self->stream_.socket().native_handle(), &c, 1,
+                             MSG_PEEK | MSG_DONTWAIT);
+          if (n > 0) return;  // a pipelined request: the client is still there
+          if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+            return self->WatchPeer(disconnect);  // spurious wake-up
+          }
+          disconnect->Fire();  // n == 0: end of stream; n < 0: reset
+        });
+  }
+
   bool MaybeGzip(HttpResponse* resp, bool gzip_ok) {
     if (!gzip_ok || !resp->allow_gzip || resp->body.empty() || resp->status == 204) {
       return false;
@@ -171,6 +197,9 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Send(HttpResponse& resp, bool gzipped, unsigned version) {
+    // Ends WatchPeer's wait (the only operation pending on the socket while a handler runs).
+    beast::error_code ignored;
+    stream_.socket().cancel(ignored);
     res_ = {};
     res_.version(version);
     res_.result(static_cast<unsigned>(resp.status));

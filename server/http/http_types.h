@@ -4,6 +4,8 @@
 #pragma once
 
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -11,6 +13,47 @@
 #include "absl/strings/string_view.h"
 
 namespace tally::server::http {
+
+// Tells a running handler that its client went away: the server watches the connection
+// while the handler runs and fires this when the peer closes it (EOF, also a half-close, or
+// a reset), as Go's net/http cancels a request's context. Thread-safe.
+class ClientDisconnect {
+ public:
+  bool fired() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return fired_;
+  }
+  // Runs fn once when the client disconnects, on the firing thread, or at once on this
+  // thread when it already has. Replaces an earlier callback.
+  void OnFire(std::function<void()> fn) {
+    std::unique_lock<std::mutex> l(mu_);
+    if (fired_) {
+      l.unlock();
+      fn();
+      return;
+    }
+    fn_ = std::move(fn);
+  }
+  // Removes the callback; once Clear() returns it is not running and will not run, so
+  // what it refers to may be destroyed.
+  void Clear() {
+    std::lock_guard<std::mutex> l(mu_);
+    fn_ = nullptr;
+  }
+  // Server side: marks the client gone and runs the callback (under the lock, which is
+  // what lets Clear() promise the above; callbacks must be short, e.g. Query::Cancel()).
+  void Fire() {
+    std::lock_guard<std::mutex> l(mu_);
+    if (fired_) return;
+    fired_ = true;
+    if (fn_) fn_();
+  }
+
+ private:
+  mutable std::mutex mu_;
+  bool fired_ = false;
+  std::function<void()> fn_;
+};
 
 struct HttpRequest {
   std::string method;  // "GET", "POST", ... as sent
@@ -23,6 +66,8 @@ struct HttpRequest {
   // Filled by the router for pattern segments such as /api/v1/label/{name}/values.
   std::vector<std::pair<std::string, std::string>> path_params;
   std::string remote_address;
+  // Set by HttpServer (null for requests built elsewhere, e.g. in tests).
+  std::shared_ptr<ClientDisconnect> disconnect;
 
   // First header with that (lowercase) name; "" when absent.
   absl::string_view Header(absl::string_view lower_name) const;

@@ -6,6 +6,9 @@
 #include <mutex>
 #include <thread>
 
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -57,6 +60,27 @@ class HttpServerTest : public ::testing::Test {
       gate_.Wait();
       resp->body = "done";
     });
+    // Waits (bounded) for its client to disconnect and reports whether it was told.
+    router_.Handle("GET", "/wait-for-disconnect", [this](const HttpRequest& req,
+                                                         HttpResponse* resp) {
+      std::mutex mu;
+      std::condition_variable cv;
+      bool gone = false;
+      if (req.disconnect) {
+        req.disconnect->OnFire([&] {
+          std::lock_guard<std::mutex> l(mu);
+          gone = true;
+          cv.notify_all();
+        });
+      }
+      {
+        std::unique_lock<std::mutex> l(mu);
+        cv.wait_for(l, std::chrono::seconds(20), [&] { return gone; });
+      }
+      if (req.disconnect) req.disconnect->Clear();
+      disconnect_seen_.set_value(gone);
+      resp->body = "still here";
+    });
     router_.Handle("GET", "/item/{id}/x", [](const HttpRequest& req, HttpResponse* resp) {
       resp->body = std::string(req.PathParam("id"));
     });
@@ -70,6 +94,7 @@ class HttpServerTest : public ::testing::Test {
 
   Router router_;
   Gate gate_;
+  std::promise<bool> disconnect_seen_;
   std::unique_ptr<HttpServer> server_;
 };
 
@@ -186,6 +211,27 @@ TEST_F(HttpServerTest, SlowHandlerDoesNotBlockOtherConnections) {
   gate_.Open();
   EXPECT_EQ(slow.get_future().get().body, "done");
   t.join();
+}
+
+// Sends a request on a raw connection, then closes it without reading the answer.
+void SendAndHangUp(int port, const std::string& request) {
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::socket sock(ioc);
+  boost::system::error_code ec;
+  sock.connect({boost::asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(port)}, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  boost::asio::write(sock, boost::asio::buffer(request), ec);
+  ASSERT_FALSE(ec) << ec.message();
+  sock.close(ec);
+}
+
+TEST_F(HttpServerTest, HandlerIsToldWhenItsClientDisconnects) {
+  StartServer();
+  SendAndHangUp(server_->port(),
+                "GET /wait-for-disconnect HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto seen = disconnect_seen_.get_future();
+  ASSERT_EQ(seen.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+  EXPECT_TRUE(seen.get());
 }
 
 TEST(HttpHelpersTest, AcceptsGzip) {
