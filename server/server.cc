@@ -1,5 +1,7 @@
 #include "server/server.h"
 
+#include "absl/strings/str_cat.h"
+#include "storage/model/labels.h"
 #include "storage/util/log.h"
 
 namespace tally::server {
@@ -10,6 +12,10 @@ Server::Server(ServerOptions options, storage::DB* db)
 Server::~Server() { Shutdown(absl::Seconds(5)); }
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options, storage::DB* db) {
+  if (absl::StatusOr<api::CorsPolicy> c = api::CorsPolicy::Make(options.api.cors_origin);
+      !c.ok()) {
+    return c.status();
+  }
   std::unique_ptr<Server> s(new Server(std::move(options), db));
   std::shared_ptr<const config::Config> cfg;
   if (!s->options_.config_file.empty()) {
@@ -28,6 +34,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options, sto
   api::ApiHooks hooks;
   hooks.config = [self] { return self->config(); };
   hooks.reload = [self] { return self->Reload(); };
+  hooks.quit = [self] {
+    if (self->options_.on_quit) self->options_.on_quit();
+  };
   hooks.ready = [] { return true; };
   hooks.last_config_time = [self] {
     absl::MutexLock l(&self->mu_);
@@ -59,7 +68,11 @@ absl::Status Server::Reload() {
   if (!c.ok()) {
     TALLY_LOG(kError, "Error reloading config",
               {{"file", options_.config_file}, {"err", c.status().message()}});
-    return c.status();
+    // Prometheus compat: main.go reloadConfig's wrapping, as /-/reload shows it.
+    return absl::Status(c.status().code(),
+                        absl::StrCat("couldn't load configuration (--config.file=",
+                                     storage::GoQuote(options_.config_file),
+                                     "): ", c.status().message()));
   }
   config_ = std::make_shared<const config::Config>(*std::move(c));
   config_time_ = absl::Now();

@@ -50,11 +50,20 @@ void HttpApi::RegisterQueryRoutes(http::Router* r) {
   query_->base.max_samples = options_.max_samples;
   for (const char* m : {"GET", "POST"}) {
     r->Handle(m, "/api/v1/query",
-              [this](const HttpRequest& req, HttpResponse* resp) { Query(req, resp); });
+              [this](const HttpRequest& req, HttpResponse* resp) {
+                cors_.Apply(req, resp);
+                Query(req, resp);
+              });
     r->Handle(m, "/api/v1/query_range",
-              [this](const HttpRequest& req, HttpResponse* resp) { QueryRange(req, resp); });
+              [this](const HttpRequest& req, HttpResponse* resp) {
+                cors_.Apply(req, resp);
+                QueryRange(req, resp);
+              });
     r->Handle(m, "/api/v1/format_query",
-              [this](const HttpRequest& req, HttpResponse* resp) { FormatQuery(req, resp); });
+              [this](const HttpRequest& req, HttpResponse* resp) {
+                cors_.Apply(req, resp);
+                FormatQuery(req, resp);
+              });
   }
 }
 
