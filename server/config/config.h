@@ -4,12 +4,12 @@
 // wording, e.g.
 //   parsing YAML file bad.yml: yaml: unmarshal errors:
 //     line 3: field foo not found in type config.plain
-// (the Go type names are those printed by `promtool check config` 2.42). Sections that later
-// issues implement (relabelling, service discovery, HTTP client options) keep their raw YAML
-// text so nothing is lost, and validate only their key names.
+// (the Go type names are those printed by `promtool check config` 2.42). HTTP client options
+// are parsed (HttpClientConfig); other sections that later issues implement (service
+// discovery mechanisms other than static and file) validate only their key names.
 //
-// Pure value types; ParseConfig/LoadConfigFile are thread-safe. yaml-cpp throws: config.cc is
-// the only place that catches.
+// Pure value types; ParseConfig/LoadConfigFile are thread-safe. yaml-cpp throws: config.cc
+// (parsing) and config_yaml.cc (emitting) are the only places that use it.
 #pragma once
 
 #include <cstdint>
