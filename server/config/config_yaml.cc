@@ -79,8 +79,9 @@ class Writer {
     if (!v.empty()) KV(k, kSecret);
   }
   void Url(const char* k, const std::string& v) { KV(k, RedactUrl(v)); }
-  void StrList(const char* k, const std::vector<std::string>& v) {
+  void StrList(const char* k, const std::vector<std::string>& v, bool flow = false) {
     Key(k);
+    if (flow) out_ << YAML::Flow;
     out_ << YAML::BeginSeq;
     for (const std::string& e : v) Str(e);
     out_ << YAML::EndSeq;
@@ -190,6 +191,41 @@ void EmitStatic(Writer& w, const std::vector<StaticConfig>& v) {
   w.EndSeq();
 }
 
+// Prometheus compat: relabel configs as 2.42 prints them (source_labels in flow style,
+// defaults filled in, modulus only when set).
+void EmitRelabel(Writer& w, const char* key, const std::vector<RelabelConfig>& v) {
+  if (v.empty()) return;
+  w.Key(key).BeginSeq();
+  for (const RelabelConfig& r : v) {
+    w.BeginMap();
+    if (!r.source_labels.empty()) w.StrList("source_labels", r.source_labels, /*flow=*/true);
+    w.KV("separator", r.separator);
+    w.KV("regex", r.regex);
+    if (r.modulus != 0) w.Num("modulus", r.modulus);
+    w.KVIfSet("target_label", r.target_label);
+    w.KV("replacement", r.replacement);
+    w.KV("action", r.action);
+    w.EndMap();
+  }
+  w.EndSeq();
+}
+
+// Service discovery after relabelling, file_sd_configs before static_configs (2.42's order).
+void EmitSD(Writer& w, const std::vector<FileSDConfig>& files,
+            const std::vector<StaticConfig>& statics) {
+  if (!files.empty()) {
+    w.Key("file_sd_configs").BeginSeq();
+    for (const FileSDConfig& f : files) {
+      w.BeginMap();
+      w.StrList("files", f.files);
+      w.Dur("refresh_interval", f.refresh_interval_ms);
+      w.EndMap();
+    }
+    w.EndSeq();
+  }
+  EmitStatic(w, statics);
+}
+
 }  // namespace
 
 std::string RedactUrl(absl::string_view url) {
@@ -225,8 +261,9 @@ std::string ConfigToYaml(const Config& c) {
   }
   w.EndMap();
 
-  if (!c.alerting.alertmanagers.empty()) {
+  if (!c.alerting.alertmanagers.empty() || !c.alerting.alert_relabel_configs.empty()) {
     w.Key("alerting").BeginMap();
+    EmitRelabel(w, "alert_relabel_configs", c.alerting.alert_relabel_configs);
     w.Key("alertmanagers").BeginSeq();
     for (const AlertmanagerConfig& am : c.alerting.alertmanagers) {
       w.BeginMap();
@@ -235,7 +272,8 @@ std::string ConfigToYaml(const Config& c) {
       if (am.path_prefix != "/" && !am.path_prefix.empty()) w.KV("path_prefix", am.path_prefix);
       w.Dur("timeout", am.timeout_ms);
       w.KV("api_version", am.api_version);
-      EmitStatic(w, am.static_configs);
+      EmitRelabel(w, "relabel_configs", am.relabel_configs);
+      EmitSD(w, am.file_sd_configs, am.static_configs);
       w.EndMap();
     }
     w.EndSeq();
@@ -267,7 +305,9 @@ std::string ConfigToYaml(const Config& c) {
       limit("label_name_length_limit", s.label_name_length_limit);
       limit("label_value_length_limit", s.label_value_length_limit);
       EmitHttpClient(w, s.http_client);
-      EmitStatic(w, s.static_configs);
+      EmitRelabel(w, "relabel_configs", s.relabel_configs);
+      EmitRelabel(w, "metric_relabel_configs", s.metric_relabel_configs);
+      EmitSD(w, s.file_sd_configs, s.static_configs);
       w.EndMap();
     }
     w.EndSeq();
@@ -281,6 +321,7 @@ std::string ConfigToYaml(const Config& c) {
       w.StrMap("headers", r.headers);
       w.KVIfSet("name", r.name);
       if (r.send_exemplars) w.Bool("send_exemplars", true);
+      EmitRelabel(w, "write_relabel_configs", r.write_relabel_configs);
       EmitHttpClient(w, r.http_client);
       if (r.sigv4) {
         w.Key("sigv4").BeginMap();

@@ -128,6 +128,26 @@ TEST(ConfigYamlTest, ValuesAreQuotedSoTheTextParsesBack) {
   EXPECT_EQ(back->global.external_labels, c.global.external_labels);
 }
 
+// Before: relabel configs and file SD were not shown at all.
+TEST(ConfigYamlTest, RelabelAndFileSDAsPrometheus) {
+  absl::StatusOr<Config> c = ParseConfig(Testdata("config_relabel.yml"));
+  ASSERT_TRUE(c.ok()) << c.status();
+  const std::string yaml = ConfigToYaml(*c);
+  const YAML::Node ours = YAML::Load(yaml);
+  const YAML::Node prom = YAML::Load(Testdata("config_relabel.prometheus-2.42.yml"));
+  for (const char* path :
+       {"/alerting/alert_relabel_configs", "/alerting/alertmanagers/0/relabel_configs",
+        "/alerting/alertmanagers/0/static_configs", "/scrape_configs/0/relabel_configs",
+        "/scrape_configs/0/metric_relabel_configs", "/scrape_configs/0/file_sd_configs",
+        "/remote_write/0/write_relabel_configs"}) {
+    const YAML::Node p = At(prom, path);
+    ASSERT_TRUE(p) << path << " missing in Prometheus's output";
+    const YAML::Node o = At(ours, path);
+    ASSERT_TRUE(o) << path << " missing in\n" << yaml;
+    EXPECT_EQ(YAML::Dump(o), YAML::Dump(p)) << path;
+  }
+}
+
 TEST(ConfigYamlTest, RedactUrlMatchesGo) {
   // Expected values from Go's url.URL.Redacted() semantics, as Prometheus 2.42 shows them.
   EXPECT_EQ(RedactUrl("http://u:p@h:1/x"), "http://u:xxxxx@h:1/x");
