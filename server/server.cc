@@ -12,8 +12,7 @@ Server::Server(ServerOptions options, storage::DB* db)
 Server::~Server() { Shutdown(absl::Seconds(5)); }
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options, storage::DB* db) {
-  if (absl::StatusOr<api::CorsPolicy> c = api::CorsPolicy::Make(options.api.cors_origin);
-      !c.ok()) {
+  if (absl::StatusOr<api::CorsPolicy> c = api::CorsPolicy::Make(options.api.cors_origin); !c.ok()) {
     return c.status();
   }
   std::unique_ptr<Server> s(new Server(std::move(options), db));
@@ -69,10 +68,10 @@ absl::Status Server::Reload() {
     TALLY_LOG(kError, "Error reloading config",
               {{"file", options_.config_file}, {"err", c.status().message()}});
     // Prometheus compat: main.go reloadConfig's wrapping, as /-/reload shows it.
-    return absl::Status(c.status().code(),
-                        absl::StrCat("couldn't load configuration (--config.file=",
-                                     storage::GoQuote(options_.config_file),
-                                     "): ", c.status().message()));
+    return absl::Status(
+        c.status().code(),
+        absl::StrCat("couldn't load configuration (--config.file=",
+                     storage::GoQuote(options_.config_file), "): ", c.status().message()));
   }
   config_ = std::make_shared<const config::Config>(*std::move(c));
   config_time_ = absl::Now();

@@ -103,8 +103,7 @@ int RunBackfill(std::vector<std::string> args) {
   int64_t value_limit = static_cast<int64_t>(dl.label_value_length_limit);
   flags.Int("label-limit", &label_limit,
             "Most labels a series may have, __name__ included (0: no limit).");
-  flags.Int("label-name-length-limit", &name_limit,
-            "Longest label name in bytes (0: no limit).");
+  flags.Int("label-name-length-limit", &name_limit, "Longest label name in bytes (0: no limit).");
   flags.Int("label-value-length-limit", &value_limit,
             "Longest label value in bytes (0: no limit).");
   std::vector<std::string> pos;

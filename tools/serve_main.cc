@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <atomic>
-
 #include <cstdio>
 #include <string>
 
@@ -72,8 +71,8 @@ int RunServe(std::vector<std::string> args) {
   flags.Bool("web.enable-lifecycle", &enable_lifecycle,
              "Enable shutdown and reload via HTTP request.");
   flags.String("web.cors.origin", &cors_origin,
-                "Regex for CORS origin. It is fully anchored. Example: "
-                "'https?://(domain1|domain2)\\.com'");
+               "Regex for CORS origin. It is fully anchored. Example: "
+               "'https?://(domain1|domain2)\\.com'");
   flags.Int("remote-write.max-decoded-bytes", &rw_max_bytes,
             "Largest remote-write request after snappy decompression; larger ones get 413.");
   flags.Int("remote-write.max-series-per-request", &rw_max_series,

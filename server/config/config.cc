@@ -64,8 +64,9 @@ const absl::flat_hash_set<std::string>& OtherScrapeKeys() {
 // The keys Decoder::HttpClient() parses.
 const absl::flat_hash_set<std::string>& HttpClientKeys() {
   static const auto* k = new absl::flat_hash_set<std::string>{
-      "basic_auth", "authorization", "oauth2", "bearer_token", "bearer_token_file",
-      "tls_config", "proxy_url", "proxy_connect_header", "follow_redirects", "enable_http2"};
+      "basic_auth",        "authorization", "oauth2",    "bearer_token",
+      "bearer_token_file", "tls_config",    "proxy_url", "proxy_connect_header",
+      "follow_redirects",  "enable_http2"};
   return *k;
 }
 
@@ -185,9 +186,10 @@ class Decoder {
   TlsConfig Tls(const YAML::Node& n) {
     TlsConfig t;
     if (!n || n.IsNull()) return t;
-    CheckKeys(n, {"ca_file", "cert_file", "key_file", "server_name", "insecure_skip_verify",
-                  "min_version"},
-              kTypeTls);
+    CheckKeys(
+        n,
+        {"ca_file", "cert_file", "key_file", "server_name", "insecure_skip_verify", "min_version"},
+        kTypeTls);
     t.ca_file = Str(n["ca_file"]);
     t.cert_file = Str(n["cert_file"]);
     t.key_file = Str(n["key_file"]);
@@ -203,7 +205,8 @@ class Decoder {
       TypeError(n, "map[string]string");
       return out;
     }
-    for (auto it = n.begin(); it != n.end(); ++it) out[it->first.as<std::string>()] = Str(it->second);
+    for (auto it = n.begin(); it != n.end(); ++it)
+      out[it->first.as<std::string>()] = Str(it->second);
     return out;
   }
   // The HTTP client keys of a scrape, alertmanager, remote_write or remote_read section.
@@ -235,8 +238,9 @@ class Decoder {
       h.authorization = std::move(az);
     }
     if (const YAML::Node o = n["oauth2"]; o && !o.IsNull()) {
-      CheckKeys(o, {"client_id", "client_secret", "client_secret_file", "scopes", "token_url",
-                    "endpoint_params", "tls_config", "proxy_url"},
+      CheckKeys(o,
+                {"client_id", "client_secret", "client_secret_file", "scopes", "token_url",
+                 "endpoint_params", "tls_config", "proxy_url"},
                 kTypeOAuth2);
       OAuth2Config oa;
       oa.client_id = Str(o["client_id"]);
@@ -255,8 +259,9 @@ class Decoder {
       Fail("at most one of bearer_token & bearer_token_file must be configured");
     }
     if ((h.basic_auth || h.oauth2) && (!bearer.empty() || !bearer_file.empty())) {
-      Fail("at most one of basic_auth, oauth2, bearer_token & bearer_token_file must be "
-           "configured");
+      Fail(
+          "at most one of basic_auth, oauth2, bearer_token & bearer_token_file must be "
+          "configured");
     }
     if (h.authorization && (!bearer.empty() || !bearer_file.empty())) {
       Fail("authorization is not compatible with bearer_token & bearer_token_file");
@@ -530,8 +535,8 @@ absl::StatusOr<Config> LoadConfigFile(const std::string& path) {
   if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
     if (st.st_size > kMaxConfigFileBytes) {
       ::close(fd);
-      return absl::InvalidArgumentError(absl::StrCat("read ", path, ": file larger than ",
-                                                     kMaxConfigFileBytes, " bytes"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("read ", path, ": file larger than ", kMaxConfigFileBytes, " bytes"));
     }
     data.reserve(static_cast<size_t>(st.st_size));
   }
@@ -548,8 +553,8 @@ absl::StatusOr<Config> LoadConfigFile(const std::string& path) {
     data.append(buf, static_cast<size_t>(n));
     if (data.size() > kMaxConfigFileBytes) {
       ::close(fd);
-      return absl::InvalidArgumentError(absl::StrCat("read ", path, ": file larger than ",
-                                                     kMaxConfigFileBytes, " bytes"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("read ", path, ": file larger than ", kMaxConfigFileBytes, " bytes"));
     }
   }
   ::close(fd);

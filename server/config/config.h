@@ -94,7 +94,8 @@ struct HttpClientConfig {
   std::optional<AuthorizationConfig> authorization;
   std::optional<OAuth2Config> oauth2;
   std::string proxy_url;  // its password is a secret
-  std::map<std::string, std::vector<std::string>> proxy_connect_header;  // values secret
+  // Header -> values; the values are secrets.
+  std::map<std::string, std::vector<std::string>> proxy_connect_header;
   TlsConfig tls_config;
   bool follow_redirects = true;
   bool enable_http2 = true;

@@ -28,8 +28,8 @@ constexpr char kSecret[] = "<secret>";
 bool NeedsQuotes(const std::string& s) {
   if (s.empty()) return true;
   const std::string l = absl::AsciiStrToLower(s);
-  for (const char* k : {"true", "false", "yes", "no", "on", "off", "y", "n", "null", "~",
-                        ".inf", "-.inf", "+.inf", ".nan"}) {
+  for (const char* k : {"true", "false", "yes", "no", "on", "off", "y", "n", "null", "~", ".inf",
+                        "-.inf", "+.inf", ".nan"}) {
     if (l == k) return true;
   }
   double d;
@@ -242,8 +242,7 @@ std::string RedactUrl(absl::string_view url) {
   const absl::string_view userinfo = authority.substr(0, at);
   const size_t colon = userinfo.find(':');
   if (colon == absl::string_view::npos) return std::string(url);
-  return absl::StrCat(url.substr(0, auth_begin + colon + 1), "xxxxx",
-                      url.substr(auth_begin + at));
+  return absl::StrCat(url.substr(0, auth_begin + colon + 1), "xxxxx", url.substr(auth_begin + at));
 }
 
 std::string ConfigToYaml(const Config& c) {

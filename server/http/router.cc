@@ -21,8 +21,7 @@ void Router::Handle(absl::string_view method, absl::string_view pattern, Handler
   routes_.push_back(std::move(r));
 }
 
-void Router::HandlePrefix(absl::string_view method, absl::string_view prefix,
-                          Handler handler) {
+void Router::HandlePrefix(absl::string_view method, absl::string_view prefix, Handler handler) {
   Route r;
   r.method = std::string(method);
   r.pattern = std::string(prefix);

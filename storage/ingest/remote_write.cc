@@ -149,9 +149,8 @@ absl::Status WriteRequestDecoder::DecodeSnappy(absl::string_view body) {
     return absl::InvalidArgumentError("snappy: corrupt input");
   }
   if (n > limits_.max_decoded_bytes) {
-    return absl::ResourceExhaustedError(absl::StrCat("snappy: decoded size ", n,
-                                                     " exceeds the limit of ",
-                                                     limits_.max_decoded_bytes, " bytes"));
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "snappy: decoded size ", n, " exceeds the limit of ", limits_.max_decoded_bytes, " bytes"));
   }
   decompressed_.resize(n);
   if (!snappy::RawUncompress(body.data(), body.size(), decompressed_.data())) {
@@ -317,7 +316,7 @@ std::string BuildSeriesLabels(absl::Span<const RemoteLabelView> in, std::vector<
 }  // namespace
 
 absl::StatusOr<RemoteWriteResult> ApplyWriteRequest(const WriteRequestDecoder& req, DB* db,
-                                                     const SeriesLimits& limits) {
+                                                    const SeriesLimits& limits) {
   RemoteWriteResult res;
   std::unique_ptr<Appender> app = db->NewAppender();
   std::vector<Label> scratch;

@@ -65,10 +65,10 @@ const char* RemoteMetricTypeString(int type);
 // Tally's (Prometheus 2.42's receiver has no limits); `tally serve` flags override them
 // (docs/configuration.md explains each value).
 struct RemoteWriteLimits {
-  size_t max_decoded_bytes = size_t{64} << 20;  // decompressed protobuf
-  size_t max_series = 1'000'000;                // TimeSeries per request
-  size_t max_samples = 2'000'000;               // samples per request
-  size_t max_labels = 4'000'000;                // labels per request, all series together
+  size_t max_decoded_bytes = size_t{64} << 20;       // decompressed protobuf
+  size_t max_series = 1'000'000;                     // TimeSeries per request
+  size_t max_samples = 2'000'000;                    // samples per request
+  size_t max_labels = 4'000'000;                     // labels per request, all series together
   SeriesLimits series = kDefaultIngestSeriesLimits;  // per series, checked when applying
 };
 

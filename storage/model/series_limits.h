@@ -72,8 +72,7 @@ absl::Status CheckSeriesLimits(const LabelRange& labels, const SeriesLimits& lim
     const absl::string_view name(l.name), value(l.value);
     if (value.empty()) continue;
     if (limits.label_name_length_limit > 0 && name.size() > limits.label_name_length_limit) {
-      return series_limits_internal::NameLengthError(metric, name,
-                                                     limits.label_name_length_limit);
+      return series_limits_internal::NameLengthError(metric, name, limits.label_name_length_limit);
     }
     if (limits.label_value_length_limit > 0 && value.size() > limits.label_value_length_limit) {
       return series_limits_internal::ValueLengthError(metric, name, value,

@@ -357,8 +357,7 @@ class ServeProcess {
   }
   // Waits up to `limit` for the child to exit; its exit code, or -1.
   int Wait(absl::Duration limit) {
-    for (const absl::Time deadline = absl::Now() + limit; absl::Now() < deadline;
-         usleep(20'000)) {
+    for (const absl::Time deadline = absl::Now() + limit; absl::Now() < deadline; usleep(20'000)) {
       int st = 0;
       if (waitpid(pid_, &st, WNOHANG) == pid_) {
         pid_ = -1;

@@ -20,12 +20,12 @@
 namespace tally::server {
 namespace {
 
-using ::testing::HasSubstr;
-using ::testing::Not;
-using ::testing::StartsWith;
 using tally::testing::ClientResponse;
 using tally::testing::HttpClient;
 using tally::testing::JsonShape;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::StartsWith;
 
 constexpr int64_t kT = 1735686000000;  // the goldens' evaluation time
 
@@ -512,7 +512,8 @@ TEST_F(HttpApiTest, RemoteWriteOverRequestLimitsIs413AndStoresNothing) {
   EXPECT_EQ(r.status, 413);
   EXPECT_EQ(r.body, "request exceeds the limit of 2 series\n");
   EXPECT_EQ(db_.NumSamples(), before);
-  EXPECT_THAT(Get("/metrics").body, HasSubstr("tally_remote_write_requests_total{code=\"413\"} 1\n"));
+  EXPECT_THAT(Get("/metrics").body,
+              HasSubstr("tally_remote_write_requests_total{code=\"413\"} 1\n"));
 }
 
 // Before: a remote_write URL's password was shown in clear and other secrets were dropped.

@@ -16,10 +16,10 @@
 namespace tally::server {
 namespace {
 
-using ::testing::HasSubstr;
-using ::testing::Not;
 using tally::testing::ClientResponse;
 using tally::testing::HttpClient;
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 class LifecycleCorsTest : public ::testing::Test {
  protected:
@@ -65,8 +65,7 @@ TEST_F(LifecycleCorsTest, ReloadOfADirectoryFailsAndKeepsTheConfig) {
   // Prometheus compat: 2.42's body for the same situation.
   EXPECT_EQ(r.body, absl::StrCat("failed to reload config: couldn't load configuration "
                                  "(--config.file=\"",
-                                 config_path_, "\"): read ", config_path_,
-                                 ": is a directory\n"));
+                                 config_path_, "\"): read ", config_path_, ": is a directory\n"));
   EXPECT_THAT(Do("GET", "/api/v1/status/config").body, HasSubstr("site: keep-me"));
   const std::string metrics = Do("GET", "/metrics").body;
   EXPECT_THAT(metrics, HasSubstr("\nprometheus_config_last_reload_successful 0\n"));
@@ -155,8 +154,8 @@ TEST_F(LifecycleCorsTest, DefaultOriginAllowsAnyOriginOnApiAnswers) {
     ExpectCors(r, "*");
   }
   // OPTIONS on any /api/v1/ path, known or not: 204, no body, the same headers.
-  for (const char* target : {"/api/v1/query", "/api/v1/label/job/values", "/api/v1/write",
-                             "/api/v1/nonexistent"}) {
+  for (const char* target :
+       {"/api/v1/query", "/api/v1/label/job/values", "/api/v1/write", "/api/v1/nonexistent"}) {
     SCOPED_TRACE(target);
     ClientResponse r = Do("OPTIONS", target, origin);
     EXPECT_EQ(r.status, 204);
@@ -168,9 +167,11 @@ TEST_F(LifecycleCorsTest, DefaultOriginAllowsAnyOriginOnApiAnswers) {
   EXPECT_EQ(r.headers.count("access-control-allow-origin"), 0u);
   EXPECT_EQ(r.headers.count("vary"), 0u);
   // Not API functions in Prometheus: no CORS headers even with an Origin.
-  for (const auto& [m, target] : std::vector<std::pair<std::string, std::string>>{
-           {"GET", "/metrics"}, {"GET", "/federate?match[]=up"}, {"POST", "/api/v1/write"},
-           {"GET", "/-/healthy"}}) {
+  for (const auto& [m, target] :
+       std::vector<std::pair<std::string, std::string>>{{"GET", "/metrics"},
+                                                        {"GET", "/federate?match[]=up"},
+                                                        {"POST", "/api/v1/write"},
+                                                        {"GET", "/-/healthy"}}) {
     SCOPED_TRACE(target);
     ClientResponse r = Do(m, target, origin);
     EXPECT_EQ(r.headers.count("access-control-allow-origin"), 0u);

@@ -1,10 +1,9 @@
 #include "server/config/config.h"
 
 #include "absl/strings/str_cat.h"
-#include "tests/testutil/temp_dir.h"
-
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testutil/temp_dir.h"
 
 namespace tally::server::config {
 namespace {

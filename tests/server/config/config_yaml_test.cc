@@ -46,8 +46,7 @@ YAML::Node At(const YAML::Node& root, const std::string& path) {
   n.reset(root);
   for (absl::string_view seg : absl::StrSplit(path.substr(1), '/')) {
     if (!n) return n;
-    YAML::Node next =
-        n.IsSequence() ? n[std::stoul(std::string(seg))] : n[std::string(seg)];
+    YAML::Node next = n.IsSequence() ? n[std::stoul(std::string(seg))] : n[std::string(seg)];
     n.reset(next);
   }
   return n;
@@ -85,10 +84,11 @@ TEST(ConfigYamlTest, MasksEverySecretAsPrometheus) {
 }
 
 TEST(ConfigYamlTest, ValuesAreQuotedSoTheTextParsesBack) {
-  const std::vector<std::string> values = {"a: b", "- x", "true", "null", "0123", "1:20",
-                                           "x # y", "line\nbreak", "'q'", "\"dq\"", "{a}",
-                                           "[b]", "*ref", "&anchor", "%p", "@at", "15s",
-                                           "127.0.0.1:9090", " lead", "trail ", "é ✓"};
+  const std::vector<std::string> values = {"a: b", "- x",   "true",           "null",    "0123",
+                                           "1:20", "x # y", "line\nbreak",    "'q'",     "\"dq\"",
+                                           "{a}",  "[b]",   "*ref",           "&anchor", "%p",
+                                           "@at",  "15s",   "127.0.0.1:9090", " lead",   "trail ",
+                                           "é ✓"};
   Config c;
   std::vector<storage::Label> ls;
   for (size_t i = 0; i < values.size(); ++i) {
@@ -151,8 +151,8 @@ TEST(ConfigYamlTest, RelabelAndFileSDAsPrometheus) {
 TEST(ConfigYamlTest, RedactUrlMatchesGo) {
   // Expected values from Go's url.URL.Redacted() semantics, as Prometheus 2.42 shows them.
   EXPECT_EQ(RedactUrl("http://u:p@h:1/x"), "http://u:xxxxx@h:1/x");
-  EXPECT_EQ(RedactUrl("http://u@h/x"), "http://u@h/x");      // no password: unchanged
-  EXPECT_EQ(RedactUrl("http://u:@h/x"), "http://u:xxxxx@h/x");  // empty password is set
+  EXPECT_EQ(RedactUrl("http://u@h/x"), "http://u@h/x");          // no password: unchanged
+  EXPECT_EQ(RedactUrl("http://u:@h/x"), "http://u:xxxxx@h/x");   // empty password is set
   EXPECT_EQ(RedactUrl("http://h/x?a=b@c"), "http://h/x?a=b@c");  // '@' outside authority
   EXPECT_EQ(RedactUrl("http://u:p@q@h/"), "http://u:xxxxx@h/");  // last '@' ends userinfo
   EXPECT_EQ(RedactUrl("not a url"), "not a url");

@@ -33,26 +33,24 @@ TEST(SeriesLimitsTest, NameAndValueLengthsInLabelOrder) {
             "label_value_length_limit exceeded (metric: m, label name: x, value: "
             "\"value-too-long\", length: 14, limit: 5)");
   // __name__ is a label too: its value counts against the value limit.
-  EXPECT_FALSE(CheckSeriesLimits(Labels{{"__name__", "abcdef"}},
-                                 {.label_value_length_limit = 5})
-                   .ok());
-  EXPECT_TRUE(CheckSeriesLimits(ls, {.label_name_length_limit = 9,
-                                     .label_value_length_limit = 14})
-                  .ok());
+  EXPECT_FALSE(
+      CheckSeriesLimits(Labels{{"__name__", "abcdef"}}, {.label_value_length_limit = 5}).ok());
+  EXPECT_TRUE(
+      CheckSeriesLimits(ls, {.label_name_length_limit = 9, .label_value_length_limit = 14}).ok());
 }
 
 TEST(SeriesLimitsTest, MessagesCutLongTextsAtFiftyCharacters) {
   const std::string name(60, 'n');
   const std::string value = std::string(49, 'v') + "\xc3\xa9\xc3\xa9";  // 51 characters
   const Labels ls = {{"__name__", name}, {"k", value}};
-  EXPECT_EQ(CheckSeriesLimits(ls, {.label_limit = 1}).message(),
-            "label_limit exceeded (metric: " + std::string(50, 'n') +
-                ", number of labels: 2, limit: 1)");
-  EXPECT_EQ(CheckSeriesLimits(Labels{{"__name__", "m"}, {"k", value}},
-                              {.label_value_length_limit = 10})
-                .message(),
-            "label_value_length_limit exceeded (metric: m, label name: k, value: \"" +
-                std::string(49, 'v') + "\xc3\xa9\", length: 53, limit: 10)");
+  EXPECT_EQ(
+      CheckSeriesLimits(ls, {.label_limit = 1}).message(),
+      "label_limit exceeded (metric: " + std::string(50, 'n') + ", number of labels: 2, limit: 1)");
+  EXPECT_EQ(
+      CheckSeriesLimits(Labels{{"__name__", "m"}, {"k", value}}, {.label_value_length_limit = 10})
+          .message(),
+      "label_value_length_limit exceeded (metric: m, label name: k, value: \"" +
+          std::string(49, 'v') + "\xc3\xa9\", length: 53, limit: 10)");
 }
 
 }  // namespace
