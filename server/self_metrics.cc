@@ -131,6 +131,10 @@ void SelfMetrics::AddRejected(storage::RejectReason reason, int64_t n) {
   if (n != 0) rejected_[ReasonIndex(reason)].fetch_add(n, std::memory_order_relaxed);
 }
 
+void SelfMetrics::AddRejectedOverLabelLimits(int64_t n) {
+  if (n != 0) rejected_label_limits_.fetch_add(n, std::memory_order_relaxed);
+}
+
 int64_t SelfMetrics::rejected(storage::RejectReason reason) const {
   return rejected_[ReasonIndex(reason)].load();
 }
@@ -174,6 +178,8 @@ std::string SelfMetrics::Render(storage::DB* db) const {
     absl::StrAppend(&o, "tally_rejected_samples_total{reason=\"", kReasons[i], "\"} ",
                     rejected_[i].load(), "\n");
   }
+  absl::StrAppend(&o, "tally_rejected_samples_total{reason=\"label_limits\"} ",
+                  rejected_label_limits_.load(), "\n");
 
   if (db != nullptr) {
     absl::StatusOr<storage::DBStats> st = db->Stats(0);
@@ -216,13 +222,16 @@ std::string SelfMetrics::Render(storage::DB* db) const {
     }
   }
 
-  Header(&o, "tally_config_last_reload_successful", "gauge",
-         "Whether the last configuration reload attempt was successful.");
-  absl::StrAppend(&o, "tally_config_last_reload_successful ", reload_ok_.load() ? 1 : 0, "\n");
-  Header(&o, "tally_config_last_reload_success_timestamp_seconds", "gauge",
-         "Timestamp of the last successful configuration reload.");
-  absl::StrAppend(&o, "tally_config_last_reload_success_timestamp_seconds ",
-                  reload_time_s_.load(), "\n");
+  // Prometheus compat: the prometheus_config_* names too, so the usual alert on
+  // prometheus_config_last_reload_successful (prometheus-mixin) works unchanged.
+  for (const char* prefix : {"tally", "prometheus"}) {
+    const std::string ok = absl::StrCat(prefix, "_config_last_reload_successful");
+    const std::string ts = absl::StrCat(prefix, "_config_last_reload_success_timestamp_seconds");
+    Header(&o, ok, "gauge", "Whether the last configuration reload attempt was successful.");
+    absl::StrAppend(&o, ok, " ", reload_ok_.load() ? 1 : 0, "\n");
+    Header(&o, ts, "gauge", "Timestamp of the last successful configuration reload.");
+    absl::StrAppend(&o, ts, " ", reload_time_s_.load(), "\n");
+  }
 
   ProcStats p = ReadProc();
   if (p.ok) {

@@ -6,13 +6,15 @@
 //
 // Exposed families:
 //   tally_ingested_samples_total{source}          samples stored (remote_write, scrape, ...)
-//   tally_rejected_samples_total{reason}          out_of_order, duplicate, too_old, invalid
+//   tally_rejected_samples_total{reason}          out_of_order, duplicate, too_old, invalid,
+//                                                 label_limits
 //   tally_remote_write_requests_total{code}       remote-write requests by HTTP code
 //   tally_active_series / tally_series / tally_head_chunks / tally_storage_bytes /
 //   tally_head_memory_bytes / tally_head_min_time_ms / tally_head_max_time_ms
 //   tally_queries_total, tally_query_duration_seconds (histogram)
 //   tally_http_requests_total{handler,code}, tally_http_request_duration_seconds{handler}
 //   tally_config_last_reload_successful, tally_config_last_reload_success_timestamp_seconds
+//   (also under Prometheus's prometheus_config_* names, for existing alerts)
 //   tally_build_info{version,revision,branch}
 //   process_cpu_seconds_total, process_resident_memory_bytes, process_virtual_memory_bytes,
 //   process_open_fds, process_start_time_seconds
@@ -60,6 +62,8 @@ class SelfMetrics {
 
   void AddIngested(absl::string_view source, int64_t n);
   void AddRejected(storage::RejectReason reason, int64_t n);
+  // Samples of series refused by storage::CheckSeriesLimits: reason="label_limits".
+  void AddRejectedOverLabelLimits(int64_t n);
   void AddRemoteWriteRequest(int code);
   void ObserveQuery(absl::Duration d);
   void ObserveHttp(absl::string_view handler, int code, absl::Duration d);
@@ -84,6 +88,7 @@ class SelfMetrics {
   std::atomic<int64_t> ingested_remote_write_{0};
   std::atomic<int64_t> ingested_other_{0};
   std::array<std::atomic<int64_t>, 4> rejected_{};
+  std::atomic<int64_t> rejected_label_limits_{0};
   LatencyHistogram query_latency_;
   std::atomic<bool> reload_ok_{true};
   std::atomic<int64_t> reload_time_s_{0};

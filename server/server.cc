@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "rules/alert_sender.h"
+#include "storage/model/labels.h"
 #include "storage/util/log.h"
 
 namespace tally::server {
@@ -71,6 +72,9 @@ absl::Status Server::ApplyRules(const config::Config& cfg) {
 }
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options, storage::DB* db) {
+  if (absl::StatusOr<api::CorsPolicy> c = api::CorsPolicy::Make(options.api.cors_origin); !c.ok()) {
+    return c.status();
+  }
   std::unique_ptr<Server> s(new Server(std::move(options), db));
   std::shared_ptr<const config::Config> cfg;
   if (!s->options_.config_file.empty()) {
@@ -115,6 +119,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options, sto
   api::ApiHooks hooks;
   hooks.config = [self] { return self->config(); };
   hooks.reload = [self] { return self->Reload(); };
+  hooks.quit = [self] {
+    if (self->options_.on_quit) self->options_.on_quit();
+  };
   hooks.ready = [] { return true; };
   hooks.rules = [self] { return self->rules_.get(); };
   hooks.last_config_time = [self] {
@@ -162,7 +169,11 @@ absl::Status Server::Reload() {
   if (!c.ok()) {
     TALLY_LOG(kError, "Error reloading config",
               {{"file", options_.config_file}, {"err", c.status().message()}});
-    return c.status();
+    // Prometheus compat: main.go reloadConfig's wrapping, as /-/reload shows it.
+    return absl::Status(
+        c.status().code(),
+        absl::StrCat("couldn't load configuration (--config.file=",
+                     storage::GoQuote(options_.config_file), "): ", c.status().message()));
   }
   config_ = std::make_shared<const config::Config>(*std::move(c));
   config_time_ = absl::Now();

@@ -10,6 +10,7 @@
 // with requests); Start/Shutdown from one controlling thread.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -43,18 +44,24 @@ struct ServerOptions {
   http::HttpServerOptions http;
   api::ApiOptions api;
   RulesOptions rules;
+  // POST /-/quit (with api.enable_lifecycle): asks the owner to shut down. Called on an HTTP
+  // worker thread; it must not call Shutdown() itself (that waits for the calling request).
+  std::function<void()> on_quit;
 };
 
 class Server {
  public:
   // Loads the config (its error is returned as is, worded like Prometheus), then binds and
-  // serves. REQUIRES: db outlives the Server.
+  // serves. InvalidArgument for an api.cors_origin that does not compile. REQUIRES: db
+  // outlives the Server.
   static absl::StatusOr<std::unique_ptr<Server>> Start(ServerOptions options, storage::DB* db);
   ~Server();
 
   // Re-reads the config file and reloads the rule files it names (rule_files globs are
-  // relative to the config file's directory); on error keeps the old config and rules and
-  // returns the error.
+  // relative to the config file's directory). On error (unreadable, a directory, invalid
+  // config or rules) keeps the old config and rules, sets last_reload_successful to 0 and
+  // returns the error, worded as Prometheus's
+  // "couldn't load configuration (--config.file=\"f\"): <why>".
   absl::Status Reload();
   std::shared_ptr<const config::Config> config() const;
   int port() const { return http_->port(); }

@@ -97,6 +97,15 @@ int RunBackfill(std::vector<std::string> args) {
   flags.Duration("storage.tsdb.retention.time", &retention,
                  "How long to retain samples in storage.");
   flags.Int("threads", &threads, "Parser and writer threads (0: all cores).");
+  const storage::SeriesLimits dl = storage::kDefaultIngestSeriesLimits;
+  int64_t label_limit = static_cast<int64_t>(dl.label_limit);
+  int64_t name_limit = static_cast<int64_t>(dl.label_name_length_limit);
+  int64_t value_limit = static_cast<int64_t>(dl.label_value_length_limit);
+  flags.Int("label-limit", &label_limit,
+            "Most labels a series may have, __name__ included (0: no limit).");
+  flags.Int("label-name-length-limit", &name_limit, "Longest label name in bytes (0: no limit).");
+  flags.Int("label-value-length-limit", &value_limit,
+            "Longest label value in bytes (0: no limit).");
   std::vector<std::string> pos;
   if (int rc = ParseFlagsOrExit(flags, args, &pos); rc >= 0) return rc;
   if (pos.size() != 1) {
@@ -104,6 +113,13 @@ int RunBackfill(std::vector<std::string> args) {
     return kExitUsage;
   }
   storage::BackfillOptions opts;
+  if (label_limit < 0 || name_limit < 0 || value_limit < 0) {
+    std::fprintf(stderr, "tally: error: label limits must be >= 0, try --help\n");
+    return kExitUsage;
+  }
+  opts.series_limits = {.label_limit = static_cast<uint64_t>(label_limit),
+                        .label_name_length_limit = static_cast<uint64_t>(name_limit),
+                        .label_value_length_limit = static_cast<uint64_t>(value_limit)};
   if (format == "openmetrics") {
     opts.format = storage::TextFormat::kOpenMetrics;
   } else if (format == "prometheus") {

@@ -1,16 +1,21 @@
 // `tally serve`: the Prometheus-compatible server. Parses flags, opens the DB, starts
 // server::Server, then waits for signals on the main thread: SIGHUP reloads the config,
-// SIGTERM/SIGINT stop accepting, let in-flight requests finish, and persist the head.
+// SIGTERM/SIGINT (and POST /-/quit, which raises SIGTERM) stop accepting, let in-flight
+// requests finish, and persist the head.
 #include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "server/api/cors.h"
 #include "server/http/fd_limit.h"
 #include "server/server.h"
 #include "storage/db.h"
+#include "storage/ingest/remote_write.h"
 #include "storage/util/duration.h"
 #include "storage/util/log.h"
 #include "tools/cli/command.h"
@@ -32,9 +37,20 @@ int RunServe(std::vector<std::string> args) {
   int64_t max_connections = 4096;
   absl::Duration read_timeout = absl::Minutes(5);
   server::RulesOptions rules_opts;
+  bool enable_lifecycle = false;
+  const storage::RemoteWriteLimits rw_default;
+  int64_t rw_max_bytes = static_cast<int64_t>(rw_default.max_decoded_bytes);
+  int64_t rw_max_series = static_cast<int64_t>(rw_default.max_series);
+  int64_t rw_max_samples = static_cast<int64_t>(rw_default.max_samples);
+  int64_t rw_max_labels = static_cast<int64_t>(rw_default.max_labels);
+  int64_t rw_label_limit = static_cast<int64_t>(rw_default.series.label_limit);
+  int64_t rw_name_limit = static_cast<int64_t>(rw_default.series.label_name_length_limit);
+  int64_t rw_value_limit = static_cast<int64_t>(rw_default.series.label_value_length_limit);
+  std::string cors_origin = ".*";
   FlagSet flags("tally serve --config.file=FILE [<flags>]",
                 "Serve the Prometheus HTTP API, remote write and federation on a data dir.\n"
-                "SIGHUP or POST /-/reload reloads the config; SIGTERM shuts down cleanly.");
+                "SIGHUP (or POST /-/reload with --web.enable-lifecycle) reloads the config;\n"
+                "SIGTERM (or POST /-/quit) shuts down cleanly.");
   flags.String("config.file", &config_file, "Prometheus configuration file path.");
   flags.String("storage.tsdb.path", &path, "Base path for metrics storage.");
   flags.String("web.listen-address", &listen, "Address to listen on for UI, API, and telemetry.");
@@ -63,10 +79,45 @@ int RunServe(std::vector<std::string> args) {
                "The URL under which Tally is externally reachable (for generatorURL and "
                "$externalURL). Default: http://<hostname>:<port>.");
   flags.Int("web.threads", &threads, "HTTP worker threads (0: one per core, at least 2).");
+  flags.Bool("web.enable-lifecycle", &enable_lifecycle,
+             "Enable shutdown and reload via HTTP request.");
+  flags.String("web.cors.origin", &cors_origin,
+               "Regex for CORS origin. It is fully anchored. Example: "
+               "'https?://(domain1|domain2)\\.com'");
+  flags.Int("remote-write.max-decoded-bytes", &rw_max_bytes,
+            "Largest remote-write request after snappy decompression; larger ones get 413.");
+  flags.Int("remote-write.max-series-per-request", &rw_max_series,
+            "Most series in one remote-write request; more get 413.");
+  flags.Int("remote-write.max-samples-per-request", &rw_max_samples,
+            "Most samples in one remote-write request; more get 413.");
+  flags.Int("remote-write.max-labels-per-request", &rw_max_labels,
+            "Most labels (all series together) in one remote-write request; more get 413.");
+  flags.Int("remote-write.label-limit", &rw_label_limit,
+            "Most labels a remote-written series may have, __name__ included (0: no limit).");
+  flags.Int("remote-write.label-name-length-limit", &rw_name_limit,
+            "Longest label name of a remote-written series, in bytes (0: no limit).");
+  flags.Int("remote-write.label-value-length-limit", &rw_value_limit,
+            "Longest label value of a remote-written series, in bytes (0: no limit).");
   std::vector<std::string> pos;
   if (int rc = ParseFlagsOrExit(flags, args, &pos); rc >= 0) return rc;
+  for (int64_t v : {rw_max_bytes, rw_max_series, rw_max_samples, rw_max_labels}) {
+    if (v <= 0) {
+      std::fprintf(stderr, "tally: error: --remote-write.max-* limits must be > 0\n");
+      return kExitUsage;
+    }
+  }
+  if (rw_label_limit < 0 || rw_name_limit < 0 || rw_value_limit < 0) {
+    std::fprintf(stderr, "tally: error: --remote-write.label-* limits must be >= 0\n");
+    return kExitUsage;
+  }
   if (!pos.empty()) {
     std::fprintf(stderr, "tally: error: unexpected argument %s, try --help\n", pos[0].c_str());
+    return kExitUsage;
+  }
+
+  // Prometheus compat: a bad CORS regex is a usage error (exit 2), before anything opens.
+  if (absl::Status st = server::api::CorsPolicy::Make(cors_origin).status(); !st.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(st.message()).c_str());
     return kExitUsage;
   }
 
@@ -104,6 +155,22 @@ int RunServe(std::vector<std::string> args) {
   so.api.query_timeout = timeout;
   so.api.max_samples = max_samples;
   so.api.retention = storage::FormatDurationMs(absl::ToInt64Milliseconds(retention));
+  so.api.enable_lifecycle = enable_lifecycle;
+  so.api.remote_write_limits.max_decoded_bytes = static_cast<size_t>(rw_max_bytes);
+  so.api.remote_write_limits.max_series = static_cast<size_t>(rw_max_series);
+  so.api.remote_write_limits.max_samples = static_cast<size_t>(rw_max_samples);
+  so.api.remote_write_limits.max_labels = static_cast<size_t>(rw_max_labels);
+  so.api.remote_write_limits.series = {
+      .label_limit = static_cast<uint64_t>(rw_label_limit),
+      .label_name_length_limit = static_cast<uint64_t>(rw_name_limit),
+      .label_value_length_limit = static_cast<uint64_t>(rw_value_limit)};
+  so.api.cors_origin = cors_origin;
+  // POST /-/quit: wake the sigwait loop below with the signal it already handles.
+  static std::atomic<bool> quit_requested{false};
+  so.on_quit = [] {
+    quit_requested = true;
+    kill(getpid(), SIGTERM);
+  };
   so.api.flags = {
       {"config.file", config_file},
       {"storage.tsdb.path", path},
@@ -124,7 +191,15 @@ int RunServe(std::vector<std::string> args) {
        storage::FormatDurationMs(absl::ToInt64Milliseconds(rules_opts.for_grace_period))},
       {"rules.alert.resend-delay",
        storage::FormatDurationMs(absl::ToInt64Milliseconds(rules_opts.resend_delay))},
-      {"web.enable-lifecycle", "true"},
+      {"web.enable-lifecycle", enable_lifecycle ? "true" : "false"},
+      {"web.cors.origin", cors_origin},
+      {"remote-write.max-decoded-bytes", absl::StrCat(rw_max_bytes)},
+      {"remote-write.max-series-per-request", absl::StrCat(rw_max_series)},
+      {"remote-write.max-samples-per-request", absl::StrCat(rw_max_samples)},
+      {"remote-write.max-labels-per-request", absl::StrCat(rw_max_labels)},
+      {"remote-write.label-limit", absl::StrCat(rw_label_limit)},
+      {"remote-write.label-name-length-limit", absl::StrCat(rw_name_limit)},
+      {"remote-write.label-value-length-limit", absl::StrCat(rw_value_limit)},
       {"log.level", log::LevelString(log::GetLevel())},
   };
   absl::StatusOr<std::unique_ptr<server::Server>> srv = server::Server::Start(so, db->get());
@@ -144,8 +219,12 @@ int RunServe(std::vector<std::string> args) {
       (*srv)->Reload().IgnoreError();  // logged by Reload
       continue;
     }
-    TALLY_LOG(kWarn, "Received termination signal, exiting gracefully...",
-              {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
+    if (quit_requested) {
+      TALLY_LOG(kWarn, "Received termination request via web service, exiting gracefully...");
+    } else {
+      TALLY_LOG(kWarn, "Received termination signal, exiting gracefully...",
+                {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
+    }
     break;
   }
   (*srv)->Shutdown(absl::Seconds(30));

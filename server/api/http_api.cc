@@ -79,26 +79,31 @@ absl::Status HttpApi::ParseRange(const RequestParams& p, int64_t* start_ms, int6
 }
 
 void HttpApi::Register(http::Router* r) {
-  auto bind = [this](void (HttpApi::*fn)(const HttpRequest&, HttpResponse*)) {
+  absl::StatusOr<CorsPolicy> cors = CorsPolicy::Make(options_.cors_origin);
+  // Unreachable when Server::Start validated the flag; fail closed (an empty Origin never
+  // gets CORS headers, so "^(?:)$" allows nothing).
+  cors_ = cors.ok() ? *std::move(cors) : *CorsPolicy::Make("");
+  auto api = [this](void (HttpApi::*fn)(const HttpRequest&, HttpResponse*)) {
     return [this, fn](const HttpRequest& req, HttpResponse* resp) {
-      // Prometheus compat: CORS headers when the request carries an Origin (api.go).
-      if (!req.Header("origin").empty()) {
-        resp->headers.emplace_back("Access-Control-Allow-Origin", "*");
-        resp->headers.emplace_back("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
-        resp->headers.emplace_back("Access-Control-Allow-Headers",
-                                   "Accept, Authorization, Content-Type, Origin");
-        resp->headers.emplace_back("Access-Control-Expose-Headers", "Date");
-        resp->headers.emplace_back("Vary", "Origin");
-      }
+      cors_.Apply(req, resp);
       (this->*fn)(req, resp);
     };
   };
+  auto plain = [this](void (HttpApi::*fn)(const HttpRequest&, HttpResponse*)) {
+    return [this, fn](const HttpRequest& req, HttpResponse* resp) { (this->*fn)(req, resp); };
+  };
   auto get_post = [&](const char* path, void (HttpApi::*fn)(const HttpRequest&, HttpResponse*)) {
-    r->Handle("GET", path, bind(fn));
-    r->Handle("POST", path, bind(fn));
+    r->Handle("GET", path, api(fn));
+    r->Handle("POST", path, api(fn));
   };
   auto get = [&](const char* path, void (HttpApi::*fn)(const HttpRequest&, HttpResponse*)) {
-    r->Handle("GET", path, bind(fn));
+    r->Handle("GET", path, api(fn));
+  };
+  auto get_const = [&](const char* path, const char* data) {
+    r->Handle("GET", path, [this, data](const HttpRequest& req, HttpResponse* resp) {
+      cors_.Apply(req, resp);
+      Success(resp, data);
+    });
   };
 
   get_post("/api/v1/series", &HttpApi::Series);
@@ -113,35 +118,25 @@ void HttpApi::Register(http::Router* r) {
   get("/api/v1/status/tsdb", &HttpApi::TsdbStatus);
   get("/api/v1/rules", &HttpApi::Rules);
   get("/api/v1/alerts", &HttpApi::Alerts);
-  r->Handle("GET", "/api/v1/targets", [](const HttpRequest&, HttpResponse* resp) {
-    Success(resp, "{\"activeTargets\":[],\"droppedTargets\":[]}");
-  });
-  r->Handle("GET", "/api/v1/targets/metadata",
-            [](const HttpRequest&, HttpResponse* resp) { Success(resp, "[]"); });
-  r->Handle("GET", "/api/v1/alertmanagers", [](const HttpRequest&, HttpResponse* resp) {
-    Success(resp, "{\"activeAlertmanagers\":[],\"droppedAlertmanagers\":[]}");
-  });
-  r->Handle("GET", "/api/v1/status/walreplay", [](const HttpRequest&, HttpResponse* resp) {
-    Success(resp, "{\"min\":0,\"max\":0,\"current\":0}");
-  });
-  r->Handle("POST", "/api/v1/write", bind(&HttpApi::RemoteWrite));
-  r->Handle("GET", "/federate", bind(&HttpApi::Federate));
-  r->Handle("GET", "/metrics", bind(&HttpApi::Metrics));
-  RegisterQueryRoutes(r);
+  get_const("/api/v1/targets", "{\"activeTargets\":[],\"droppedTargets\":[]}");
+  get_const("/api/v1/targets/metadata", "[]");
+  get_const("/api/v1/alertmanagers", "{\"activeAlertmanagers\":[],\"droppedAlertmanagers\":[]}");
+  get_const("/api/v1/status/walreplay", "{\"min\":0,\"max\":0,\"current\":0}");
+  // Prometheus compat: the remote-write receiver, /federate and /metrics are not API
+  // functions in Prometheus and carry no CORS headers.
+  r->Handle("POST", "/api/v1/write", plain(&HttpApi::RemoteWrite));
+  r->Handle("GET", "/federate", plain(&HttpApi::Federate));
+  r->Handle("GET", "/metrics", plain(&HttpApi::Metrics));
+  RegisterQueryRoutes(r);  // applies cors_ too
 
-  // Prometheus compat: OPTIONS on any API path answers 204 with no body.
-  for (const char* p :
-       {"/api/v1/query", "/api/v1/query_range", "/api/v1/format_query", "/api/v1/series",
-        "/api/v1/labels", "/api/v1/label/{name}/values", "/api/v1/metadata",
-        "/api/v1/query_exemplars", "/api/v1/rules", "/api/v1/alerts"}) {
-    r->Handle("OPTIONS", p, [](const HttpRequest& req, HttpResponse* resp) {
-      resp->status = 204;
-      if (!req.Header("origin").empty()) {
-        resp->headers.emplace_back("Access-Control-Allow-Origin", "*");
-        resp->headers.emplace_back("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
-      }
-    });
-  }
+  // Prometheus compat: OPTIONS on any /api/v1/ path (the router's /*path), known or not,
+  // answers 204 with no body and the CORS headers.
+  r->HandlePrefix("OPTIONS", "/api/v1/", [this](const HttpRequest& req, HttpResponse* resp) {
+    cors_.Apply(req, resp);
+    resp->status = 204;
+    resp->content_type.clear();
+    resp->allow_gzip = false;
+  });
 
   auto text = [](int code, std::string body) {
     return [code, body](const HttpRequest&, HttpResponse* resp) {
@@ -162,8 +157,33 @@ void HttpApi::Register(http::Router* r) {
       }
     });
   }
-  r->Handle("POST", "/-/reload", bind(&HttpApi::Reload));
-  r->Handle("PUT", "/-/reload", bind(&HttpApi::Reload));
+  RegisterLifecycle(r, "/-/reload", &HttpApi::Reload);
+  RegisterLifecycle(r, "/-/quit", &HttpApi::Quit);
+}
+
+void HttpApi::RegisterLifecycle(http::Router* r, const char* path,
+                                void (HttpApi::*fn)(const HttpRequest&, HttpResponse*)) {
+  // Prometheus compat (web.go, checked against 2.42): POST and PUT only, else 405 "Only
+  // POST or PUT requests allowed"; without --web.enable-lifecycle 403 "Lifecycle API is not
+  // enabled." (neither body ends in a newline).
+  for (const char* m : {"POST", "PUT"}) {
+    r->Handle(m, path, [this, fn](const HttpRequest& req, HttpResponse* resp) {
+      resp->content_type = "text/plain; charset=utf-8";
+      if (!options_.enable_lifecycle) {
+        resp->status = 403;
+        resp->body = "Lifecycle API is not enabled.";
+        return;
+      }
+      (this->*fn)(req, resp);
+    });
+  }
+  for (const char* m : {"GET", "HEAD", "DELETE", "PATCH", "OPTIONS"}) {
+    r->Handle(m, path, [](const HttpRequest&, HttpResponse* resp) {
+      resp->status = 405;
+      resp->content_type = "text/plain; charset=utf-8";
+      resp->body = "Only POST or PUT requests allowed";
+    });
+  }
 }
 
 }  // namespace tally::server::api

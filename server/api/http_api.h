@@ -19,11 +19,13 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "server/api/api_error.h"
+#include "server/api/cors.h"
 #include "server/api/params.h"
 #include "server/config/config.h"
 #include "server/http/router.h"
 #include "server/self_metrics.h"
 #include "storage/db.h"
+#include "storage/ingest/remote_write.h"
 #include "storage/model/matcher.h"
 
 namespace tally::promql {
@@ -42,6 +44,13 @@ struct ApiOptions {
   // Prometheus compat: at most 11,000 points per series in a range query (api.go).
   int64_t max_points_per_series = 11'000;
   std::string retention = "15d";               // shown by status/runtimeinfo
+  // --web.enable-lifecycle: POST/PUT /-/reload and /-/quit answer 403 without it, as in
+  // Prometheus (SIGHUP reloads either way).
+  bool enable_lifecycle = false;
+  // --remote-write.* flags: request size and count limits, per-series label limits.
+  storage::RemoteWriteLimits remote_write_limits;
+  // --web.cors.origin (cors.h). REQUIRES: compiles (CorsPolicy::Make); Server::Start checks.
+  std::string cors_origin = ".*";
   // Every command-line flag and its value (status/flags), name without dashes.
   std::vector<std::pair<std::string, std::string>> flags;
 };
@@ -50,6 +59,7 @@ struct ApiOptions {
 struct ApiHooks {
   std::function<std::shared_ptr<const config::Config>()> config;
   std::function<absl::Status()> reload;          // POST /-/reload
+  std::function<void()> quit;                    // POST /-/quit, after the answer is built
   std::function<bool()> ready;                   // /-/ready
   std::function<absl::Time()> last_config_time;  // status/runtimeinfo
   std::function<bool()> last_reload_ok;
@@ -88,6 +98,10 @@ class HttpApi {
   // rules_handlers.cc
   void Rules(const http::HttpRequest& req, http::HttpResponse* resp);
   void Alerts(const http::HttpRequest& req, http::HttpResponse* resp);
+  void Quit(const http::HttpRequest& req, http::HttpResponse* resp);
+  // Registers a lifecycle endpoint (/-/reload, /-/quit) with Prometheus's gate and methods.
+  void RegisterLifecycle(http::Router* r, const char* path,
+                         void (HttpApi::*fn)(const http::HttpRequest&, http::HttpResponse*));
   // remote_write_handler.cc
   void RemoteWrite(const http::HttpRequest& req, http::HttpResponse* resp);
   // federate_handler.cc
@@ -112,6 +126,7 @@ class HttpApi {
   SelfMetrics* metrics_;
   ApiOptions options_;
   ApiHooks hooks_;
+  CorsPolicy cors_;  // set by Register()
   absl::Time start_time_;
   struct QueryState;                      // query_handlers.cc: engine and its options
   std::unique_ptr<QueryState> query_;

@@ -49,12 +49,18 @@ void HttpApi::RegisterQueryRoutes(http::Router* r) {
   query_->base.timeout = options_.query_timeout;
   query_->base.max_samples = options_.max_samples;
   for (const char* m : {"GET", "POST"}) {
-    r->Handle(m, "/api/v1/query",
-              [this](const HttpRequest& req, HttpResponse* resp) { Query(req, resp); });
-    r->Handle(m, "/api/v1/query_range",
-              [this](const HttpRequest& req, HttpResponse* resp) { QueryRange(req, resp); });
-    r->Handle(m, "/api/v1/format_query",
-              [this](const HttpRequest& req, HttpResponse* resp) { FormatQuery(req, resp); });
+    r->Handle(m, "/api/v1/query", [this](const HttpRequest& req, HttpResponse* resp) {
+      cors_.Apply(req, resp);
+      Query(req, resp);
+    });
+    r->Handle(m, "/api/v1/query_range", [this](const HttpRequest& req, HttpResponse* resp) {
+      cors_.Apply(req, resp);
+      QueryRange(req, resp);
+    });
+    r->Handle(m, "/api/v1/format_query", [this](const HttpRequest& req, HttpResponse* resp) {
+      cors_.Apply(req, resp);
+      FormatQuery(req, resp);
+    });
   }
 }
 

@@ -2,9 +2,14 @@
 //
 //   204  everything stored
 //   400  malformed body (bad snappy / protobuf): nothing stored
-//   400  some samples rejected (invalid labels or timestamps, out of order, duplicate, too
-//        old): the rest is stored, the first reason and the counts are in the body. 4xx tells
-//        Prometheus not to retry, which is right: a resend would be rejected again.
+//   413  over a request limit (decoded size, series, samples or labels per request;
+//        RemoteWriteLimits): nothing stored
+//   400  some samples rejected (invalid labels or timestamps, a series over the label limits,
+//        out of order, duplicate, too old): the rest is stored, the first reason and the
+//        counts are in the body. 4xx tells Prometheus not to retry, which is right: a resend
+//        would be rejected again. (Prometheus 2.42 instead rolls the whole request back on
+//        its first bad sample; a sender that drops the batch on 4xx then loses the good
+//        series too, so Tally keeps them: docs/compatibility.md.)
 //   500  storage failed (a retry can help); 503 when storage reports Unavailable.
 #include "absl/strings/str_cat.h"
 #include "server/api/http_api.h"
@@ -19,14 +24,17 @@ void HttpApi::RemoteWrite(const HttpRequest& req, HttpResponse* resp) {
   resp->content_type = "text/plain; charset=utf-8";
   // Reused per thread so the decompression buffer and views stay allocated.
   thread_local storage::WriteRequestDecoder decoder;
+  decoder.set_limits(options_.remote_write_limits);
   absl::Status s = decoder.DecodeSnappy(req.body);
   if (!s.ok()) {
-    resp->status = 400;
+    // Over a size or count limit: 413, as the HTTP layer answers a body over its limit.
+    resp->status = s.code() == absl::StatusCode::kResourceExhausted ? 413 : 400;
     resp->body = absl::StrCat(s.message(), "\n");
     metrics_->AddRemoteWriteRequest(resp->status);
     return;
   }
-  absl::StatusOr<storage::RemoteWriteResult> r = storage::ApplyWriteRequest(decoder, db_);
+  absl::StatusOr<storage::RemoteWriteResult> r =
+      storage::ApplyWriteRequest(decoder, db_, options_.remote_write_limits.series);
   if (!r.ok()) {
     resp->status = r.status().code() == absl::StatusCode::kUnavailable ? 503 : 500;
     resp->body = absl::StrCat("storage error: ", r.status().message(), "\n");
@@ -35,6 +43,7 @@ void HttpApi::RemoteWrite(const HttpRequest& req, HttpResponse* resp) {
   }
   metrics_->AddIngested("remote_write", r->samples_appended);
   metrics_->AddRejected(storage::RejectReason::kInvalid, r->rejected_invalid);
+  metrics_->AddRejectedOverLabelLimits(r->rejected_limit);
   metrics_->AddRejected(storage::RejectReason::kOutOfOrder, r->commit.rejected_out_of_order);
   metrics_->AddRejected(storage::RejectReason::kDuplicate, r->commit.rejected_duplicate);
   metrics_->AddRejected(storage::RejectReason::kTooOld, r->commit.rejected_too_old);

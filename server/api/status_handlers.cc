@@ -1,4 +1,4 @@
-// /api/v1/status/*, /metrics, /-/reload.
+// /api/v1/status/*, /metrics, /-/reload, /-/quit.
 #include <unistd.h>
 
 #include <algorithm>
@@ -168,13 +168,23 @@ void HttpApi::Metrics(const HttpRequest&, HttpResponse* resp) {
 }
 
 void HttpApi::Reload(const HttpRequest&, HttpResponse* resp) {
-  resp->content_type = "text/plain; charset=utf-8";
   absl::Status s = hooks_.reload ? hooks_.reload() : absl::OkStatus();
   if (!s.ok()) {
     // Prometheus compat: web.go answers 500 "failed to reload config: <err>".
     resp->status = 500;
     resp->body = absl::StrCat("failed to reload config: ", s.message(), "\n");
+    return;
   }
+  // Prometheus compat: a successful reload is 200 with an empty body and no Content-Type.
+  resp->content_type.clear();
+}
+
+void HttpApi::Quit(const HttpRequest&, HttpResponse* resp) {
+  // Prometheus compat (web.go quit): answers first, then the server shuts down gracefully,
+  // which lets this response finish.
+  resp->content_type = "text/plain; charset=utf-8";
+  resp->body = "Requesting termination... Goodbye!";
+  if (hooks_.quit) hooks_.quit();
 }
 
 }  // namespace tally::server::api

@@ -1,13 +1,18 @@
 // yaml-cpp adapter: the only place in Tally that catches YAML::Exception.
 #include "server/config/config.h"
 
-#include <fstream>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <set>
-#include <sstream>
 
 #include <yaml-cpp/yaml.h>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -29,6 +34,11 @@ constexpr char kTypeRelabel[] = "relabel.plain";
 constexpr char kTypeFileSD[] = "file.plain";
 constexpr char kTypeStorage[] = "config.StorageConfig";
 constexpr char kTypeTracing[] = "config.plain";
+constexpr char kTypeBasicAuth[] = "config.plain";
+constexpr char kTypeAuthorization[] = "config.Authorization";
+constexpr char kTypeOAuth2[] = "config.OAuth2";
+constexpr char kTypeTls[] = "config.plain";
+constexpr char kTypeSigV4[] = "sigv4.plain";
 constexpr char kTypeStatic[] =
     "struct { Targets []string \"yaml:\\\"targets\\\"\"; Labels model.LabelSet "
     "\"yaml:\\\"labels\\\"\" }";
@@ -48,6 +58,15 @@ const absl::flat_hash_set<std::string>& OtherScrapeKeys() {
       "nerve_sd_configs", "nomad_sd_configs", "openstack_sd_configs", "ovhcloud_sd_configs",
       "puppetdb_sd_configs", "scaleway_sd_configs", "serverset_sd_configs",
       "triton_sd_configs", "uyuni_sd_configs", "vultr_sd_configs"};
+  return *k;
+}
+
+// The keys Decoder::HttpClient() parses.
+const absl::flat_hash_set<std::string>& HttpClientKeys() {
+  static const auto* k = new absl::flat_hash_set<std::string>{
+      "basic_auth",        "authorization", "oauth2",    "bearer_token",
+      "bearer_token_file", "tls_config",    "proxy_url", "proxy_connect_header",
+      "follow_redirects",  "enable_http2"};
   return *k;
 }
 
@@ -164,6 +183,107 @@ class Decoder {
     if (n["action"]) r.action = Str(n["action"]);
     return r;
   }
+  TlsConfig Tls(const YAML::Node& n) {
+    TlsConfig t;
+    if (!n || n.IsNull()) return t;
+    CheckKeys(
+        n,
+        {"ca_file", "cert_file", "key_file", "server_name", "insecure_skip_verify", "min_version"},
+        kTypeTls);
+    t.ca_file = Str(n["ca_file"]);
+    t.cert_file = Str(n["cert_file"]);
+    t.key_file = Str(n["key_file"]);
+    t.server_name = Str(n["server_name"]);
+    t.min_version = Str(n["min_version"]);
+    t.insecure_skip_verify = Bool(n["insecure_skip_verify"], false);
+    return t;
+  }
+  std::map<std::string, std::string> StrMap(const YAML::Node& n) {
+    std::map<std::string, std::string> out;
+    if (!n || n.IsNull()) return out;
+    if (!n.IsMap()) {
+      TypeError(n, "map[string]string");
+      return out;
+    }
+    for (auto it = n.begin(); it != n.end(); ++it)
+      out[it->first.as<std::string>()] = Str(it->second);
+    return out;
+  }
+  // The HTTP client keys of a scrape, alertmanager, remote_write or remote_read section.
+  // Prometheus compat: sub-key type names and validation messages as prometheus/common
+  // config.go in 2.42 (checked with promtool check config).
+  HttpClientConfig HttpClient(const YAML::Node& n) {
+    HttpClientConfig h;
+    if (!n.IsMap()) return h;
+    if (const YAML::Node b = n["basic_auth"]; b && !b.IsNull()) {
+      CheckKeys(b, {"username", "password", "password_file"}, kTypeBasicAuth);
+      BasicAuthConfig ba{Str(b["username"]), Str(b["password"]), Str(b["password_file"])};
+      if (!ba.password.empty() && !ba.password_file.empty()) {
+        Fail("at most one of basic_auth password & password_file must be configured");
+      }
+      h.basic_auth = std::move(ba);
+    }
+    if (const YAML::Node a = n["authorization"]; a && !a.IsNull()) {
+      CheckKeys(a, {"type", "credentials", "credentials_file"}, kTypeAuthorization);
+      AuthorizationConfig az;
+      if (a["type"]) az.type = Str(a["type"]);
+      az.credentials = Str(a["credentials"]);
+      az.credentials_file = Str(a["credentials_file"]);
+      if (!az.credentials.empty() && !az.credentials_file.empty()) {
+        Fail("at most one of authorization credentials & credentials_file must be configured");
+      }
+      if (absl::AsciiStrToLower(az.type) == "basic") {
+        Fail("authorization type cannot be set to \"basic\", use \"basic_auth\" instead");
+      }
+      h.authorization = std::move(az);
+    }
+    if (const YAML::Node o = n["oauth2"]; o && !o.IsNull()) {
+      CheckKeys(o,
+                {"client_id", "client_secret", "client_secret_file", "scopes", "token_url",
+                 "endpoint_params", "tls_config", "proxy_url"},
+                kTypeOAuth2);
+      OAuth2Config oa;
+      oa.client_id = Str(o["client_id"]);
+      oa.client_secret = Str(o["client_secret"]);
+      oa.client_secret_file = Str(o["client_secret_file"]);
+      oa.scopes = StrList(o["scopes"]);
+      oa.token_url = Str(o["token_url"]);
+      oa.endpoint_params = StrMap(o["endpoint_params"]);
+      oa.proxy_url = Str(o["proxy_url"]);
+      oa.tls_config = Tls(o["tls_config"]);
+      h.oauth2 = std::move(oa);
+    }
+    const std::string bearer = Str(n["bearer_token"]);
+    const std::string bearer_file = Str(n["bearer_token_file"]);
+    if (!bearer.empty() && !bearer_file.empty()) {
+      Fail("at most one of bearer_token & bearer_token_file must be configured");
+    }
+    if ((h.basic_auth || h.oauth2) && (!bearer.empty() || !bearer_file.empty())) {
+      Fail(
+          "at most one of basic_auth, oauth2, bearer_token & bearer_token_file must be "
+          "configured");
+    }
+    if (h.authorization && (!bearer.empty() || !bearer_file.empty())) {
+      Fail("authorization is not compatible with bearer_token & bearer_token_file");
+    }
+    if ((h.basic_auth ? 1 : 0) + (h.oauth2 ? 1 : 0) + (h.authorization ? 1 : 0) > 1) {
+      Fail("at most one of basic_auth, oauth2 & authorization must be configured");
+    }
+    if (!bearer.empty() || !bearer_file.empty()) {
+      h.authorization = AuthorizationConfig{"Bearer", bearer, bearer_file};
+    }
+    h.proxy_url = Str(n["proxy_url"]);
+    if (const YAML::Node p = n["proxy_connect_header"]; p && p.IsMap()) {
+      for (auto it = p.begin(); it != p.end(); ++it) {
+        h.proxy_connect_header[it->first.as<std::string>()] = StrList(it->second);
+      }
+    }
+    h.tls_config = Tls(n["tls_config"]);
+    h.follow_redirects = Bool(n["follow_redirects"], true);
+    h.enable_http2 = Bool(n["enable_http2"], true);
+    return h;
+  }
+
   template <typename T, typename F>
   std::vector<T> List(const YAML::Node& n, F f) {
     std::vector<T> out;
@@ -253,8 +373,7 @@ absl::StatusOr<Config> Decode(const YAML::Node& root, absl::string_view filename
     s.label_limit = d.Uint(n["label_limit"]);
     s.label_name_length_limit = d.Uint(n["label_name_length_limit"]);
     s.label_value_length_limit = d.Uint(n["label_value_length_limit"]);
-    s.follow_redirects = d.Bool(n["follow_redirects"], true);
-    s.enable_http2 = d.Bool(n["enable_http2"], true);
+    s.http_client = d.HttpClient(n);
     s.static_configs = d.List<StaticConfig>(n["static_configs"],
                                             [&](const YAML::Node& e) { return d.Static(e); });
     s.file_sd_configs = d.List<FileSDConfig>(n["file_sd_configs"],
@@ -265,7 +384,7 @@ absl::StatusOr<Config> Decode(const YAML::Node& root, absl::string_view filename
         n["metric_relabel_configs"], [&](const YAML::Node& e) { return d.Relabel(e); });
     for (auto it = n.begin(); it != n.end(); ++it) {
       std::string k = it->first.as<std::string>();
-      if (OtherScrapeKeys().contains(k) && k != "follow_redirects" && k != "enable_http2") {
+      if (OtherScrapeKeys().contains(k) && !HttpClientKeys().contains(k)) {
         s.unsupported_keys.push_back(k);
       }
     }
@@ -304,6 +423,7 @@ absl::StatusOr<Config> Decode(const YAML::Node& root, absl::string_view filename
           if (n["path_prefix"]) am.path_prefix = d.Str(n["path_prefix"]);
           if (int64_t t = d.Duration(n["timeout"])) am.timeout_ms = t;
           if (n["api_version"]) am.api_version = d.Str(n["api_version"]);
+          am.http_client = d.HttpClient(n);
           am.static_configs = d.List<StaticConfig>(
               n["static_configs"], [&](const YAML::Node& e) { return d.Static(e); });
           am.file_sd_configs = d.List<FileSDConfig>(
@@ -336,6 +456,12 @@ absl::StatusOr<Config> Decode(const YAML::Node& root, absl::string_view filename
     r.send_exemplars = d.Bool(n["send_exemplars"], false);
     r.write_relabel_configs = d.List<RelabelConfig>(
         n["write_relabel_configs"], [&](const YAML::Node& e) { return d.Relabel(e); });
+    r.http_client = d.HttpClient(n);
+    if (const YAML::Node v = n["sigv4"]; v && !v.IsNull()) {
+      d.CheckKeys(v, {"region", "access_key", "secret_key", "profile", "role_arn"}, kTypeSigV4);
+      r.sigv4 = SigV4Config{d.Str(v["region"]), d.Str(v["access_key"]), d.Str(v["secret_key"]),
+                            d.Str(v["profile"]), d.Str(v["role_arn"])};
+    }
     if (r.url.empty()) d.Fail("url for remote_write is empty");
     return r;
   });
@@ -349,6 +475,9 @@ absl::StatusOr<Config> Decode(const YAML::Node& root, absl::string_view filename
     r.name = d.Str(n["name"]);
     if (int64_t t = d.Duration(n["remote_timeout"])) r.remote_timeout_ms = t;
     r.read_recent = d.Bool(n["read_recent"], false);
+    r.filter_external_labels = d.Bool(n["filter_external_labels"], true);
+    r.headers = d.StrMap(n["headers"]);
+    r.http_client = d.HttpClient(n);
     if (r.url.empty()) d.Fail("url for remote_read is empty");
     return r;
   });
@@ -365,17 +494,18 @@ absl::StatusOr<Config> Decode(const YAML::Node& root, absl::string_view filename
   return c;
 }
 
-void AppendStatic(const std::vector<StaticConfig>& v, const std::string& ind, std::string* o) {
-  if (v.empty()) return;
-  absl::StrAppend(o, ind, "static_configs:\n");
-  for (const StaticConfig& s : v) {
-    absl::StrAppend(o, ind, "- targets:\n");
-    for (const std::string& t : s.targets) absl::StrAppend(o, ind, "  - ", t, "\n");
-    if (!s.labels.empty()) {
-      absl::StrAppend(o, ind, "  labels:\n");
-      for (const auto& l : s.labels) absl::StrAppend(o, ind, "    ", l.name, ": ", l.value, "\n");
-    }
-  }
+// A config file is a few KiB; anything this large is a mistake (or /dev/zero).
+constexpr size_t kMaxConfigFileBytes = size_t{64} << 20;
+
+// "open tally.yml: no such file or directory": Go's *PathError text (strerror, lowercased).
+absl::Status FileError(const char* op, const std::string& path, int err) {
+  std::string what = std::strerror(err);
+  if (!what.empty()) what[0] = absl::ascii_tolower(what[0]);
+  std::string msg = absl::StrCat(op, " ", path, ": ", what);
+  if (err == ENOENT) return absl::NotFoundError(msg);
+  if (err == EACCES || err == EPERM) return absl::PermissionDeniedError(msg);
+  if (err == EISDIR) return absl::FailedPreconditionError(msg);
+  return absl::UnavailableError(msg);
 }
 
 }  // namespace
@@ -394,67 +524,43 @@ absl::StatusOr<Config> ParseConfig(absl::string_view yaml, absl::string_view fil
 }
 
 absl::StatusOr<Config> LoadConfigFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::NotFoundError(absl::StrCat("open ", path, ": no such file or directory"));
+  // Read with POSIX calls rather than std::ifstream: an ifstream "opens" a directory and
+  // reads nothing from it, which parsed as an empty file, i.e. a reload of a directory
+  // silently replaced the running config with defaults. Errors are worded as Go's
+  // os.ReadFile words them ("open X: ...", "read X: is a directory").
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return FileError("open", path, errno);
+  std::string data;
+  struct stat st;
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+    if (st.st_size > kMaxConfigFileBytes) {
+      ::close(fd);
+      return absl::InvalidArgumentError(
+          absl::StrCat("read ", path, ": file larger than ", kMaxConfigFileBytes, " bytes"));
+    }
+    data.reserve(static_cast<size_t>(st.st_size));
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  absl::StatusOr<Config> c = ParseConfig(ss.str(), path);
+  char buf[65536];
+  while (true) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int err = errno;
+      ::close(fd);
+      return FileError("read", path, err);
+    }
+    if (n == 0) break;
+    data.append(buf, static_cast<size_t>(n));
+    if (data.size() > kMaxConfigFileBytes) {
+      ::close(fd);
+      return absl::InvalidArgumentError(
+          absl::StrCat("read ", path, ": file larger than ", kMaxConfigFileBytes, " bytes"));
+    }
+  }
+  ::close(fd);
+  absl::StatusOr<Config> c = ParseConfig(data, path);
   if (c.ok()) c->source_path = path;
   return c;
-}
-
-std::string ConfigToYaml(const Config& c) {
-  using storage::FormatDurationMs;
-  std::string o = "global:\n";
-  absl::StrAppend(&o, "  scrape_interval: ", FormatDurationMs(c.global.scrape_interval_ms), "\n");
-  absl::StrAppend(&o, "  scrape_timeout: ", FormatDurationMs(c.global.scrape_timeout_ms), "\n");
-  absl::StrAppend(&o, "  evaluation_interval: ",
-                  FormatDurationMs(c.global.evaluation_interval_ms), "\n");
-  if (!c.global.external_labels.empty()) {
-    absl::StrAppend(&o, "  external_labels:\n");
-    for (const auto& l : c.global.external_labels) {
-      absl::StrAppend(&o, "    ", l.name, ": ", l.value, "\n");
-    }
-  }
-  if (!c.alerting.alertmanagers.empty()) {
-    absl::StrAppend(&o, "alerting:\n  alertmanagers:\n");
-    for (const AlertmanagerConfig& am : c.alerting.alertmanagers) {
-      absl::StrAppend(&o, "  - follow_redirects: true\n    enable_http2: true\n",
-                      "    scheme: ", am.scheme, "\n    timeout: ", FormatDurationMs(am.timeout_ms),
-                      "\n    api_version: ", am.api_version, "\n");
-      AppendStatic(am.static_configs, "    ", &o);
-    }
-  }
-  if (!c.rule_files.empty()) {
-    absl::StrAppend(&o, "rule_files:\n");
-    for (const std::string& f : c.rule_files) absl::StrAppend(&o, "- ", f, "\n");
-  }
-  if (!c.scrape_configs.empty()) {
-    absl::StrAppend(&o, "scrape_configs:\n");
-    for (const ScrapeConfig& s : c.scrape_configs) {
-      absl::StrAppend(&o, "- job_name: ", s.job_name, "\n");
-      if (s.honor_labels) absl::StrAppend(&o, "  honor_labels: true\n");
-      absl::StrAppend(&o, "  honor_timestamps: ", s.honor_timestamps ? "true" : "false", "\n");
-      absl::StrAppend(&o, "  scrape_interval: ", FormatDurationMs(s.scrape_interval_ms), "\n");
-      absl::StrAppend(&o, "  scrape_timeout: ", FormatDurationMs(s.scrape_timeout_ms), "\n");
-      absl::StrAppend(&o, "  metrics_path: ", s.metrics_path, "\n");
-      absl::StrAppend(&o, "  scheme: ", s.scheme, "\n");
-      absl::StrAppend(&o, "  follow_redirects: ", s.follow_redirects ? "true" : "false", "\n");
-      absl::StrAppend(&o, "  enable_http2: ", s.enable_http2 ? "true" : "false", "\n");
-      AppendStatic(s.static_configs, "  ", &o);
-    }
-  }
-  if (!c.remote_write.empty()) {
-    absl::StrAppend(&o, "remote_write:\n");
-    for (const RemoteWriteConfig& r : c.remote_write) {
-      absl::StrAppend(&o, "- url: ", r.url, "\n  remote_timeout: ",
-                      FormatDurationMs(r.remote_timeout_ms), "\n");
-      if (!r.name.empty()) absl::StrAppend(&o, "  name: ", r.name, "\n");
-    }
-  }
-  return o;
 }
 
 }  // namespace tally::server::config

@@ -204,13 +204,15 @@ class Session : public std::enable_shared_from_this<Session> {
     res_.version(version);
     res_.result(static_cast<unsigned>(resp.status));
     res_.keep_alive(keep_alive_ && !state_->stopping.load());
-    if (resp.status != 204 && resp.status != 304) {
+    // An empty content_type sends none (Prometheus's 200 from /-/reload has none).
+    if (resp.status != 204 && resp.status != 304 && !resp.content_type.empty()) {
       res_.set(bhttp::field::content_type, resp.content_type);
     }
     for (auto& [k, v] : resp.headers) res_.set(k, v);
     if (gzipped) {
       res_.set(bhttp::field::content_encoding, "gzip");
-      res_.set(bhttp::field::vary, "Accept-Encoding");
+      // insert, not set: CORS answers already carry "Vary: Origin".
+      res_.insert(bhttp::field::vary, "Accept-Encoding");
     }
     res_.body() = std::move(resp.body);
     res_.prepare_payload();

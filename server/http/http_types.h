@@ -76,7 +76,7 @@ struct HttpRequest {
 
 struct HttpResponse {
   int status = 200;
-  std::string content_type = "application/json";
+  std::string content_type = "application/json";  // "": no Content-Type header
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers
   // Set for bodies that must not be compressed (already compressed payloads, 204s).

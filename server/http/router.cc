@@ -1,5 +1,6 @@
 #include "server/http/router.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 
 namespace tally::server::http {
@@ -18,6 +19,14 @@ void Router::Handle(absl::string_view method, absl::string_view pattern, Handler
   for (absl::string_view s : SplitPath(pattern)) r.segments.emplace_back(s);
   r.handler = std::move(handler);
   routes_.push_back(std::move(r));
+}
+
+void Router::HandlePrefix(absl::string_view method, absl::string_view prefix, Handler handler) {
+  Route r;
+  r.method = std::string(method);
+  r.pattern = std::string(prefix);
+  r.handler = std::move(handler);
+  prefix_routes_.push_back(std::move(r));
 }
 
 bool Router::Match(const Route& r, const std::vector<absl::string_view>& segs,
@@ -45,6 +54,12 @@ void Router::Dispatch(HttpRequest* req, HttpResponse* resp) const {
     path_known = true;
     if (r.method != req->method) continue;
     req->path_params = std::move(params);
+    resp->handler_name = r.pattern;
+    r.handler(*req, resp);
+    return;
+  }
+  for (const Route& r : prefix_routes_) {
+    if (r.method != req->method || !absl::StartsWith(req->path, r.pattern)) continue;
     resp->handler_name = r.pattern;
     r.handler(*req, resp);
     return;

@@ -18,6 +18,10 @@ class Router {
  public:
   // REQUIRES: not called concurrently with Dispatch().
   void Handle(absl::string_view method, absl::string_view pattern, Handler handler);
+  // A handler for every path under `prefix` (e.g. "/api/v1/") with that method, consulted
+  // only when no Handle() route matches path and method; it does not make a path "known"
+  // for the 404/405 choice. REQUIRES: not called concurrently with Dispatch().
+  void HandlePrefix(absl::string_view method, absl::string_view prefix, Handler handler);
   // Finds the route, fills req->path_params and resp->handler_name, and runs the handler.
   void Dispatch(HttpRequest* req, HttpResponse* resp) const;
 
@@ -31,6 +35,7 @@ class Router {
   static bool Match(const Route& r, const std::vector<absl::string_view>& segs,
                     std::vector<std::pair<std::string, std::string>>* params);
   std::vector<Route> routes_;
+  std::vector<Route> prefix_routes_;  // pattern = the prefix
 };
 
 }  // namespace tally::server::http

@@ -89,6 +89,10 @@ void ParseSlice(SliceResult& r, TextFormat format, const BackfillOptions& opt) {
     if (inserted) {
       r.labels.push_back(p.BuildLabels());
       r.samples.emplace_back();
+      if (absl::Status ls = CheckSeriesLimits(r.labels.back(), opt.series_limits); !ls.ok()) {
+        r.status = absl::InvalidArgumentError(absl::StrCat("line ", p.line(), ": ", ls.message()));
+        return;
+      }
     }
     const int64_t t = p.timestamp_ms();
     r.samples[it->second].push_back(Sample{t, p.value()});

@@ -5,7 +5,8 @@
 //     boundaries into slices parsed by independent TextParsers; samples are grouped per
 //     series. Any syntax error (reported with its line number, the first one in file order)
 //     or a sample without a timestamp fails the import here, before anything is written,
-//     so a malformed file stores nothing and leaves existing data untouched.
+//     so a malformed file stores nothing and leaves existing data untouched. A series over
+//     options.series_limits fails the import the same way.
 //  2. Write, in parallel: series are sharded over several Appenders; each series' samples
 //     are sorted by time (the file may list them in any order, as promtool accepts), exact
 //     duplicates (same timestamp and value) are dropped, and samples are committed in
@@ -33,6 +34,7 @@
 #include "absl/strings/string_view.h"
 #include "storage/db.h"
 #include "storage/ingest/text_parser.h"
+#include "storage/model/series_limits.h"
 
 namespace tally::storage {
 
@@ -52,6 +54,9 @@ struct BackfillOptions {
   int64_t commit_batch_samples = 500'000;  // samples per Commit() in each appender
   const std::atomic<bool>* cancel = nullptr;
   BackfillProgress* progress = nullptr;
+  // Per-series label limits, checked in phase 1: a series over them fails the import with
+  // its line number ("line N: label_limit exceeded (...)") and nothing is written.
+  SeriesLimits series_limits = kDefaultIngestSeriesLimits;
 };
 
 struct BackfillResult {

@@ -91,6 +91,11 @@ class WireReader {
   size_t pos_ = 0;
 };
 
+absl::Status TooMany(const char* what, size_t limit) {
+  return absl::ResourceExhaustedError(
+      absl::StrCat("request exceeds the limit of ", limit, " ", what));
+}
+
 bool IsMetricName(absl::string_view s) {
   if (s.empty()) return false;
   for (size_t i = 0; i < s.size(); ++i) {
@@ -116,10 +121,9 @@ absl::Status WriteRequestDecoder::DecodeSnappy(absl::string_view body) {
   if (!snappy::GetUncompressedLength(body.data(), body.size(), &n)) {
     return absl::InvalidArgumentError("snappy: corrupt input");
   }
-  if (n > max_decoded_bytes_) {
-    return absl::InvalidArgumentError(absl::StrCat("snappy: decoded size ", n,
-                                                   " exceeds the limit of ", max_decoded_bytes_,
-                                                   " bytes"));
+  if (n > limits_.max_decoded_bytes) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "snappy: decoded size ", n, " exceeds the limit of ", limits_.max_decoded_bytes, " bytes"));
   }
   decompressed_.resize(n);
   if (!snappy::RawUncompress(body.data(), body.size(), decompressed_.data())) {
@@ -215,6 +219,7 @@ absl::Status WriteRequestDecoder::ParseSeries(absl::string_view p, size_t base) 
           RETURN_IF_ERROR(m.Skip(w));
         }
       }
+      if (labels_.size() >= limits_.max_labels) return TooMany("labels", limits_.max_labels);
       labels_.push_back(l);
     } else {
       Sample s{0, 0};
@@ -235,11 +240,13 @@ absl::Status WriteRequestDecoder::ParseSeries(absl::string_view p, size_t base) 
           RETURN_IF_ERROR(m.Skip(w));
         }
       }
+      if (samples_.size() >= limits_.max_samples) return TooMany("samples", limits_.max_samples);
       samples_.push_back(s);
     }
   }
   sv.labels_end = static_cast<uint32_t>(labels_.size());
   sv.samples_end = static_cast<uint32_t>(samples_.size());
+  if (series_.size() >= limits_.max_series) return TooMany("series", limits_.max_series);
   series_.push_back(sv);
   return absl::OkStatus();
 }
@@ -281,7 +288,8 @@ std::string BuildSeriesLabels(absl::Span<const RemoteLabelView> in, std::vector<
 
 }  // namespace
 
-absl::StatusOr<RemoteWriteResult> ApplyWriteRequest(const WriteRequestDecoder& req, DB* db) {
+absl::StatusOr<RemoteWriteResult> ApplyWriteRequest(const WriteRequestDecoder& req, DB* db,
+                                                    const SeriesLimits& limits) {
   RemoteWriteResult res;
   std::unique_ptr<Appender> app = db->NewAppender();
   std::vector<Label> scratch;
@@ -291,8 +299,16 @@ absl::StatusOr<RemoteWriteResult> ApplyWriteRequest(const WriteRequestDecoder& r
     ++res.series;
     const int64_t n = sv.samples_end - sv.samples_begin;
     if (n == 0) continue;
-    std::string why = BuildSeriesLabels(
-        labels.subspan(sv.labels_begin, sv.labels_end - sv.labels_begin), &scratch);
+    const absl::Span<const RemoteLabelView> series_labels =
+        labels.subspan(sv.labels_begin, sv.labels_end - sv.labels_begin);
+    // Limits first, on the views: a 1,000,000-label series is refused before it is copied.
+    if (absl::Status ls = CheckSeriesLimits(series_labels, limits); !ls.ok()) {
+      res.rejected_limit += n;
+      ++res.series_over_limit;
+      if (res.first_error.empty()) res.first_error = std::string(ls.message());
+      continue;
+    }
+    std::string why = BuildSeriesLabels(series_labels, &scratch);
     if (!why.empty()) {
       res.rejected_invalid += n;
       if (res.first_error.empty()) res.first_error = why;

@@ -35,6 +35,7 @@
 #include "storage/ingest/remote_write_encoder.h"
 #include "storage/model/labels.h"
 #include "storage/model/sample.h"
+#include "storage/model/series_limits.h"
 
 namespace tally::storage {
 
@@ -59,15 +60,35 @@ struct RemoteMetadataView {
 // "stateset"; "unknown" for out-of-range values.
 const char* RemoteMetricTypeString(int type);
 
+// What one remote-write request may contain. Every field bounds memory: the decoder keeps
+// 32 bytes per label, 16 per series and 16 per sample on top of the decompressed body, so
+// without the count limits 64 MiB of tiny labels would cost ~360 MB of views. Defaults are
+// Tally's (Prometheus 2.42's receiver has no limits); `tally serve` flags override them
+// (docs/configuration.md explains each value).
+struct RemoteWriteLimits {
+  size_t max_decoded_bytes = size_t{64} << 20;       // decompressed protobuf
+  size_t max_series = 1'000'000;                     // TimeSeries per request
+  size_t max_samples = 2'000'000;                    // samples per request
+  size_t max_labels = 4'000'000;                     // labels per request, all series together
+  SeriesLimits series = kDefaultIngestSeriesLimits;  // per series, checked when applying
+};
+
 class WriteRequestDecoder {
  public:
-  // Upper bound on the decompressed size (a snappy header can claim anything).
-  explicit WriteRequestDecoder(size_t max_decoded_bytes = size_t{512} << 20)
-      : max_decoded_bytes_(max_decoded_bytes) {}
+  // Upper bound on the decompressed size (a snappy header can claim anything); the other
+  // limits keep their defaults.
+  explicit WriteRequestDecoder(size_t max_decoded_bytes = RemoteWriteLimits().max_decoded_bytes) {
+    limits_.max_decoded_bytes = max_decoded_bytes;
+  }
+  explicit WriteRequestDecoder(const RemoteWriteLimits& limits) : limits_(limits) {}
+  void set_limits(const RemoteWriteLimits& limits) { limits_ = limits; }
+  const RemoteWriteLimits& limits() const { return limits_; }
 
   // Snappy block format -> protobuf -> views. InvalidArgument, worded for the client:
-  // "snappy: corrupt input", "decoded size N exceeds limit M", "proto: ..." with the byte
-  // offset. On error nothing is usable.
+  // "snappy: corrupt input", "proto: ..." with the byte offset. ResourceExhausted when the
+  // request is over a RemoteWriteLimits count or size ("snappy: decoded size N exceeds the
+  // limit of M bytes", "request exceeds the limit of N series"). On error nothing is
+  // usable.
   absl::Status DecodeSnappy(absl::string_view body);
   // Uncompressed protobuf bytes. The views point into `proto`, which must outlive them.
   absl::Status DecodeProto(absl::string_view proto);
@@ -81,7 +102,7 @@ class WriteRequestDecoder {
   absl::Status ParseRequest(absl::string_view p);
   absl::Status ParseSeries(absl::string_view p, size_t base);
 
-  size_t max_decoded_bytes_;
+  RemoteWriteLimits limits_;
   std::string decompressed_;
   std::vector<RemoteSeriesView> series_;
   std::vector<RemoteLabelView> labels_;
@@ -93,11 +114,13 @@ struct RemoteWriteResult {
   int64_t series = 0;
   int64_t samples_appended = 0;
   int64_t rejected_invalid = 0;  // samples of series with invalid labels or timestamps
+  int64_t rejected_limit = 0;    // samples of series over a SeriesLimits limit
+  int64_t series_over_limit = 0;  // those series
   CommitResult commit;           // storage's rejections (out of order, duplicate, too old)
   int64_t metadata = 0;
   // First rejection, for the 400 body; empty when everything was stored.
   std::string first_error;
-  int64_t rejected() const { return rejected_invalid + commit.rejected(); }
+  int64_t rejected() const { return rejected_invalid + rejected_limit + commit.rejected(); }
 };
 
 // Timestamps Tally accepts from remote write: years 0001..9999 (so every stored sample can
@@ -107,8 +130,11 @@ inline constexpr int64_t kMaxRemoteWriteTimeMs = 253402300799999LL;
 
 // Appends every valid series of `req` in one Appender transaction and stores its metadata.
 // Series with invalid labels (bad name, invalid UTF-8 value, duplicate name, no labels, no
-// __name__) or out-of-range timestamps are skipped and reported; the rest is committed.
+// __name__), over `limits` (CheckSeriesLimits, checked before anything is copied) or with
+// out-of-range timestamps are skipped and reported; the rest is committed.
 // Returns an error only when storage itself failed (the client may retry).
-absl::StatusOr<RemoteWriteResult> ApplyWriteRequest(const WriteRequestDecoder& req, DB* db);
+absl::StatusOr<RemoteWriteResult> ApplyWriteRequest(
+    const WriteRequestDecoder& req, DB* db,
+    const SeriesLimits& limits = kDefaultIngestSeriesLimits);
 
 }  // namespace tally::storage

@@ -326,5 +326,152 @@ TEST(ServeBinaryTest, SignalsReloadAndShutDownCleanly) {
   EXPECT_EQ(v.size(), 2u);
 }
 
+// A `tally serve` child on a free loopback port; Stop() sends SIGTERM and reaps it.
+class ServeProcess {
+ public:
+  // Starts build/tally serve with `extra` flags; false (with *why) when it is not up in 30 s.
+  bool Start(const testutil::TempDir& dir, const std::string& cfg,
+             const std::vector<std::string>& extra, std::string* why) {
+    const std::string tally = TALLY_BINARY_DIR "/tally";
+    port_ = FreePort();
+    log_ = dir.Sub("serve.log");
+    std::vector<std::string> args = {"tally", "serve", "--config.file=" + cfg,
+                                     "--storage.tsdb.path=" + dir.Sub("data"),
+                                     "--web.listen-address=127.0.0.1:" + std::to_string(port_)};
+    args.insert(args.end(), extra.begin(), extra.end());
+    pid_ = fork();
+    if (pid_ == 0) {
+      freopen(log_.c_str(), "w", stderr);
+      std::vector<char*> argv;
+      for (std::string& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(tally.c_str(), argv.data());
+      _exit(127);
+    }
+    for (const absl::Time deadline = absl::Now() + absl::Seconds(30); absl::Now() < deadline;
+         usleep(50'000)) {
+      if (HttpClient(port_).Get("/-/ready").status == 200) return true;
+    }
+    *why = "tally serve did not come up";
+    return false;
+  }
+  // Waits up to `limit` for the child to exit; its exit code, or -1.
+  int Wait(absl::Duration limit) {
+    for (const absl::Time deadline = absl::Now() + limit; absl::Now() < deadline; usleep(20'000)) {
+      int st = 0;
+      if (waitpid(pid_, &st, WNOHANG) == pid_) {
+        pid_ = -1;
+        return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+      }
+    }
+    return -1;
+  }
+  ~ServeProcess() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  int port() const { return port_; }
+  pid_t pid() const { return pid_; }
+  std::string Log() const {
+    std::ifstream in(log_);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+  std::string log_;
+};
+
+// Before: /-/quit did not exist and /-/reload needed no flag.
+TEST(ServeBinaryTest, QuitNeedsLifecycleFlagAndStopsCleanly) {
+  const std::string tally = TALLY_BINARY_DIR "/tally";
+  if (!HaveBinary(tally.c_str())) GTEST_SKIP() << "tally binary not built: " << tally;
+  testutil::TempDir dir;
+  const std::string cfg = dir.Sub("tally.yml");
+  std::ofstream(cfg) << "global:\n  scrape_interval: 15s\n";
+  {
+    ServeProcess p;
+    std::string why;
+    ASSERT_TRUE(p.Start(dir, cfg, {}, &why)) << why;
+    EXPECT_EQ(HttpClient(p.port()).Do("POST", "/-/quit").status, 403);
+    EXPECT_EQ(HttpClient(p.port()).Do("POST", "/-/reload").status, 403);
+    kill(p.pid(), SIGTERM);
+    EXPECT_EQ(p.Wait(absl::Seconds(60)), 0);
+  }
+  ServeProcess p;
+  std::string why;
+  ASSERT_TRUE(p.Start(dir, cfg, {"--web.enable-lifecycle"}, &why)) << why;
+  ClientResponse r = HttpClient(p.port()).Do("POST", "/-/quit");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "Requesting termination... Goodbye!");
+  EXPECT_EQ(p.Wait(absl::Seconds(60)), 0);
+  EXPECT_THAT(p.Log(), HasSubstr("Received termination request via web service"));
+}
+
+// Before: SIGHUP with the config file replaced by a directory loaded an empty config.
+TEST(ServeBinaryTest, SighupOfADirectoryKeepsTheRunningConfig) {
+  const std::string tally = TALLY_BINARY_DIR "/tally";
+  if (!HaveBinary(tally.c_str())) GTEST_SKIP() << "tally binary not built: " << tally;
+  testutil::TempDir dir;
+  const std::string cfg = dir.Sub("tally.yml");
+  std::ofstream(cfg) << "global:\n  external_labels:\n    site: keep-me\n";
+  ServeProcess p;
+  std::string why;
+  ASSERT_TRUE(p.Start(dir, cfg, {}, &why)) << why;
+  std::filesystem::remove(cfg);
+  std::filesystem::create_directory(cfg);
+  kill(p.pid(), SIGHUP);
+  bool failed = false;
+  for (const absl::Time deadline = absl::Now() + absl::Seconds(30);
+       !failed && absl::Now() < deadline; usleep(50'000)) {
+    failed = absl::StrContains(HttpClient(p.port()).Get("/metrics").body,
+                               "\nprometheus_config_last_reload_successful 0\n");
+  }
+  EXPECT_TRUE(failed) << p.Log();
+  EXPECT_THAT(HttpClient(p.port()).Get("/api/v1/status/config").body, HasSubstr("site: keep-me"));
+  kill(p.pid(), SIGTERM);
+  EXPECT_EQ(p.Wait(absl::Seconds(60)), 0);
+}
+
+TEST(ServeBinaryTest, BadCorsRegexIsAUsageError) {
+  const std::string tally = TALLY_BINARY_DIR "/tally";
+  if (!HaveBinary(tally.c_str())) GTEST_SKIP() << "tally binary not built: " << tally;
+  testutil::TempDir dir;
+  int rc = 0;
+  const std::string out = RunCommand(tally + " serve --storage.tsdb.path=" + dir.Sub("d") +
+                                         " --web.listen-address=127.0.0.1:0 "
+                                         "'--web.cors.origin=('",
+                                     &rc);
+  EXPECT_EQ(rc, 2);
+  EXPECT_THAT(out, HasSubstr("could not compile CORS regex string \"(\""));
+}
+
+// Before: a series with 1,000,000 labels was stored (204) and every /api/v1/labels call
+// afterwards took 5.7 s and returned 11 MB.
+TEST_F(ServeE2ETest, MillionLabelSeriesIsRefusedAndLabelsStaySmall) {
+  std::vector<storage::Label> wide = {{"__name__", "wide"}};
+  wide.reserve(1'000'001);
+  for (int i = 0; i < 1'000'000; ++i) wide.push_back({absl::StrCat("l", i), "v"});
+  const int64_t now = absl::ToUnixMillis(absl::Now());
+  std::string proto;
+  storage::EncodeWriteRequest({{std::move(wide), {{now, 1}}}, {{{"__name__", "ok"}}, {{now, 1}}}},
+                              {}, &proto);
+  ClientResponse r = HttpClient(server_->port())
+                         .Do("POST", "/api/v1/write", storage::SnappyCompressBlock(proto),
+                             {{"Content-Encoding", "snappy"}});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(r.body, HasSubstr("label_limit exceeded (metric: wide, number of labels: 1000001, "
+                                "limit: 128)"));
+  EXPECT_EQ(CountSamples("ok"), 1);
+  EXPECT_EQ(CountSamples("wide"), 0);
+  r = Get("/api/v1/labels");
+  EXPECT_EQ(r.body, "{\"status\":\"success\",\"data\":[\"__name__\"]}");
+}
+
 }  // namespace
 }  // namespace tally::server

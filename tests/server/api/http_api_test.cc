@@ -20,11 +20,12 @@
 namespace tally::server {
 namespace {
 
-using ::testing::HasSubstr;
-using ::testing::StartsWith;
 using tally::testing::ClientResponse;
 using tally::testing::HttpClient;
 using tally::testing::JsonShape;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::StartsWith;
 
 constexpr int64_t kT = 1735686000000;  // the goldens' evaluation time
 
@@ -90,6 +91,7 @@ class HttpApiTest : public ::testing::Test {
     o.http.listen_address = "127.0.0.1:0";
     o.http.max_body_bytes = 1 << 20;
     o.api.flags = {{"query.timeout", "2m"}, {"storage.tsdb.path", "data/"}};
+    o.api.enable_lifecycle = true;  // StatusConfigShowsDefaultsAndReloads posts /-/reload
     absl::StatusOr<std::unique_ptr<Server>> s = Server::Start(o, &db_);
     ASSERT_TRUE(s.ok()) << s.status();
     server_ = *std::move(s);
@@ -472,6 +474,60 @@ TEST_F(HttpApiTest, RemoteWriteRejectsInvalidSeriesButStoresTheRest) {
   r = PostWrite(server_->port(), WriteBody({{{{"__name__", "good"}, {"k", "v"}}, {{500, 1}}}}));
   EXPECT_EQ(r.status, 400);
   EXPECT_THAT(r.body, HasSubstr("out of order sample"));
+}
+
+// Before: any label set was accepted (no per-series limits).
+TEST_F(HttpApiTest, RemoteWriteRejectsSeriesOverLabelLimitsButStoresTheRest) {
+  const int64_t before = db_.NumSamples();
+  std::vector<storage::Label> wide = {{"__name__", "wide"}};
+  for (int i = 0; i < 1000; ++i) wide.push_back({absl::StrCat("l", i), "v"});
+  ClientResponse r = PostWrite(
+      server_->port(),
+      WriteBody({{{{"__name__", "fine"}}, {{1000, 1}}},
+                 {wide, {{1000, 1}, {2000, 2}}},
+                 {{{"__name__", "long_value"}, {"k", std::string(5000, 'x')}}, {{1000, 1}}}}));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body,
+            "label_limit exceeded (metric: wide, number of labels: 1001, limit: 128) (3 of 4 "
+            "samples rejected; the others were stored)\n");
+  EXPECT_EQ(db_.NumSamples(), before + 1);
+  EXPECT_THAT(Get("/metrics").body,
+              HasSubstr("tally_rejected_samples_total{reason=\"label_limits\"} 3\n"));
+  EXPECT_THAT(Get("/api/v1/labels").body, Not(HasSubstr("l999")));
+}
+
+// Before: only the decompressed size was bounded (512 MiB), answered 400.
+TEST_F(HttpApiTest, RemoteWriteOverRequestLimitsIs413AndStoresNothing) {
+  server_.reset();
+  ServerOptions o;
+  o.http.listen_address = "127.0.0.1:0";
+  o.api.remote_write_limits.max_series = 2;
+  absl::StatusOr<std::unique_ptr<Server>> s = Server::Start(o, &db_);
+  ASSERT_TRUE(s.ok()) << s.status();
+  server_ = *std::move(s);
+  const int64_t before = db_.NumSamples();
+  ClientResponse r = PostWrite(server_->port(), WriteBody({{{{"__name__", "a"}}, {{1000, 1}}},
+                                                           {{{"__name__", "b"}}, {{1000, 1}}},
+                                                           {{{"__name__", "c"}}, {{1000, 1}}}}));
+  EXPECT_EQ(r.status, 413);
+  EXPECT_EQ(r.body, "request exceeds the limit of 2 series\n");
+  EXPECT_EQ(db_.NumSamples(), before);
+  EXPECT_THAT(Get("/metrics").body,
+              HasSubstr("tally_remote_write_requests_total{code=\"413\"} 1\n"));
+}
+
+// Before: a remote_write URL's password was shown in clear and other secrets were dropped.
+TEST_F(HttpApiTest, StatusConfigMasksEverySecret) {
+  std::ifstream in(TALLY_SOURCE_DIR "/tests/server/testdata/config_all_secrets.yml");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  ASSERT_THAT(ss.str(), HasSubstr("SECRET_"));
+  WriteConfig(ss.str());
+  ASSERT_EQ(Post("/-/reload", "").status, 200);
+  const std::string body = Get("/api/v1/status/config").body;
+  EXPECT_THAT(body, Not(HasSubstr("SECRET_")));
+  EXPECT_THAT(body, HasSubstr("url: http://rwuser:xxxxx@127.0.0.1:3/write"));
+  EXPECT_THAT(body, HasSubstr("password: \\u003csecret\\u003e"));
 }
 
 TEST_F(HttpApiTest, RemoteWriteStorageFailureIsRetryable) {

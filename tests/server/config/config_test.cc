@@ -1,7 +1,9 @@
 #include "server/config/config.h"
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testutil/temp_dir.h"
 
 namespace tally::server::config {
 namespace {
@@ -71,7 +73,9 @@ remote_write:
   EXPECT_EQ(slow.relabel_configs[0].target_label, "instance");
   EXPECT_EQ(slow.relabel_configs[0].regex, "(.*)");
   EXPECT_EQ(slow.file_sd_configs[0].files[0], "targets.json");
-  EXPECT_THAT(slow.unsupported_keys, ::testing::ElementsAre("basic_auth"));
+  EXPECT_TRUE(slow.unsupported_keys.empty());
+  ASSERT_TRUE(slow.http_client.basic_auth.has_value());
+  EXPECT_EQ(slow.http_client.basic_auth->password, "b");
   ASSERT_EQ(c->alerting.alertmanagers.size(), 1u);
   EXPECT_EQ(c->alerting.alertmanagers[0].static_configs[0].targets[0], "127.0.0.1:9093");
   ASSERT_EQ(c->remote_write.size(), 1u);
@@ -125,6 +129,16 @@ TEST(ConfigTest, ShortGlobalIntervalShrinksDefaultTimeout) {
 TEST(ConfigTest, LoadFileMissing) {
   absl::StatusOr<Config> c = LoadConfigFile("/nonexistent/tally.yml");
   EXPECT_EQ(c.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(c.status().message(), "open /nonexistent/tally.yml: no such file or directory");
+}
+
+// Prometheus compat: 2.42 answers a reload of a directory with
+// "read <path>: is a directory"; an std::ifstream used to read it as an empty file.
+TEST(ConfigTest, LoadDirectoryFailsLikeGo) {
+  testutil::TempDir dir;
+  absl::StatusOr<Config> c = LoadConfigFile(dir.path());
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message(), absl::StrCat("read ", dir.path(), ": is a directory"));
 }
 
 }  // namespace

@@ -222,6 +222,34 @@ TEST(BackfillTest, RejectsSampleWithoutTimestamp) {
   EXPECT_TRUE(db.Dump().empty());
 }
 
+// Before: any label set was imported (there were no limits).
+TEST(BackfillTest, SeriesOverLabelLimitsFailsWithItsLineAndStoresNothing) {
+  FakeDB db;
+  std::string wide = "wide{";
+  for (int i = 0; i < 200; ++i) absl::StrAppend(&wide, i ? "," : "", "l", i, "=\"v\"");
+  wide += "} 1 10\n";
+  const std::string in = "a 1 10\n" + wide + "b 2 10\n";
+  absl::StatusOr<BackfillResult> r = Backfill(db, in, BackfillOptions{});
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(absl::IsInvalidArgument(r.status()));
+  EXPECT_EQ(r.status().message(),
+            "line 2: label_limit exceeded (metric: wide, number of labels: 201, limit: 128)");
+  EXPECT_TRUE(db.Dump().empty());
+  // A long value, with the limit from the options.
+  BackfillOptions opts;
+  opts.series_limits.label_value_length_limit = 8;
+  r = Backfill(db, "a{x=\"0123456789\"} 1 10\n", opts);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(),
+            "line 1: label_value_length_limit exceeded (metric: a, label name: x, value: "
+            "\"0123456789\", length: 10, limit: 8)");
+  // Limits off: the wide series is imported.
+  opts.series_limits = SeriesLimits{};
+  r = Backfill(db, in, opts);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->appended, 3);
+}
+
 TEST(BackfillTest, CountsRejectionsFromTheDB) {
   FakeDB db;
   ASSERT_TRUE(Backfill(db, "a 1 100\n", BackfillOptions{}).ok());

@@ -63,5 +63,41 @@ TEST(RemoteWriteDecoderTest, RejectsMalformedInput) {
               HasSubstr("exceeds the limit"));
 }
 
+// Before: a request could hold any number of series, samples and labels (only the
+// decompressed size was bounded, at 512 MiB), so views cost ~6x the body.
+TEST(RemoteWriteDecoderTest, RequestCountLimitsAreResourceExhausted) {
+  std::vector<RemoteSeriesInput> in;
+  for (int i = 0; i < 10; ++i) {
+    in.push_back({{{"__name__", "m"}, {"i", std::to_string(i)}}, {{1, 1}, {2, 2}}});
+  }
+  std::string proto;
+  EncodeWriteRequest(in, {}, &proto);
+  const std::string body = SnappyCompressBlock(proto);
+  RemoteWriteLimits lim;
+  WriteRequestDecoder d(lim);
+  ASSERT_TRUE(d.DecodeSnappy(body).ok());
+  lim.max_series = 9;
+  d.set_limits(lim);
+  absl::Status s = d.DecodeSnappy(body);
+  EXPECT_TRUE(absl::IsResourceExhausted(s)) << s;
+  EXPECT_EQ(s.message(), "request exceeds the limit of 9 series");
+  EXPECT_TRUE(d.series().empty());
+  lim = RemoteWriteLimits();
+  lim.max_samples = 19;
+  d.set_limits(lim);
+  EXPECT_EQ(d.DecodeSnappy(body).message(), "request exceeds the limit of 19 samples");
+  lim = RemoteWriteLimits();
+  lim.max_labels = 19;
+  d.set_limits(lim);
+  EXPECT_EQ(d.DecodeSnappy(body).message(), "request exceeds the limit of 19 labels");
+  lim = RemoteWriteLimits();
+  lim.max_decoded_bytes = proto.size() - 1;
+  d.set_limits(lim);
+  EXPECT_TRUE(absl::IsResourceExhausted(d.DecodeSnappy(body)));
+  // The defaults are Tally's documented ones.
+  EXPECT_EQ(RemoteWriteLimits().max_decoded_bytes, size_t{64} << 20);
+  EXPECT_EQ(RemoteWriteLimits().series.label_limit, 128u);
+}
+
 }  // namespace
 }  // namespace tally::storage
