@@ -100,11 +100,16 @@ class HealthListener : public rocksdb::EventListener {
   }
   // RocksDB's own recovery from a full disk waits until the free space exceeds its largest
   // write buffer (64 MB here), which a small or nearly full disk may never offer again, and
-  // while it waits it refuses DB::Resume() (Busy). RocksStore::Write() resumes instead, on
-  // the first write after any space is back.
-  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksdb::Status,
+  // while it waits it refuses DB::Resume() (Busy). For errors that stop writes (a failed
+  // log write is a hard error) RocksStore::Write() resumes instead, on the first write
+  // after any space is back. Soft errors (a failed compaction) leave writes working and
+  // keep RocksDB's recovery: without it their background work would stay stopped.
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksdb::Status bg_error,
                             bool* auto_recovery) override {
-    if (auto_recovery != nullptr) *auto_recovery = false;
+    if (auto_recovery != nullptr &&
+        bg_error.severity() >= rocksdb::Status::Severity::kHardError) {
+      *auto_recovery = false;
+    }
   }
   void OnErrorRecoveryEnd(const rocksdb::BackgroundErrorRecoveryInfo& info) override {
     if (info.new_bg_error.ok()) store_->SetHealthy();
