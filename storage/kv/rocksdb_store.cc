@@ -188,9 +188,8 @@ absl::StatusOr<std::unique_ptr<RocksStore>> RocksStore::Open(const StoreOptions&
   dbo.create_missing_column_families = false;
   dbo.max_background_jobs = 2;
   dbo.max_open_files = 512;
-  dbo.keep_log_file_num = 3;
-  // RocksDB's own info LOG (options dumps, compaction chatter) would be the largest file of a
-  // small data dir; Tally logs what matters itself. Warnings and errors are still written.
+  // No LOG file in the data dir: warnings and errors go to Tally's log (TallyRocksLogger);
+  // info-level chatter (options dumps, compactions) is dropped.
   dbo.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   dbo.max_total_wal_size = 256 << 20;
   dbo.paranoid_checks = true;
