@@ -114,6 +114,7 @@ int SelfMetrics::ReasonIndex(storage::RejectReason r) {
     case storage::RejectReason::kDuplicate: return 1;
     case storage::RejectReason::kTooOld: return 2;
     case storage::RejectReason::kInvalid: return 3;
+    case storage::RejectReason::kTooFarInFuture: return 4;
   }
   return 3;
 }
@@ -173,8 +174,9 @@ std::string SelfMetrics::Render(storage::DB* db) const {
   absl::StrAppend(&o, "tally_ingested_samples_total{source=\"other\"} ", ingested_other_.load(),
                   "\n");
   Header(&o, "tally_rejected_samples_total", "counter", "Samples rejected, by reason.");
-  static const char* const kReasons[] = {"out_of_order", "duplicate", "too_old", "invalid"};
-  for (int i = 0; i < 4; ++i) {
+  static const char* const kReasons[] = {"out_of_order", "duplicate", "too_old", "invalid",
+                                         "too_far_in_future"};
+  for (int i = 0; i < 5; ++i) {
     absl::StrAppend(&o, "tally_rejected_samples_total{reason=\"", kReasons[i], "\"} ",
                     rejected_[i].load(), "\n");
   }
@@ -182,6 +184,16 @@ std::string SelfMetrics::Render(storage::DB* db) const {
                   rejected_label_limits_.load(), "\n");
 
   if (db != nullptr) {
+    const storage::WriteHealth health = db->GetWriteHealth();
+    Header(&o, "tally_storage_read_only", "gauge",
+           "1 while the storage refuses writes after a storage error (e.g. a full disk).");
+    absl::StrAppend(&o, "tally_storage_read_only ", health.writable ? 0 : 1, "\n");
+    if (!health.writable) {
+      Header(&o, "tally_storage_read_only_reason", "gauge",
+             "Why the storage is read-only (the storage error), while it is.");
+      absl::StrAppend(&o, "tally_storage_read_only_reason{reason=\"", EscapeLabel(health.reason),
+                      "\"} 1\n");
+    }
     absl::StatusOr<storage::DBStats> st = db->Stats(0);
     if (st.ok()) {
       Header(&o, "tally_active_series", "gauge", "Series with an open head chunk.");

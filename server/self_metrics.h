@@ -7,7 +7,8 @@
 // Exposed families:
 //   tally_ingested_samples_total{source}          samples stored (remote_write, scrape, ...)
 //   tally_rejected_samples_total{reason}          out_of_order, duplicate, too_old, invalid,
-//                                                 label_limits
+//                                                 too_far_in_future, label_limits
+//   tally_storage_read_only, tally_storage_read_only_reason{reason}   DB::GetWriteHealth()
 //   tally_remote_write_requests_total{code}       remote-write requests by HTTP code
 //   tally_active_series / tally_series / tally_head_chunks / tally_storage_bytes /
 //   tally_head_memory_bytes / tally_head_min_time_ms / tally_head_max_time_ms
@@ -87,7 +88,7 @@ class SelfMetrics {
 
   std::atomic<int64_t> ingested_remote_write_{0};
   std::atomic<int64_t> ingested_other_{0};
-  std::array<std::atomic<int64_t>, 4> rejected_{};
+  std::array<std::atomic<int64_t>, 5> rejected_{};
   std::atomic<int64_t> rejected_label_limits_{0};
   LatencyHistogram query_latency_;
   std::atomic<bool> reload_ok_{true};

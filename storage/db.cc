@@ -17,8 +17,8 @@
 #include "storage/head/head_appender.h"
 #include "storage/kv/key_codec.h"
 #include "storage/query/querier.h"
-#include "storage/retention/retention.h"
 #include "storage/util/coding.h"
+#include "storage/util/log.h"
 #include "storage/util/status_macros.h"
 #include "storage/util/utf8.h"
 
@@ -371,37 +371,6 @@ absl::StatusOr<std::vector<std::pair<std::string, MetricMetadata>>> DBImpl::Meta
   return out;
 }
 
-absl::Status DBImpl::ApplyRetention(int64_t now_ms) {
-  RETURN_IF_ERROR(CheckWritable());
-  const int64_t cutoff =
-      now_ms < kMinTime + options_.retention_ms ? kMinTime : now_ms - options_.retention_ms;
-  retention::RetentionResult res;
-  {
-    absl::MutexLock a(&apply_mu_);
-    if (!sealed_.empty()) RETURN_IF_ERROR(WriteSealed());
-    kv::KvBatch batch(store_.get());
-    ASSIGN_OR_RETURN(res, retention::DeleteBefore(&head_, store_.get(), cutoff, &batch));
-    if (res.chunks_deleted > 0) {
-      batch.Put(Cf::kMeta, kv::kStatsKey,
-                EncodeDiskTotals(disk_chunks_.load() - res.chunks_deleted,
-                                 disk_samples_.load() - res.samples_deleted));
-    }
-    if (batch.Count() > 0) RETURN_IF_ERROR(store_->Write(&batch, /*sync=*/true));
-    disk_chunks_.fetch_sub(res.chunks_deleted);
-    disk_samples_.fetch_sub(res.samples_deleted);
-    for (SeriesRef ref : res.dead) head_.Remove(ref);
-    RETURN_IF_ERROR(TruncateWal());
-  }
-  if (res.chunks_deleted == 0 && res.dead.empty()) return absl::OkStatus();
-  RecomputeMinTime();
-  // Range tombstones only hide data; compaction to the bottom level drops it from disk.
-  RETURN_IF_ERROR(store_->FlushMemtables());
-  for (Cf cf : {Cf::kChunks, Cf::kSeries, Cf::kState, Cf::kPostings, Cf::kWal}) {
-    RETURN_IF_ERROR(store_->CompactRange(cf, {}, {}));
-  }
-  return absl::OkStatus();
-}
-
 absl::Status DBImpl::Flush() {
   RETURN_IF_ERROR(CheckWritable());
   absl::MutexLock a(&apply_mu_);
@@ -414,9 +383,10 @@ absl::Status DBImpl::Flush() {
   RETURN_IF_ERROR(TruncateWal());
   RETURN_IF_ERROR(store_->FlushMemtables());
   // A flushed memtable keeps the truncated log records on disk beside their range
-  // tombstone until a compaction meets both; the log family is tiny once truncated, so
-  // compacting it now is cheap and returns the space (otherwise ~10 bytes/sample linger).
-  return store_->CompactRange(Cf::kWal, {}, {});
+  // tombstone until a compaction meets both (~10 bytes/sample: after a large backfill the
+  // log family was 4x the chunks). Every record below the bound is deleted and none is
+  // written while we hold apply_mu_, so its files can go as a whole.
+  return store_->DropDeleted(Cf::kWal, kv::WalKey(0), kv::WalKey(wal_truncated_below_));
 }
 
 void DBImpl::BackgroundLoop() {
@@ -429,8 +399,12 @@ void DBImpl::BackgroundLoop() {
       }
     }
     const int64_t newest = max_time();
-    // Prometheus compat: retention is measured from the newest data, not the wall clock.
-    if (newest != kMinTime) ApplyRetention(newest).IgnoreError();
+    // Prometheus compat: retention is measured from the newest data (so importing old data
+    // does not delete it on the spot); ApplyRetention caps it at the wall clock.
+    if (newest == kMinTime) continue;
+    if (absl::Status st = ApplyRetention(newest); !st.ok()) {
+      TALLY_LOG(kWarn, "Retention pass failed", {{"err", st.message()}});
+    }
   }
 }
 

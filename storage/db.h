@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -42,12 +43,24 @@ struct DBOptions {
   // Flush fail with FailedPrecondition; no background thread runs.
   bool read_only = false;
   // How often the background thread applies retention (relative to the newest sample in
-  // the DB, as Prometheus does). 0 disables the thread (ApplyRetention still works).
+  // the DB, as Prometheus does, but never past the wall clock). 0 disables the thread
+  // (ApplyRetention still works).
   int64_t retention_check_interval_ms = int64_t{5} * 60 * 1000;
+  // Samples more than this far ahead of the wall clock are rejected as too far in the
+  // future (--storage.tsdb.max-future; Prometheus 2.42 has no such limit). One sample
+  // stamped in year 3000 would otherwise become "the newest sample" that the too-old bound
+  // is measured from. 2 h: far beyond any sane clock skew, one head-chunk span. 0 disables.
+  int64_t max_future_ms = int64_t{2} * 3600 * 1000;
+  // The wall clock in milliseconds since the epoch (tests inject a fake one); empty: the
+  // system clock. Bounds the too-old check and retention from above, and anchors max_future_ms.
+  std::function<int64_t()> clock_ms;
+  // Test-only: called by a retention pass after it has scanned the store for expired data
+  // and before it deletes, with no DB lock held (tests check commits proceed meanwhile).
+  std::function<void()> retention_scan_hook;
 };
 
 // Why a sample was not stored; also the label of Tally's rejected-samples counter.
-enum class RejectReason { kOutOfOrder, kDuplicate, kTooOld, kInvalid };
+enum class RejectReason { kOutOfOrder, kDuplicate, kTooOld, kInvalid, kTooFarInFuture };
 const char* RejectReasonString(RejectReason r);
 
 struct CommitResult {
@@ -55,11 +68,13 @@ struct CommitResult {
   int64_t rejected_out_of_order = 0;
   int64_t rejected_duplicate = 0;   // same timestamp, different value
   int64_t rejected_too_old = 0;     // older than retention
+  int64_t rejected_too_far_in_future = 0;  // beyond wall clock + max_future_ms
   // First rejection, Prometheus-worded ("out of order sample", "duplicate sample for
   // timestamp", ...) with the series; empty when nothing was rejected.
   std::string first_error;
   int64_t rejected() const {
-    return rejected_out_of_order + rejected_duplicate + rejected_too_old;
+    return rejected_out_of_order + rejected_duplicate + rejected_too_old +
+           rejected_too_far_in_future;
   }
 };
 
@@ -135,6 +150,15 @@ struct DBStats {
   int64_t rejected_out_of_order = 0;           // since Open
   int64_t rejected_duplicate = 0;
   int64_t rejected_too_old = 0;
+  int64_t rejected_too_far_in_future = 0;
+};
+
+// Whether the store accepts writes. A storage error such as a full disk turns the store
+// read-only (commits fail with Unavailable, reads keep working) until it recovers by
+// itself; `reason` says why ("no space left on device ...").
+struct WriteHealth {
+  bool writable = true;
+  std::string reason;  // empty when writable
 };
 
 class DB {
@@ -152,12 +176,16 @@ class DB {
   virtual absl::Status SetMetadata(absl::string_view metric, const MetricMetadata& md) = 0;
   virtual absl::StatusOr<std::vector<std::pair<std::string, MetricMetadata>>> Metadata() = 0;
 
-  // Deletes data older than (now_ms - retention) and compacts so the disk space is freed.
-  // Runs periodically in the background too; exposed for tests and tools.
+  // Deletes data older than (min(now_ms, wall clock) - retention): nothing younger than
+  // the retention period relative to real time is ever deleted, whatever now_ms says.
+  // Does not hold up commits while it scans; compacts when it deleted much, so the disk
+  // space is freed. Runs periodically in the background too; exposed for tests and tools.
   virtual absl::Status ApplyRetention(int64_t now_ms) = 0;
   // Seals and persists all open chunks (used on shutdown; makes replay fast).
   virtual absl::Status Flush() = 0;
   virtual absl::StatusOr<DBStats> Stats(int top_label_names = 10) = 0;
+  // Cheap (no I/O); safe to call on every request.
+  virtual WriteHealth GetWriteHealth() const { return {}; }
 };
 
 }  // namespace tally::storage

@@ -8,6 +8,7 @@
 #include "absl/time/clock.h"
 #include "storage/db_impl.h"
 #include "storage/kv/key_codec.h"
+#include "storage/util/duration.h"
 #include "storage/util/status_macros.h"
 
 namespace tally::storage {
@@ -23,6 +24,7 @@ absl::string_view VerdictError(int v) {
     case 3: return "out of order sample";
     case 4: return "duplicate sample for timestamp";
     case 5: return "too old sample";
+    case 6: return "too far in the future sample";
   }
   return "";
 }
@@ -35,6 +37,7 @@ const char* RejectReasonString(RejectReason r) {
     case RejectReason::kDuplicate: return "duplicate";
     case RejectReason::kTooOld: return "too_old";
     case RejectReason::kInvalid: return "invalid";
+    case RejectReason::kTooFarInFuture: return "too_far_in_future";
   }
   return "unknown";
 }
@@ -107,13 +110,14 @@ void DBImpl::SetApplyHookForTesting(std::function<void()> hook) {
 }
 
 DBImpl::Verdict DBImpl::Validate(head::MemSeries* s, int64_t t, uint64_t v_bits,
-                                 int64_t min_valid_t) {
+                                 int64_t min_valid_t, int64_t max_valid_t) {
   if (s->pend_epoch != epoch_) {
     s->pend_epoch = epoch_;
     s->pend_t = s->last_t;
     s->pend_v_bits = s->last_v_bits;
   }
   if (t < min_valid_t) return Verdict::kTooOld;
+  if (t > max_valid_t) return Verdict::kTooFarInFuture;
   if (t > s->pend_t) {
     s->pend_t = t;
     s->pend_v_bits = v_bits;
@@ -140,9 +144,15 @@ DBImpl::Verdict DBImpl::Validate(head::MemSeries* s, int64_t t, uint64_t v_bits,
 void DBImpl::ProcessGroup(const std::vector<Writer*>& group) {
   ++epoch_;
   const uint64_t seq = seq_ + 1;
-  const int64_t max_t = max_time();
-  const int64_t min_valid =
-      max_t < kMinTime + options_.retention_ms ? kMinTime : max_t - options_.retention_ms;
+  // Both bounds are anchored to the wall clock: the too-old bound is measured from the
+  // newest sample (Prometheus compat: head minValidTime), but never from a point after
+  // "now", so a far-future sample that got in (e.g. before max_future_ms existed) cannot
+  // make every current sample "too old".
+  const int64_t now = NowMs();
+  const int64_t min_valid = MinValidTime(now);
+  const int64_t max_valid = options_.max_future_ms > 0 && now <= kMaxTime - options_.max_future_ms
+                                ? now + options_.max_future_ms
+                                : kMaxTime;
   wal_writer_.Reset();
   verdicts_.clear();
   resolved_.clear();
@@ -163,7 +173,7 @@ void DBImpl::ProcessGroup(const std::vector<Writer*>& group) {
       const uint64_t bits = std::bit_cast<uint64_t>(p.v);
       head::MemSeries* s = trust ? p.series : head_.Find(p.ref);
       // A series can only vanish between Append and Commit if retention deleted it.
-      const Verdict v = s == nullptr ? Verdict::kTooOld : Validate(s, p.t_ms, bits, min_valid);
+      const Verdict v = s == nullptr ? Verdict::kTooOld : Validate(s, p.t_ms, bits, min_valid, max_valid);
       resolved_.push_back(s);
       verdicts_.push_back(v);
       switch (v) {
@@ -195,6 +205,9 @@ void DBImpl::ProcessGroup(const std::vector<Writer*>& group) {
         case Verdict::kTooOld:
           ++r.rejected_too_old;
           break;
+        case Verdict::kTooFarInFuture:
+          ++r.rejected_too_far_in_future;
+          break;
       }
       if (r.first_error.empty()) {
         Labels lset;
@@ -202,11 +215,17 @@ void DBImpl::ProcessGroup(const std::vector<Writer*>& group) {
         r.first_error = absl::StrCat(VerdictError(static_cast<int>(v)), " for series ",
                                      s != nullptr ? lset.ToString() : "(deleted by retention)",
                                      " at timestamp ", p.t_ms);
+        if (v == Verdict::kTooFarInFuture) {
+          absl::StrAppend(&r.first_error, " (more than ",
+                          FormatDurationMs(options_.max_future_ms),
+                          " after the current time; limit set by --storage.tsdb.max-future)");
+        }
       }
     }
     rejected_ooo_.fetch_add(r.rejected_out_of_order, std::memory_order_relaxed);
     rejected_dup_.fetch_add(r.rejected_duplicate, std::memory_order_relaxed);
     rejected_too_old_.fetch_add(r.rejected_too_old, std::memory_order_relaxed);
+    rejected_future_.fetch_add(r.rejected_too_far_in_future, std::memory_order_relaxed);
   }
 
   const bool has_wal = wal_writer_.count() > 0;
@@ -386,6 +405,15 @@ absl::Status DBImpl::TruncateWal() {
   absl::Status st = store_->Write(&b, /*sync=*/false);
   if (st.ok()) wal_truncated_below_ = low;
   return st;
+}
+
+int64_t DBImpl::NowMs() const {
+  return options_.clock_ms ? options_.clock_ms() : absl::ToUnixMillis(absl::Now());
+}
+
+int64_t DBImpl::MinValidTime(int64_t now_ms) const {
+  const int64_t ref = std::min(max_time(), now_ms);
+  return ref < kMinTime + options_.retention_ms ? kMinTime : ref - options_.retention_ms;
 }
 
 void DBImpl::NoteTime(int64_t t) {

@@ -18,7 +18,9 @@
 // drop marks nobody needs, so the per-series cost stays one compare per sample.
 //
 // Thread-safety: everything public is thread-safe. Lock order: queue_mu_ -> (released)
-// -> apply_mu_ -> head stripe locks -> MemSeries::mu; iso_mu_ is a leaf.
+// -> apply_mu_ -> head stripe locks -> MemSeries::mu; iso_mu_ is a leaf; retention_mu_ (one
+// retention pass at a time) -> apply_mu_, which a pass takes only for bounded slices of its
+// deletions.
 #pragma once
 
 #include <atomic>
@@ -68,6 +70,7 @@ class DBImpl : public DB {
   absl::Status ApplyRetention(int64_t now_ms) override;
   absl::Status Flush() override;
   absl::StatusOr<DBStats> Stats(int top_label_names) override;
+  WriteHealth GetWriteHealth() const override;
 
   // For HeadAppender.
   absl::StatusOr<SeriesRef> GetOrCreateSeries(const Labels& labels);
@@ -109,7 +112,9 @@ class DBImpl : public DB {
     bool done = false;
   };
   // Where each sample of a group went.
-  enum class Verdict : uint8_t { kInOrder, kOoo, kNoop, kOutOfOrder, kDuplicate, kTooOld };
+  enum class Verdict : uint8_t {
+    kInOrder, kOoo, kNoop, kOutOfOrder, kDuplicate, kTooOld, kTooFarInFuture
+  };
 
   explicit DBImpl(const DBOptions& options);
   absl::Status Init();  // meta checks, load series/state, replay
@@ -119,8 +124,12 @@ class DBImpl : public DB {
   absl::Status Replay();
 
   void ProcessGroup(const std::vector<Writer*>& group) ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
-  Verdict Validate(head::MemSeries* s, int64_t t, uint64_t v_bits, int64_t min_valid_t)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
+  Verdict Validate(head::MemSeries* s, int64_t t, uint64_t v_bits, int64_t min_valid_t,
+                   int64_t max_valid_t) ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
+  // The wall clock (DBOptions::clock_ms or the system clock), ms since the epoch.
+  int64_t NowMs() const;
+  // Samples before this are too old: min(newest sample, now_ms) - retention.
+  int64_t MinValidTime(int64_t now_ms) const;
   // Applies one accepted sample at WAL position (seq, index), marked with applying_commit_.
   void ApplySample(head::MemSeries* s, int64_t t, uint64_t v_bits, bool ooo, uint64_t seq,
                    uint32_t index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
@@ -172,8 +181,11 @@ class DBImpl : public DB {
   std::atomic<int64_t> min_time_{kMaxTime};
   std::atomic<int64_t> max_time_{kMinTime};
   std::atomic<int64_t> rejected_ooo_{0}, rejected_dup_{0}, rejected_too_old_{0};
+  std::atomic<int64_t> rejected_future_{0};
   // Written only under apply_mu_; read lock-free by Stats().
   std::atomic<int64_t> disk_chunks_{0}, disk_samples_{0};
+
+  absl::Mutex retention_mu_ ABSL_ACQUIRED_BEFORE(apply_mu_);  // serialises retention passes
 
   absl::Mutex bg_mu_;
   bool stop_ ABSL_GUARDED_BY(bg_mu_) = false;

@@ -1,5 +1,5 @@
 // DBImpl's accounting: Stats(), the persisted chunk/sample totals behind it, and the
-// min-time recomputation used at open and after retention.
+// min-time recomputation used at open and after retention, and GetWriteHealth().
 #include <algorithm>
 #include <filesystem>
 #include <map>
@@ -143,7 +143,14 @@ absl::StatusOr<DBStats> DBImpl::Stats(int top_label_names) {
   st.rejected_out_of_order = rejected_ooo_.load();
   st.rejected_duplicate = rejected_dup_.load();
   st.rejected_too_old = rejected_too_old_.load();
+  st.rejected_too_far_in_future = rejected_future_.load();
   return st;
+}
+
+WriteHealth DBImpl::GetWriteHealth() const {
+  if (options_.read_only) return WriteHealth{false, "data dir opened read-only"};
+  kv::RocksStore::Health h = store_->health();
+  return WriteHealth{h.writable, std::move(h.reason)};
 }
 
 }  // namespace tally::storage

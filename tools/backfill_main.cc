@@ -84,6 +84,7 @@ int RunBackfill(std::vector<std::string> args) {
   std::string format = "auto";
   absl::Duration ooo_window = absl::ZeroDuration();
   absl::Duration retention = absl::Hours(24 * 15);
+  absl::Duration max_future = absl::Hours(2);
   int64_t threads = 0;
   FlagSet flags("tally backfill [<flags>] FILE|-",
                 "Import an OpenMetrics or Prometheus text file (or stdin) into a data dir.\n"
@@ -96,6 +97,9 @@ int RunBackfill(std::vector<std::string> args) {
                  "Accept samples up to this much older than a series' newest sample.");
   flags.Duration("storage.tsdb.retention.time", &retention,
                  "How long to retain samples in storage.");
+  flags.Duration("storage.tsdb.max-future", &max_future,
+                 "Fail the import on a sample more than this far ahead of the current time "
+                 "(0 disables).");
   flags.Int("threads", &threads, "Parser and writer threads (0: all cores).");
   const storage::SeriesLimits dl = storage::kDefaultIngestSeriesLimits;
   int64_t label_limit = static_cast<int64_t>(dl.label_limit);
@@ -144,6 +148,8 @@ int RunBackfill(std::vector<std::string> args) {
   db_opts.path = path;
   db_opts.out_of_order_window_ms = absl::ToInt64Milliseconds(ooo_window);
   db_opts.retention_ms = absl::ToInt64Milliseconds(retention);
+  db_opts.max_future_ms = absl::ToInt64Milliseconds(max_future);
+  opts.max_future_ms = db_opts.max_future_ms;
   absl::StatusOr<std::unique_ptr<storage::DB>> db = storage::DB::Open(db_opts);
   if (!db.ok()) {
     std::fprintf(stderr, "tally: error: opening %s: %s\n", path.c_str(),
@@ -196,7 +202,8 @@ int RunBackfill(std::vector<std::string> args) {
       "metadata families: %lld\n"
       "samples stored:    %lld\n"
       "exact duplicates:  %lld (ignored)\n"
-      "rejected:          %lld (out of order %lld, duplicate %lld, too old %lld, invalid %lld)\n"
+      "rejected:          %lld (out of order %lld, duplicate %lld, too old %lld, too far in "
+      "future %lld, invalid %lld)\n"
       "elapsed:           %.2fs (%s samples/s)\n",
       storage::TextFormatName(r->format), static_cast<long long>(r->samples_read),
       static_cast<long long>(r->series), range.c_str(),
@@ -204,6 +211,7 @@ int RunBackfill(std::vector<std::string> args) {
       static_cast<long long>(r->exact_duplicates), static_cast<long long>(r->rejected()),
       static_cast<long long>(r->rejected_out_of_order),
       static_cast<long long>(r->rejected_duplicate), static_cast<long long>(r->rejected_too_old),
+      static_cast<long long>(r->rejected_too_far_in_future),
       static_cast<long long>(r->rejected_invalid), secs,
       FormatCount(static_cast<int64_t>(r->samples_read / std::max(secs, 1e-3))).c_str());
   if (!r->first_rejection.empty()) {

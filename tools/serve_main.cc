@@ -32,6 +32,7 @@ int RunServe(std::vector<std::string> args) {
   absl::Duration lookback = absl::Minutes(5);
   absl::Duration timeout = absl::Minutes(2);
   absl::Duration ooo_window = absl::ZeroDuration();
+  absl::Duration max_future = absl::Hours(2);
   int64_t max_samples = 50'000'000;
   int64_t threads = 0;
   int64_t max_connections = 4096;
@@ -58,6 +59,8 @@ int RunServe(std::vector<std::string> args) {
                  "How long to retain samples in storage.");
   flags.Duration("storage.tsdb.out-of-order-time-window", &ooo_window,
                  "Accept samples up to this much older than a series' newest sample.");
+  flags.Duration("storage.tsdb.max-future", &max_future,
+                 "Reject samples more than this far ahead of the current time (0 disables).");
   flags.Duration("query.lookback-delta", &lookback,
                  "The maximum lookback duration for retrieving metrics during expression "
                  "evaluations and federation.");
@@ -137,6 +140,7 @@ int RunServe(std::vector<std::string> args) {
   dbo.path = path;
   dbo.retention_ms = absl::ToInt64Milliseconds(retention);
   dbo.out_of_order_window_ms = absl::ToInt64Milliseconds(ooo_window);
+  dbo.max_future_ms = absl::ToInt64Milliseconds(max_future);
   absl::StatusOr<std::unique_ptr<storage::DB>> db = storage::DB::Open(dbo);
   if (!db.ok()) {
     TALLY_LOG(kError, "Opening storage failed", {{"err", db.status().message()}});
@@ -178,6 +182,7 @@ int RunServe(std::vector<std::string> args) {
       {"storage.tsdb.retention.time", so.api.retention},
       {"storage.tsdb.out-of-order-time-window",
        storage::FormatDurationMs(absl::ToInt64Milliseconds(ooo_window))},
+      {"storage.tsdb.max-future", storage::FormatDurationMs(dbo.max_future_ms)},
       {"query.lookback-delta", storage::FormatDurationMs(so.api.lookback_delta_ms)},
       {"query.timeout", storage::FormatDurationMs(absl::ToInt64Milliseconds(timeout))},
       {"query.max-samples", absl::StrCat(max_samples)},

@@ -151,6 +151,14 @@ void HttpApi::Register(http::Router* r) {
       resp->content_type = "text/plain; charset=utf-8";
       if (!hooks_.ready || hooks_.ready()) {
         resp->body = "Tally Server is Ready.\n";
+        // Still ready: queries work. The body and tally_storage_read_only say why writes
+        // are refused (503) until the storage recovers.
+        if (const storage::WriteHealth h = db_ != nullptr ? db_->GetWriteHealth()
+                                                          : storage::WriteHealth{};
+            !h.writable) {
+          absl::StrAppend(&resp->body, "Storage is read-only: ", h.reason,
+                          "\nWrites are refused with 503 until it recovers.\n");
+        }
       } else {
         resp->status = 503;
         resp->body = "Service Unavailable\n";

@@ -5,12 +5,13 @@
 //   413  over a request limit (decoded size, series, samples or labels per request;
 //        RemoteWriteLimits): nothing stored
 //   400  some samples rejected (invalid labels or timestamps, a series over the label limits,
-//        out of order, duplicate, too old): the rest is stored, the first reason and the
+//        out of order, duplicate, too old, too far in the future): the rest is stored, the first reason and the
 //        counts are in the body. 4xx tells Prometheus not to retry, which is right: a resend
 //        would be rejected again. (Prometheus 2.42 instead rolls the whole request back on
 //        its first bad sample; a sender that drops the batch on 4xx then loses the good
 //        series too, so Tally keeps them: docs/compatibility.md.)
-//   500  storage failed (a retry can help); 503 when storage reports Unavailable.
+//   500  storage failed (a retry can help); 503 when storage reports Unavailable, e.g. the
+//        store is read-only after a full disk (the sender retries until space is back).
 #include "absl/strings/str_cat.h"
 #include "server/api/http_api.h"
 #include "storage/ingest/remote_write.h"
@@ -47,6 +48,8 @@ void HttpApi::RemoteWrite(const HttpRequest& req, HttpResponse* resp) {
   metrics_->AddRejected(storage::RejectReason::kOutOfOrder, r->commit.rejected_out_of_order);
   metrics_->AddRejected(storage::RejectReason::kDuplicate, r->commit.rejected_duplicate);
   metrics_->AddRejected(storage::RejectReason::kTooOld, r->commit.rejected_too_old);
+  metrics_->AddRejected(storage::RejectReason::kTooFarInFuture,
+                        r->commit.rejected_too_far_in_future);
   if (r->rejected() > 0) {
     resp->status = 400;
     resp->body = absl::StrCat(r->first_error, " (", r->rejected(), " of ",

@@ -7,6 +7,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "storage/util/duration.h"
 #include "storage/util/status_macros.h"
 #include "tbb/blocked_range.h"
 #include "tbb/parallel_for.h"
@@ -61,7 +63,8 @@ std::vector<SliceResult> Slice(absl::string_view input, int parallelism) {
   return slices;
 }
 
-void ParseSlice(SliceResult& r, TextFormat format, const BackfillOptions& opt) {
+void ParseSlice(SliceResult& r, TextFormat format, const BackfillOptions& opt,
+                int64_t max_valid_t) {
   TextParser p(r.text, TextParserOptions{
                            .format = format, .first_line = r.first_line, .require_eof = r.last});
   int64_t since_check = 0;
@@ -95,6 +98,13 @@ void ParseSlice(SliceResult& r, TextFormat format, const BackfillOptions& opt) {
       }
     }
     const int64_t t = p.timestamp_ms();
+    if (t > max_valid_t) {
+      r.status = absl::InvalidArgumentError(absl::StrCat(
+          "line ", p.line(), ": sample of ", p.series_text(), " at timestamp ", t,
+          " is too far in the future (more than ", FormatDurationMs(opt.max_future_ms),
+          " after the current time; limit set by --storage.tsdb.max-future)"));
+      return;
+    }
     r.samples[it->second].push_back(Sample{t, p.value()});
     r.min_t = std::min(r.min_t, t);
     r.max_t = std::max(r.max_t, t);
@@ -127,6 +137,7 @@ void AddCommit(ShardTotals* t, const CommitResult& r) {
   t->commit.rejected_out_of_order += r.rejected_out_of_order;
   t->commit.rejected_duplicate += r.rejected_duplicate;
   t->commit.rejected_too_old += r.rejected_too_old;
+  t->commit.rejected_too_far_in_future += r.rejected_too_far_in_future;
   if (t->first_rejection.empty() && !r.first_error.empty()) t->first_rejection = r.first_error;
 }
 
@@ -146,6 +157,11 @@ absl::StatusOr<BackfillResult> Backfill(DB& db, absl::string_view input,
   }
 
   // ---- Phase 1: parse and validate everything. ----
+  const int64_t now_ms =
+      options.now_ms != 0 ? options.now_ms : absl::ToUnixMillis(absl::Now());
+  const int64_t max_valid_t = options.max_future_ms > 0 && now_ms <= kMaxTime - options.max_future_ms
+                                  ? now_ms + options.max_future_ms
+                                  : kMaxTime;
   std::vector<SliceResult> slices = Slice(input, threads);
   std::vector<int64_t> newlines(slices.size());
   arena.execute([&] {
@@ -158,7 +174,7 @@ absl::StatusOr<BackfillResult> Backfill(DB& db, absl::string_view input,
   }
   arena.execute([&] {
     tbb::parallel_for(size_t{0}, slices.size(), [&](size_t i) {
-      ParseSlice(slices[i], result.format, options);
+      ParseSlice(slices[i], result.format, options, max_valid_t);
       if (progress != nullptr) progress->bytes_parsed += slices[i].text.size();
     }, tbb::simple_partitioner());
   });
@@ -305,6 +321,7 @@ absl::StatusOr<BackfillResult> Backfill(DB& db, absl::string_view input,
           totals.commit.rejected_out_of_order += local.commit.rejected_out_of_order;
           totals.commit.rejected_duplicate += local.commit.rejected_duplicate;
           totals.commit.rejected_too_old += local.commit.rejected_too_old;
+          totals.commit.rejected_too_far_in_future += local.commit.rejected_too_far_in_future;
           totals.exact_duplicates += local.exact_duplicates;
           totals.rejected_invalid += local.rejected_invalid;
           if (totals.first_rejection.empty()) totals.first_rejection = local.first_rejection;
@@ -316,6 +333,7 @@ absl::StatusOr<BackfillResult> Backfill(DB& db, absl::string_view input,
   result.rejected_out_of_order = totals.commit.rejected_out_of_order;
   result.rejected_duplicate = totals.commit.rejected_duplicate;
   result.rejected_too_old = totals.commit.rejected_too_old;
+  result.rejected_too_far_in_future = totals.commit.rejected_too_far_in_future;
   result.rejected_invalid = totals.rejected_invalid;
   result.exact_duplicates = totals.exact_duplicates;
   result.first_rejection = totals.first_rejection;

@@ -3,10 +3,11 @@
 //
 //  1. Parse and validate everything, in parallel (oneTBB): the input is cut at line
 //     boundaries into slices parsed by independent TextParsers; samples are grouped per
-//     series. Any syntax error (reported with its line number, the first one in file order)
-//     or a sample without a timestamp fails the import here, before anything is written,
-//     so a malformed file stores nothing and leaves existing data untouched. A series over
-//     options.series_limits fails the import the same way.
+//     series. Any syntax error (reported with its line number, the first one in file order),
+//     a sample without a timestamp or one too far in the future (options.max_future_ms)
+//     fails the import here, before anything is written, so a malformed file stores nothing
+//     and leaves existing data untouched. A series over options.series_limits fails the
+//     import the same way.
 //  2. Write, in parallel: series are sharded over several Appenders; each series' samples
 //     are sorted by time (the file may list them in any order, as promtool accepts), exact
 //     duplicates (same timestamp and value) are dropped, and samples are committed in
@@ -57,6 +58,10 @@ struct BackfillOptions {
   // Per-series label limits, checked in phase 1: a series over them fails the import with
   // its line number ("line N: label_limit exceeded (...)") and nothing is written.
   SeriesLimits series_limits = kDefaultIngestSeriesLimits;
+  // A sample more than this far ahead of now_ms fails the parse like a syntax error, with
+  // its line number (--storage.tsdb.max-future; the DB applies the same rule). 0 disables.
+  int64_t max_future_ms = 0;
+  int64_t now_ms = 0;  // 0: the system clock at the start of the import
 };
 
 struct BackfillResult {
@@ -71,11 +76,13 @@ struct BackfillResult {
   int64_t rejected_out_of_order = 0;  // by the DB (older than the series' newest sample)
   int64_t rejected_duplicate = 0;     // same timestamp, different value
   int64_t rejected_too_old = 0;       // outside retention
+  int64_t rejected_too_far_in_future = 0;  // by the DB (only if its limit is tighter)
   int64_t rejected_invalid = 0;       // label sets the DB refused
   std::string first_rejection;        // the first rejection message, if any
   bool interrupted = false;
   int64_t rejected() const {
-    return rejected_out_of_order + rejected_duplicate + rejected_too_old + rejected_invalid;
+    return rejected_out_of_order + rejected_duplicate + rejected_too_old +
+           rejected_too_far_in_future + rejected_invalid;
   }
 };
 

@@ -1,9 +1,17 @@
 #include "storage/kv/rocksdb_store.h"
 
+#include <cstdarg>
+#include <cstdio>
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
 #include "rocksdb/db.h"
+#include "rocksdb/env.h"
+#include "rocksdb/listener.h"
+#include "rocksdb/convenience.h"
+#include "rocksdb/utilities/table_properties_collectors.h"
+#include "storage/util/log.h"
+#include "storage/util/status_macros.h"
 #include "rocksdb/iterator.h"
 #include "rocksdb/options.h"
 #include "rocksdb/table.h"
@@ -21,6 +29,34 @@ absl::Status ToStatus(const rocksdb::Status& s, absl::string_view context) {
   return FromRocks(static_cast<int>(s.code()), s.ToString(), context);
 }
 
+// RocksDB's diagnostics go to Tally's log instead of a LOG file in the data dir. Besides
+// keeping the dir small, this is what keeps a full disk survivable: Debian's librocksdb is
+// built with assertions, and once a write to the LOG file fails with ENOSPC its file
+// writer asserts on the next message (`sync_without_flush_called_`) and aborts the
+// process, typically from the very thread that would recover the DB when space returns.
+class TallyRocksLogger : public rocksdb::Logger {
+ public:
+  TallyRocksLogger() : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL) {}
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override {
+    Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, ap);
+  }
+  void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
+    if (level < GetInfoLogLevel()) return;
+    char buf[1024];
+    va_list copy;
+    va_copy(copy, ap);
+    const int n = std::vsnprintf(buf, sizeof(buf), format, copy);
+    va_end(copy);
+    if (n > 0 && static_cast<size_t>(n) < sizeof(buf) && buf[n - 1] == '\n') buf[n - 1] = '\0';
+    if (level >= rocksdb::InfoLogLevel::ERROR_LEVEL) {
+      TALLY_LOG(kError, "rocksdb", {{"msg", buf}});
+    } else {
+      TALLY_LOG(kWarn, "rocksdb", {{"msg", buf}});
+    }
+  }
+};
+
 rocksdb::ColumnFamilyOptions CfOptions(Cf cf) {
   rocksdb::ColumnFamilyOptions o;
   rocksdb::BlockBasedTableOptions t;
@@ -34,6 +70,11 @@ rocksdb::ColumnFamilyOptions CfOptions(Cf cf) {
       // Gorilla-encoded chunks do not compress further; skip the CPU.
       o.compression = rocksdb::kNoCompression;
       o.write_buffer_size = 32 << 20;
+      // Retention deletes chunks with point tombstones: a file in which at least half of
+      // any 1,000 consecutive entries are deletions is compacted in the background, so the
+      // space comes back without a full manual compaction.
+      o.table_properties_collector_factories.push_back(
+          rocksdb::NewCompactOnDeletionCollectorFactory(1000, 500));
       break;
     case Cf::kWal:
       // Short-lived records deleted by range tombstones once their chunks are sealed.
@@ -49,6 +90,34 @@ rocksdb::ColumnFamilyOptions CfOptions(Cf cf) {
 }
 
 }  // namespace
+
+// Tracks RocksDB's background-error state (see RocksStore::health()).
+class HealthListener : public rocksdb::EventListener {
+ public:
+  explicit HealthListener(RocksStore* store) : store_(store) {}
+  void OnBackgroundError(rocksdb::BackgroundErrorReason, rocksdb::Status* bg_error) override {
+    if (bg_error != nullptr && !bg_error->ok()) store_->SetUnhealthy(bg_error->ToString());
+  }
+  // RocksDB's own recovery from a full disk waits until the free space exceeds its largest
+  // write buffer (64 MB here), which a small or nearly full disk may never offer again, and
+  // while it waits it refuses DB::Resume() (Busy). For errors that stop writes (a failed
+  // log write is a hard error) RocksStore::Write() resumes instead, on the first write
+  // after any space is back. Soft errors (a failed compaction) leave writes working and
+  // keep RocksDB's recovery: without it their background work would stay stopped.
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksdb::Status bg_error,
+                            bool* auto_recovery) override {
+    if (auto_recovery != nullptr &&
+        bg_error.severity() >= rocksdb::Status::Severity::kHardError) {
+      *auto_recovery = false;
+    }
+  }
+  void OnErrorRecoveryEnd(const rocksdb::BackgroundErrorRecoveryInfo& info) override {
+    if (info.new_bg_error.ok()) store_->SetHealthy();
+  }
+
+ private:
+  RocksStore* store_;  // outlives the DB (listeners are released with it)
+};
 
 const char* CfName(Cf cf) {
   switch (cf) {
@@ -119,13 +188,13 @@ absl::StatusOr<std::unique_ptr<RocksStore>> RocksStore::Open(const StoreOptions&
   dbo.create_missing_column_families = false;
   dbo.max_background_jobs = 2;
   dbo.max_open_files = 512;
-  dbo.keep_log_file_num = 3;
-  // RocksDB's own info LOG (options dumps, compaction chatter) would be the largest file of a
-  // small data dir; Tally logs what matters itself. Warnings and errors are still written.
+  // No LOG file in the data dir: warnings and errors go to Tally's log (TallyRocksLogger);
+  // info-level chatter (options dumps, compactions) is dropped.
   dbo.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   dbo.max_total_wal_size = 256 << 20;
   dbo.paranoid_checks = true;
   dbo.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+  dbo.info_log = std::make_shared<TallyRocksLogger>();
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descs;
   for (int i = 0; i < static_cast<int>(Cf::kCount); ++i) {
@@ -157,6 +226,7 @@ absl::StatusOr<std::unique_ptr<RocksStore>> RocksStore::Open(const StoreOptions&
   }
 
   auto store = std::unique_ptr<RocksStore>(new RocksStore());
+  dbo.listeners.push_back(std::make_shared<HealthListener>(store.get()));
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s =
       options.read_only
@@ -176,9 +246,53 @@ RocksStore::~RocksStore() {
 }
 
 absl::Status RocksStore::Write(KvBatch* batch, bool sync) {
+  if (unhealthy_.load(std::memory_order_acquire)) {
+    bool resume = false;
+    {
+      absl::MutexLock l(&health_mu_);
+      const absl::Time now = absl::Now();
+      if (now - last_resume_ >= absl::Seconds(1)) {
+        last_resume_ = now;
+        resume = true;
+      }
+    }
+    // Resume() is a no-op while RocksDB's own recovery runs, and fails again while the
+    // disk is still full; it succeeds once space is back.
+    if (resume && db_->Resume().ok()) SetHealthy();
+  }
   rocksdb::WriteOptions wo;
   wo.sync = sync;
-  return ToStatus(db_->Write(wo, batch->batch_.get()), "write");
+  rocksdb::Status s = db_->Write(wo, batch->batch_.get());
+  if (s.ok()) {
+    if (unhealthy_.load(std::memory_order_acquire)) SetHealthy();
+    return absl::OkStatus();
+  }
+  if (s.IsIOError()) SetUnhealthy(s.ToString());
+  return ToStatus(s, "write");
+}
+
+RocksStore::Health RocksStore::health() const {
+  if (!unhealthy_.load(std::memory_order_acquire)) return {};
+  absl::MutexLock l(&health_mu_);
+  return Health{false, unhealthy_reason_};
+}
+
+void RocksStore::SetUnhealthy(absl::string_view reason) {
+  absl::MutexLock l(&health_mu_);
+  if (!unhealthy_.load()) {
+    TALLY_LOG(kError, "Storage is read-only after a write error; writes resume by themselves "
+                      "once the cause is gone", {{"err", reason}});
+  }
+  unhealthy_reason_ = std::string(reason);
+  unhealthy_.store(true, std::memory_order_release);
+}
+
+void RocksStore::SetHealthy() {
+  absl::MutexLock l(&health_mu_);
+  if (!unhealthy_.load()) return;
+  TALLY_LOG(kInfo, "Storage is writable again", {{"after", unhealthy_reason_}});
+  unhealthy_reason_.clear();
+  unhealthy_.store(false, std::memory_order_release);
 }
 
 absl::StatusOr<std::string> RocksStore::Get(Cf cf, absl::string_view key) {
@@ -215,6 +329,24 @@ absl::Status RocksStore::CompactRange(Cf cf, absl::string_view begin, absl::stri
   return ToStatus(db_->CompactRange(co, handle(cf), begin.empty() ? nullptr : &b,
                                     end.empty() ? nullptr : &e),
                   absl::StrCat("compact ", CfName(cf)));
+}
+
+absl::Status RocksStore::DropDeleted(Cf cf, absl::string_view begin, absl::string_view end) {
+  // Whole files inside [begin, end) first: exact and independent of the compaction state.
+  rocksdb::Slice b = S(begin), e = S(end);
+  rocksdb::Status s = rocksdb::DeleteFilesInRange(db_.get(), handle(cf), &b, &e,
+                                                  /*include_end=*/false);
+  if (!s.ok()) return ToStatus(s, absl::StrCat("delete files of ", CfName(cf)));
+  // Then compaction for what straddles the range. CompactRange picks its levels before it
+  // waits for a running automatic compaction; if that one moves data down meanwhile, the
+  // manual compaction misses the level holding it (seen after large backfills: the
+  // tombstone ends above the data it covers). A second pass sees the settled levels.
+  for (int pass = 0; pass < 2; ++pass) {
+    RETURN_IF_ERROR(CompactRange(cf, begin, end));
+    uint64_t live = 0;
+    if (!db_->GetIntProperty(handle(cf), "rocksdb.estimate-num-keys", &live) || live == 0) break;
+  }
+  return absl::OkStatus();
 }
 
 absl::Status RocksStore::FlushMemtables() {

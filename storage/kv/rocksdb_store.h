@@ -11,6 +11,7 @@
 // Corruption -> DataLoss, IOError -> Unavailable, others -> Internal.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -19,6 +20,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 
 namespace rocksdb {
 class DB;
@@ -99,16 +102,39 @@ class RocksStore {
   // Compacts [begin, end) of `cf` (empty = unbounded) down to the bottom level so that
   // deleted data really leaves the disk.
   absl::Status CompactRange(Cf cf, absl::string_view begin, absl::string_view end);
+  // Frees the disk space of [begin, end) of `cf`, REQUIRES: every key there is deleted
+  // (covered by a range tombstone already flushed) and no write into it runs concurrently.
+  // Drops the SST files wholly inside the range, then compacts the range.
+  absl::Status DropDeleted(Cf cf, absl::string_view begin, absl::string_view end);
   // Flushes memtables of all column families to SST files.
   absl::Status FlushMemtables();
 
+  // Whether writes currently succeed. After a write or background error (a full disk:
+  // ENOSPC) RocksDB stops accepting writes and the store is read-only: Write() fails with
+  // Unavailable, reads work. It recovers by itself once the cause is gone: RocksDB's
+  // SstFileManager polls free space and resumes, and while unhealthy Write() also asks
+  // RocksDB to resume (at most once per second). `reason` is RocksDB's error text.
+  struct Health {
+    bool writable = true;
+    std::string reason;
+  };
+  Health health() const;
+
  private:
   friend class KvBatch;
+  friend class HealthListener;
   RocksStore() = default;
+  void SetUnhealthy(absl::string_view reason);
+  void SetHealthy();
   rocksdb::ColumnFamilyHandle* handle(Cf cf) const { return handles_[static_cast<int>(cf)]; }
 
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+
+  std::atomic<bool> unhealthy_{false};  // fast path for Write() and health()
+  mutable absl::Mutex health_mu_;
+  std::string unhealthy_reason_ ABSL_GUARDED_BY(health_mu_);
+  absl::Time last_resume_ ABSL_GUARDED_BY(health_mu_) = absl::InfinitePast();
 };
 
 // Maps a RocksDB status message/code to absl (exposed for tests).

@@ -1,31 +1,61 @@
-// Time-based retention: deletes every chunk whose newest sample is older than a cutoff,
-// drops head data older than it, and removes series left without any data (series record,
-// state and postings). The deletions go into the caller's batch; after writing it the
-// caller removes `dead` from the head. Compaction that returns the space to the file
-// system is the caller's job too (DBImpl compacts after a deletion, outside its apply
-// mutex).
+// Time-based retention in two steps, so that a pass never holds up the commit path while it
+// walks the store:
 //
-// Thread-safety: REQUIRES the caller to hold the DB's apply mutex (no commit runs
-// concurrently); concurrent queriers are safe (they read the head under stripe locks and
-// RocksDB through iterators).
+//  1. ScanExpired (no DB lock): for each series, the persisted chunks whose newest sample is
+//     older than the cutoff, found with one seek per series on a single RocksDB iterator
+//     (the scan stops at the first chunk starting at or after the cutoff).
+//  2. ApplyExpired (under the DB's apply mutex, a bounded slice of series at a time): drops
+//     head data older than the cutoff, point-deletes exactly the chunk keys the scan found
+//     (chunk keys are never rewritten, so a key found expired is still expired, and a chunk
+//     written meanwhile is never hit), and removes series left without any data (series
+//     record, state and postings), re-checking under the mutex that no chunk was written
+//     for them since the scan.
+//
+// Space: the deletions are tombstones; RocksDB drops the data when compaction reaches it
+// (the chunks family marks tombstone-dense files for compaction). The DB compacts
+// explicitly only after a pass that deleted a large share of the data.
+//
+// Thread-safety: ScanExpired may run concurrently with commits and queries. ApplyExpired
+// REQUIRES the DB's apply mutex (no commit runs concurrently); queriers are safe.
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "storage/head/head.h"
 #include "storage/kv/rocksdb_store.h"
 
 namespace tally::storage::retention {
 
+// What the scan found for one series.
+struct SeriesExpiry {
+  SeriesRef ref = kInvalidSeriesRef;
+  std::vector<std::string> chunk_keys;  // expired chunks (maxt < cutoff)
+  int64_t samples = 0;                  // in those chunks
+  bool chunks_left = false;             // some persisted chunk survives the cutoff
+};
+
+// One entry per series of `refs` that has expired chunks or no chunks left at all (a
+// candidate for removal); series with nothing to do are left out.
+absl::StatusOr<std::vector<SeriesExpiry>> ScanExpired(kv::RocksStore* store,
+                                                      absl::Span<const SeriesRef> refs,
+                                                      int64_t cutoff_ms);
+
 struct RetentionResult {
   int64_t chunks_deleted = 0;
   int64_t samples_deleted = 0;     // in deleted chunks
   std::vector<SeriesRef> dead;     // series to remove from the head once the batch is written
+  std::string first_deleted_key;   // smallest and largest deleted chunk keys (compaction range)
+  std::string last_deleted_key;
 };
 
-absl::StatusOr<RetentionResult> DeleteBefore(head::Head* head, kv::RocksStore* store,
-                                             int64_t cutoff_ms, kv::KvBatch* batch);
+// Adds the deletions for `expired` to *batch and accumulates into *res. The caller writes
+// the batch, then removes res->dead from the head. REQUIRES: the DB's apply mutex.
+absl::Status ApplyExpired(head::Head* head, kv::RocksStore* store,
+                          absl::Span<const SeriesExpiry> expired, int64_t cutoff_ms,
+                          kv::KvBatch* batch, RetentionResult* res);
 
 }  // namespace tally::storage::retention

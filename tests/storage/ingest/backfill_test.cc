@@ -250,6 +250,27 @@ TEST(BackfillTest, SeriesOverLabelLimitsFailsWithItsLineAndStoresNothing) {
   EXPECT_EQ(r->appended, 3);
 }
 
+TEST(BackfillTest, SampleTooFarInFutureFailsTheParseWithItsLine) {
+  FakeDB db;
+  BackfillOptions opts;
+  opts.now_ms = 1'700'000'000'000;
+  opts.max_future_ms = 2 * 3'600'000;
+  // 7,200,000 ms ahead is at the limit (accepted); the year-3000 sample on line 3 is not.
+  const std::string in =
+      "a 1 1700000000000\na 2 1700007200000\nb{x=\"y\"} 3 32503680000000\nc 4 1700000000000\n";
+  absl::StatusOr<BackfillResult> r = Backfill(db, in, opts);
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(absl::IsInvalidArgument(r.status()));
+  EXPECT_THAT(std::string(r.status().message()),
+              HasSubstr("line 3: sample of b{x=\"y\"} at timestamp 32503680000000 is too far in "
+                        "the future (more than 2h after the current time; limit set by "
+                        "--storage.tsdb.max-future)"));
+  EXPECT_TRUE(db.Dump().empty());
+  // 0 disables the check.
+  opts.max_future_ms = 0;
+  ASSERT_TRUE(Backfill(db, in, opts).ok());
+}
+
 TEST(BackfillTest, CountsRejectionsFromTheDB) {
   FakeDB db;
   ASSERT_TRUE(Backfill(db, "a 1 100\n", BackfillOptions{}).ok());
