@@ -737,7 +737,8 @@ class Parser {
   size_t idx_ = 0;
   std::vector<std::string> vars_;
   int range_depth_ = 0;
-  static constexpr int kMaxDepth = 1000;
+  // Deep enough for any real template, shallow enough for small thread stacks (and ASan).
+  static constexpr int kMaxDepth = 200;
   int depth_ = 0;
   int action_line_ = 0;
   std::string error_;
