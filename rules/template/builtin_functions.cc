@@ -25,8 +25,12 @@ std::string EvalArgs(std::vector<Value>& args) {
     }
   }
   std::string s;
-  AppendSprint(printable, &s);
+  if (!AppendSprint(printable, &s)) s.resize(kMaxStringBytes + 1);  // the executor rejects it
   return s;
+}
+
+absl::Status TooLong() {
+  return Err(absl::StrCat("result exceeds ", kMaxStringBytes, " bytes"));
 }
 
 // template.HTMLEscapeString.
@@ -284,18 +288,18 @@ void AddBuiltinFunctions(std::vector<Function>* t) {
   });
   add("print", {P::kAny}, true, [](const CallContext&, std::vector<Value>& a) -> absl::StatusOr<Value> {
     std::string s;
-    AppendSprint(a, &s);
+    if (!AppendSprint(a, &s)) return TooLong();
     return Value::String(std::move(s));
   });
   add("println", {P::kAny}, true, [](const CallContext&, std::vector<Value>& a) -> absl::StatusOr<Value> {
     std::string s;
-    AppendSprintln(a, &s);
+    if (!AppendSprintln(a, &s)) return TooLong();
     return Value::String(std::move(s));
   });
   add("printf", {P::kString, P::kAny}, true,
       [](const CallContext&, std::vector<Value>& a) -> absl::StatusOr<Value> {
         std::string s;
-        AppendSprintf(a[0].s, absl::MakeConstSpan(a).subspan(1), &s);
+        if (!AppendSprintf(a[0].s, absl::MakeConstSpan(a).subspan(1), &s)) return TooLong();
         return Value::String(std::move(s));
       });
   add("html", {P::kAny}, true, [](const CallContext&, std::vector<Value>& a) -> absl::StatusOr<Value> {

@@ -423,29 +423,34 @@ bool IsStringArg(const Value& v) { return v.is_string_kind(); }
 
 }  // namespace
 
-void AppendSprint(absl::Span<const Value> args, std::string* out) {
+bool AppendSprint(absl::Span<const Value> args, std::string* out) {
   bool prev_string = false;
   for (size_t i = 0; i < args.size(); ++i) {
+    if (out->size() > kMaxStringBytes) return false;
     const bool is_string = IsStringArg(args[i]);
     if (i > 0 && !is_string && !prev_string) out->push_back(' ');
     FormatValue(args[i], 'v', Flags(), 0, out);
     prev_string = is_string;
   }
+  return out->size() <= kMaxStringBytes;
 }
 
-void AppendSprintln(absl::Span<const Value> args, std::string* out) {
+bool AppendSprintln(absl::Span<const Value> args, std::string* out) {
   for (size_t i = 0; i < args.size(); ++i) {
+    if (out->size() > kMaxStringBytes) return false;
     if (i > 0) out->push_back(' ');
     FormatValue(args[i], 'v', Flags(), 0, out);
   }
   out->push_back('\n');
+  return out->size() <= kMaxStringBytes;
 }
 
-void AppendSprintf(absl::string_view format, absl::Span<const Value> args, std::string* out) {
+bool AppendSprintf(absl::string_view format, absl::Span<const Value> args, std::string* out) {
   size_t arg_num = 0;
   size_t i = 0;
   const size_t end = format.size();
   while (i < end) {
+    if (out->size() > kMaxStringBytes) return false;
     const size_t last = i;
     while (i < end && format[i] != '%') ++i;
     absl::StrAppend(out, format.substr(last, i - last));
@@ -532,6 +537,7 @@ void AppendSprintf(absl::string_view format, absl::Span<const Value> args, std::
     }
     out->push_back(')');
   }
+  return out->size() <= kMaxStringBytes;
 }
 
 std::string SprintValue(const Value& v) {

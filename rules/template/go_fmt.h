@@ -15,12 +15,13 @@
 
 namespace tally::rules::tmpl {
 
+// Each Append* returns false (leaving partial output) once `out` exceeds kMaxStringBytes.
 // fmt.Sprint(args...): spaces between two operands when neither is a string.
-void AppendSprint(absl::Span<const Value> args, std::string* out);
+bool AppendSprint(absl::Span<const Value> args, std::string* out);
 // fmt.Sprintln(args...): operands separated by spaces, then "\n".
-void AppendSprintln(absl::Span<const Value> args, std::string* out);
+bool AppendSprintln(absl::Span<const Value> args, std::string* out);
 // fmt.Sprintf(format, args...).
-void AppendSprintf(absl::string_view format, absl::Span<const Value> args, std::string* out);
+bool AppendSprintf(absl::string_view format, absl::Span<const Value> args, std::string* out);
 
 // fmt.Sprint of one value (%v), e.g. "1e+06", "map[a:b]", "&{map[job:x] 1}".
 std::string SprintValue(const Value& v);

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "re2/re2.h"
+#include "rules/template/value.h"
 #include "storage/model/labels.h"
 #include "storage/util/utf8.h"
 
@@ -155,6 +156,10 @@ absl::StatusOr<std::string> GoRegexpReplaceAll(absl::string_view pattern,
     absl::StrAppend(&out, src.substr(last_match_end, a0 - last_match_end));
     // Go: no replacement for an empty match right after the previous match.
     if (a1 > last_match_end || a0 == 0) Expand(repl, re, groups, &out);
+    if (out.size() > kMaxStringBytes) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("result exceeds ", kMaxStringBytes, " bytes"));
+    }
     last_match_end = a1;
     // Advance past the match, at least one rune.
     size_t width = 0;

@@ -66,7 +66,7 @@ void AppendActionValue(const Value& v, std::string* out) {
     out->append("}");
     return;
   }
-  AppendSprint(absl::MakeConstSpan(&v, 1), out);
+  (void)AppendSprint(absl::MakeConstSpan(&v, 1), out);  // one value: already bounded
 }
 
 }  // namespace tally::rules::tmpl

@@ -21,6 +21,10 @@ namespace tally::rules::tmpl {
 
 using LabelMap = std::map<std::string, std::string>;
 
+// The largest string a function may build and the largest expansion (Prometheus has no
+// limit): a guard against templates that multiply text, e.g. `printf "%1000000d..."`.
+inline constexpr size_t kMaxStringBytes = 4 << 20;
+
 // Prometheus's template `sample`: {Labels map[string]string; Value float64}.
 struct Sample {
   LabelMap labels;

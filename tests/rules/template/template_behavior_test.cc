@@ -126,6 +126,27 @@ TEST(TemplateBehaviorTest, LimitsTemplateAndOutputSize) {
       << s.status().message().substr(0, 200);
 }
 
+TEST(TemplateBehaviorTest, FunctionsCannotMultiplyTextWithoutBound) {
+  // Each verb may pad to 1e6 runes (Go's cap); five of them pass the 4 MiB limit.
+  absl::StatusOr<std::string> s = ExpandTemplate(
+      "__alert_X", R"x({{ printf "%999999d%999999d%999999d%999999d%999999d" 1 2 3 4 5 }})x",
+      ServerData());
+  ASSERT_FALSE(s.ok());
+  EXPECT_TRUE(absl::EndsWith(s.status().message(),
+                             "error calling printf: result exceeds 4194304 bytes"))
+      << s.status().message();
+  // 1 KiB replacement at each of ~5000 empty matches.
+  const std::string text = absl::StrCat(R"x({{ reReplaceAll "" ")x", std::string(1024, 'r'),
+                                        R"x(" (printf "%5000s" "") }})x");
+  s = ExpandTemplate("__alert_X", text, ServerData());
+  ASSERT_FALSE(s.ok());
+  EXPECT_TRUE(absl::EndsWith(s.status().message(),
+                             "error calling reReplaceAll: result exceeds 4194304 bytes"))
+      << s.status().message();
+  // Below the limits the same functions work.
+  EXPECT_EQ(Expand(R"x({{ printf "%5d|%-3s|" 42 "a" }})x"), "   42|a  |");
+}
+
 TEST(TemplateBehaviorTest, DeepNestingIsAnErrorNotACrash) {
   const std::string deep = std::string(5000, '(') + "1" + std::string(5000, ')');
   EXPECT_EQ(CheckTemplate("__alert_X", "{{ " + deep + " }}").message(),
