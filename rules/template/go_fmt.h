@@ -30,8 +30,4 @@ std::string SprintValue(const Value& v);
 // Prometheus's humanize* functions use.
 std::string FormatG(double v, int precision);
 
-// time.Time.String() of a UTC instant: "1970-01-01 00:00:01.5 +0000 UTC" (fraction
-// digits only as needed).
-std::string FormatGoTimeUtc(int64_t unix_ms);
-
 }  // namespace tally::rules::tmpl

@@ -15,21 +15,36 @@ namespace {
 // Go's regexp/syntax ErrorCode texts for RE2's codes.
 const char* GoErrorCode(RE2::ErrorCode code) {
   switch (code) {
-    case RE2::ErrorBadEscape: return "invalid escape sequence";
-    case RE2::ErrorBadCharClass: return "invalid character class";
-    case RE2::ErrorBadCharRange: return "invalid character class range";
-    case RE2::ErrorMissingBracket: return "missing closing ]";
-    case RE2::ErrorMissingParen: return "missing closing )";
-    case RE2::ErrorUnexpectedParen: return "unexpected )";
-    case RE2::ErrorTrailingBackslash: return "trailing backslash at end of expression";
-    case RE2::ErrorRepeatArgument: return "missing argument to repetition operator";
-    case RE2::ErrorRepeatSize: return "invalid repeat count";
-    case RE2::ErrorRepeatOp: return "invalid nested repetition operator";
-    case RE2::ErrorBadPerlOp: return "invalid or unsupported Perl syntax";
-    case RE2::ErrorBadUTF8: return "invalid UTF-8";
-    case RE2::ErrorBadNamedCapture: return "invalid named capture";
-    case RE2::ErrorPatternTooLarge: return "expression too large";
-    default: return "regexp/syntax: internal error";
+    case RE2::ErrorBadEscape:
+      return "invalid escape sequence";
+    case RE2::ErrorBadCharClass:
+      return "invalid character class";
+    case RE2::ErrorBadCharRange:
+      return "invalid character class range";
+    case RE2::ErrorMissingBracket:
+      return "missing closing ]";
+    case RE2::ErrorMissingParen:
+      return "missing closing )";
+    case RE2::ErrorUnexpectedParen:
+      return "unexpected )";
+    case RE2::ErrorTrailingBackslash:
+      return "trailing backslash at end of expression";
+    case RE2::ErrorRepeatArgument:
+      return "missing argument to repetition operator";
+    case RE2::ErrorRepeatSize:
+      return "invalid repeat count";
+    case RE2::ErrorRepeatOp:
+      return "invalid nested repetition operator";
+    case RE2::ErrorBadPerlOp:
+      return "invalid or unsupported Perl syntax";
+    case RE2::ErrorBadUTF8:
+      return "invalid UTF-8";
+    case RE2::ErrorBadNamedCapture:
+      return "invalid named capture";
+    case RE2::ErrorPatternTooLarge:
+      return "expression too large";
+    default:
+      return "regexp/syntax: internal error";
   }
 }
 
@@ -38,9 +53,8 @@ absl::StatusOr<std::unique_ptr<RE2>> Compile(absl::string_view pattern) {
   opts.set_log_errors(false);
   auto re = std::make_unique<RE2>(re2::StringPiece(pattern.data(), pattern.size()), opts);
   if (!re->ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("error parsing regexp: ",
-                                                   GoErrorCode(re->error_code()), ": `",
-                                                   re->error_arg(), "`"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "error parsing regexp: ", GoErrorCode(re->error_code()), ": `", re->error_arg(), "`"));
   }
   return re;
 }
@@ -133,12 +147,12 @@ absl::StatusOr<bool> GoRegexpMatch(absl::string_view pattern, absl::string_view 
   return RE2::PartialMatch(re2::StringPiece(s.data(), s.size()), **re);
 }
 
-absl::StatusOr<std::string> GoRegexpReplaceAll(absl::string_view pattern,
-                                               absl::string_view repl, absl::string_view src) {
+absl::StatusOr<std::string> GoRegexpReplaceAll(absl::string_view pattern, absl::string_view repl,
+                                               absl::string_view src) {
   absl::StatusOr<std::unique_ptr<RE2>> compiled = Compile(pattern);
   if (!compiled.ok()) {
-    const std::string quoted = CanBackquote(pattern) ? absl::StrCat("`", pattern, "`")
-                                                      : storage::GoQuote(pattern);
+    const std::string quoted =
+        CanBackquote(pattern) ? absl::StrCat("`", pattern, "`") : storage::GoQuote(pattern);
     return absl::InvalidArgumentError(
         absl::StrCat("regexp: Compile(", quoted, "): ", compiled.status().message()));
   }
@@ -157,8 +171,7 @@ absl::StatusOr<std::string> GoRegexpReplaceAll(absl::string_view pattern,
     // Go: no replacement for an empty match right after the previous match.
     if (a1 > last_match_end || a0 == 0) Expand(repl, re, groups, &out);
     if (out.size() > kMaxStringBytes) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("result exceeds ", kMaxStringBytes, " bytes"));
+      return absl::InvalidArgumentError(absl::StrCat("result exceeds ", kMaxStringBytes, " bytes"));
     }
     last_match_end = a1;
     // Advance past the match, at least one rune.

@@ -1,11 +1,10 @@
 // Alert template expansion: Prometheus expands every label and annotation template of
 // every active alert at every evaluation, so this runs (alerts x templates) times per
 // group interval. Items = expansions.
-#include "rules/template/template_expander.h"
-
 #include <string>
 
 #include "benchmark/benchmark.h"
+#include "rules/template/template_expander.h"
 
 namespace tally::rules {
 namespace {

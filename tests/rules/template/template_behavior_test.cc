@@ -46,8 +46,10 @@ TEST(TemplateBehaviorTest, MatchesRunningPrometheus) {
   EXPECT_EQ(Expand("{{ $externalLabels.cluster }}|{{ $labels }}|{{ . }}"),
             "eu1|map[job:api]|{map[job:api] map[cluster:eu1] http://prom.example.com:9090/prefix "
             "1.2345675e+06}");
-  EXPECT_EQ(Expand(R"x({{ query "vector(2)" | first | value }}|{{ range query "up" }}x{{ else }}none{{ end }})x"),
-            "2|none");
+  EXPECT_EQ(
+      Expand(
+          R"x({{ query "vector(2)" | first | value }}|{{ range query "up" }}x{{ else }}none{{ end }})x"),
+      "2|none");
   EXPECT_EQ(Expand(R"x({{ query "bad((" }})x"),
             "<error expanding template: error executing template __alert_X: template: "
             "__alert_X:1:115: executing \"__alert_X\" at <query \"bad((\">: error calling query: "
@@ -105,7 +107,8 @@ TEST(TemplateBehaviorTest, ExpansionUsesTheDataOfEachCall) {
   for (int i = 0; i < 3; ++i) {
     d.labels["instance"] = absl::StrCat("host-", i);
     d.value = i * 0.5;
-    EXPECT_EQ(Expand("{{ $labels.instance }}={{ $value }}", d), absl::StrCat("host-", i, "=", i * 0.5));
+    EXPECT_EQ(Expand("{{ $labels.instance }}={{ $value }}", d),
+              absl::StrCat("host-", i, "=", i * 0.5));
   }
 }
 
@@ -132,8 +135,8 @@ TEST(TemplateBehaviorTest, FunctionsCannotMultiplyTextWithoutBound) {
       "__alert_X", R"x({{ printf "%999999d%999999d%999999d%999999d%999999d" 1 2 3 4 5 }})x",
       ServerData());
   ASSERT_FALSE(s.ok());
-  EXPECT_TRUE(absl::EndsWith(s.status().message(),
-                             "error calling printf: result exceeds 4194304 bytes"))
+  EXPECT_TRUE(
+      absl::EndsWith(s.status().message(), "error calling printf: result exceeds 4194304 bytes"))
       << s.status().message();
   // 1 KiB replacement at each of ~5000 empty matches.
   const std::string text = absl::StrCat(R"x({{ reReplaceAll "" ")x", std::string(1024, 'r'),
@@ -182,11 +185,14 @@ TEST(TemplateBehaviorTest, ArbitraryInputNeverCrashes) {
   const uint32_t seed = 20261201;
   std::mt19937 rng(seed);
   const std::vector<std::string> frags = {
-      "{{", "}}", "{{-", "-}}", " ", "$labels", ".job", "$value", "|", "(", ")", "\"s\"", "`r`",
-      "1", "1.5", "-2", "if", "else", "end", "range", "with", "break", "continue", "$x", ":=",
-      "=", ",", "printf", "\"%d %s %v\"", "humanize", "query", "\"q\"", "first", "index",
-      "len", "eq", "and", "or", "not", "nil", "true", ".", "/*", "*/", "'a'", "\n", "args",
-      "toUpper", "reReplaceAll", "\"(a)\"", "\"$1\"", "x"};
+      "{{",           "}}",       "{{-",   "-}}",   " ",     "$labels", ".job",
+      "$value",       "|",        "(",     ")",     "\"s\"", "`r`",     "1",
+      "1.5",          "-2",       "if",    "else",  "end",   "range",   "with",
+      "break",        "continue", "$x",    ":=",    "=",     ",",       "printf",
+      "\"%d %s %v\"", "humanize", "query", "\"q\"", "first", "index",   "len",
+      "eq",           "and",      "or",    "not",   "nil",   "true",    ".",
+      "/*",           "*/",       "'a'",   "\n",    "args",  "toUpper", "reReplaceAll",
+      "\"(a)\"",      "\"$1\"",   "x"};
   std::uniform_int_distribution<size_t> pick(0, frags.size() - 1);
   std::uniform_int_distribution<int> len(1, 30);
   TemplateData d = ServerData();
@@ -203,7 +209,8 @@ TEST(TemplateBehaviorTest, ArbitraryInputNeverCrashes) {
       ++ok;
     } else {
       ++failed;
-      ASSERT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument) << "seed " << seed << ": " << text;
+      ASSERT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument)
+          << "seed " << seed << ": " << text;
     }
   }
   EXPECT_GT(ok, 100) << "seed " << seed;
