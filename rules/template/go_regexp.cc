@@ -3,7 +3,10 @@
 #include <memory>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "re2/re2.h"
 #include "rules/template/value.h"
 #include "storage/model/labels.h"
@@ -48,15 +51,47 @@ const char* GoErrorCode(RE2::ErrorCode code) {
   }
 }
 
-absl::StatusOr<std::unique_ptr<RE2>> Compile(absl::string_view pattern) {
+absl::StatusOr<std::shared_ptr<const RE2>> CompileUncached(absl::string_view pattern) {
   RE2::Options opts;
   opts.set_log_errors(false);
-  auto re = std::make_unique<RE2>(re2::StringPiece(pattern.data(), pattern.size()), opts);
+  auto re = std::make_shared<RE2>(re2::StringPiece(pattern.data(), pattern.size()), opts);
   if (!re->ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "error parsing regexp: ", GoErrorCode(re->error_code()), ": `", re->error_arg(), "`"));
+    return absl::InvalidArgumentError(absl::StrCat("error parsing regexp: ",
+                                                   GoErrorCode(re->error_code()), ": `",
+                                                   re->error_arg(), "`"));
   }
   return re;
+}
+
+// Templates pass the same literal patterns at every expansion and compiling costs far
+// more than matching (bench_rules_template BM_ExpandRegexp), so compiled regexps are
+// kept. Bounded by count; starts over when full. RE2 objects are thread-safe.
+class RegexpCache {
+ public:
+  absl::StatusOr<std::shared_ptr<const RE2>> Get(absl::string_view pattern) {
+    {
+      absl::MutexLock lock(&mu_);
+      auto it = map_.find(pattern);
+      if (it != map_.end()) return it->second;
+    }
+    absl::StatusOr<std::shared_ptr<const RE2>> re = CompileUncached(pattern);
+    if (!re.ok() || pattern.size() > kMaxPatternBytes) return re;
+    absl::MutexLock lock(&mu_);
+    if (map_.size() >= kMaxEntries) map_.clear();
+    map_.emplace(std::string(pattern), *re);
+    return re;
+  }
+
+ private:
+  static constexpr size_t kMaxEntries = 1024;
+  static constexpr size_t kMaxPatternBytes = 4096;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, std::shared_ptr<const RE2>> map_ ABSL_GUARDED_BY(mu_);
+};
+
+absl::StatusOr<std::shared_ptr<const RE2>> Compile(absl::string_view pattern) {
+  static RegexpCache* cache = new RegexpCache;
+  return cache->Get(pattern);
 }
 
 // strconv.CanBackquote.
@@ -142,14 +177,14 @@ void Expand(absl::string_view tmpl, const RE2& re, const std::vector<re2::String
 }  // namespace
 
 absl::StatusOr<bool> GoRegexpMatch(absl::string_view pattern, absl::string_view s) {
-  absl::StatusOr<std::unique_ptr<RE2>> re = Compile(pattern);
+  absl::StatusOr<std::shared_ptr<const RE2>> re = Compile(pattern);
   if (!re.ok()) return re.status();
   return RE2::PartialMatch(re2::StringPiece(s.data(), s.size()), **re);
 }
 
 absl::StatusOr<std::string> GoRegexpReplaceAll(absl::string_view pattern, absl::string_view repl,
                                                absl::string_view src) {
-  absl::StatusOr<std::unique_ptr<RE2>> compiled = Compile(pattern);
+  absl::StatusOr<std::shared_ptr<const RE2>> compiled = Compile(pattern);
   if (!compiled.ok()) {
     const std::string quoted =
         CanBackquote(pattern) ? absl::StrCat("`", pattern, "`") : storage::GoQuote(pattern);

@@ -49,6 +49,13 @@ void BM_ExpandRangeAndIf(benchmark::State& state) {
 }
 BENCHMARK(BM_ExpandRangeAndIf);
 
+void BM_ExpandRegexp(benchmark::State& state) {
+  Run(state,
+      "{{ reReplaceAll \"(.*):(\\\\d+)\" \"$1\" $labels.instance }} "
+      "{{ if match \"^gpt-\" $labels.model }}openai{{ end }}");
+}
+BENCHMARK(BM_ExpandRegexp);
+
 void BM_CheckTemplate(benchmark::State& state) {
   const char* text =
       "Latency of {{ $labels.model }} via {{ $labels.provider }} on {{ $labels.instance }} is "
