@@ -28,6 +28,7 @@ class State {
     Value root;
     root.kind = Kind::kData;
     root.data = &data;
+    vars_.reserve(16);  // "$", the prelude's four and a few more without regrowth
     vars_.push_back({"$", root});
     root_ = root;
   }
