@@ -118,8 +118,17 @@ void HttpApi::Register(http::Router* r) {
   });
   r->Handle("GET", "/api/v1/targets/metadata",
             [](const HttpRequest&, HttpResponse* resp) { Success(resp, "[]"); });
-  r->Handle("GET", "/api/v1/alertmanagers", [](const HttpRequest&, HttpResponse* resp) {
-    Success(resp, "{\"activeAlertmanagers\":[],\"droppedAlertmanagers\":[]}");
+  r->Handle("GET", "/api/v1/alertmanagers", [this](const HttpRequest&, HttpResponse* resp) {
+    JsonBuilder j;
+    j.Raw("{\"activeAlertmanagers\":[");
+    bool first = true;
+    for (const std::string& u : hooks_.alertmanagers ? hooks_.alertmanagers()
+                                                     : std::vector<std::string>{}) {
+      j.Raw(first ? "{\"url\":" : ",{\"url\":").String(u).Raw("}");
+      first = false;
+    }
+    j.Raw("],\"droppedAlertmanagers\":[]}");
+    Success(resp, j.str());
   });
   r->Handle("GET", "/api/v1/status/walreplay", [](const HttpRequest&, HttpResponse* resp) {
     Success(resp, "{\"min\":0,\"max\":0,\"current\":0}");

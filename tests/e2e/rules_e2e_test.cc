@@ -247,6 +247,11 @@ TEST_F(RulesE2ETest, FiringAlertReachesAlertmanager) {
       << got << am->Log();
   EXPECT_TRUE(absl::StrContains(got, "\"cluster\":\"e2e\"")) << got;  // external label
   EXPECT_TRUE(absl::StrContains(got, "http://tally.example:9090/graph?g0.expr=")) << got;
+  // Prometheus compat: /api/v1/alertmanagers lists the API v2 endpoint of each target.
+  EXPECT_EQ(Get("/api/v1/alertmanagers"),
+            absl::StrCat("{\"status\":\"success\",\"data\":{\"activeAlertmanagers\":[{\"url\":"
+                         "\"http://127.0.0.1:", port, "/api/v2/alerts\"}],"
+                         "\"droppedAlertmanagers\":[]}}"));
 }
 
 }  // namespace
