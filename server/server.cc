@@ -124,6 +124,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options, sto
   };
   hooks.ready = [] { return true; };
   hooks.rules = [self] { return self->rules_.get(); };
+  hooks.alertmanagers = [self] {
+    std::vector<std::string> out;
+    for (const std::string& u : NotifierOptionsFor(*self->config()).alertmanager_urls) {
+      out.push_back(u + "/api/v2/alerts");
+    }
+    return out;
+  };
   hooks.last_config_time = [self] {
     absl::MutexLock l(&self->mu_);
     return self->config_time_;

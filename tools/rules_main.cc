@@ -140,6 +140,7 @@ int RunTest(std::vector<std::string> args) {
     std::printf("Unit Testing:  %s\n", f.c_str());
     std::fflush(stdout);
     rules::UnitTestResult r = rules::RunRuleUnitTests(f);
+    for (const std::string& w : r.warnings) std::fprintf(stderr, "%s\n", w.c_str());
     if (!r.errors.empty()) {
       std::fprintf(stderr, "  FAILED:\n");
       for (const std::string& e : r.errors) {

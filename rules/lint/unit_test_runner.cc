@@ -443,12 +443,21 @@ UnitTestResult RunRuleUnitTests(const std::string& path) {
   }
   std::string base = std::filesystem::path(path).parent_path().string();
   if (base == ".") base.clear();
-  absl::StatusOr<std::vector<std::string>> files = ExpandRuleFiles(tf->rule_files, base);
-  if (!files.ok()) {
-    r.errors.push_back(std::string(files.status().message()));
-    return r;
+  std::vector<std::string> all_files;
+  for (const std::string& pattern : tf->rule_files) {
+    absl::StatusOr<std::vector<std::string>> files = ExpandRuleFiles({pattern}, base);
+    if (!files.ok()) {
+      r.errors.push_back(std::string(files.status().message()));
+      return r;
+    }
+    if (files->empty()) {
+      const std::string shown =
+          base.empty() || pattern.empty() || pattern[0] == '/' ? pattern : base + "/" + pattern;
+      r.warnings.push_back(absl::StrCat("  WARNING: no file match pattern ", shown));
+    }
+    all_files.insert(all_files.end(), files->begin(), files->end());
   }
-  tf->rule_files = *std::move(files);
+  tf->rule_files = std::move(all_files);
   std::map<std::string, int> order;
   for (size_t i = 0; i < tf->group_eval_order.size(); ++i) {
     if (!order.emplace(tf->group_eval_order[i], static_cast<int>(i)).second) {

@@ -23,6 +23,8 @@ namespace tally::rules {
 struct UnitTestResult {
   // Each entry is one promtool error message (possibly multi-line). Empty: the file passed.
   std::vector<std::string> errors;
+  // Printed to stderr as they occur in promtool (e.g. "  WARNING: no file match pattern x").
+  std::vector<std::string> warnings;
 };
 
 // Runs every test group of the file at `path`. Temporary DBs go under $TMPDIR (or /tmp).

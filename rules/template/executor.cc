@@ -3,41 +3,13 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/civil_time.h"
-#include "absl/time/time.h"
 #include "rules/template/functions.h"
 #include "rules/template/go_fmt.h"
+#include "rules/template/go_time.h"
 #include "storage/model/labels.h"
 
 namespace tally::rules::tmpl {
 namespace {
-
-// Methods of *time.Time without arguments; NotFound for others. `ms` is Unix ms, UTC.
-absl::StatusOr<Value> TimeMethod(int64_t ms, absl::string_view name) {
-  const int64_t sec = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
-  const int64_t milli = ms - sec * 1000;
-  if (name == "Unix") return Value::Int(sec);
-  if (name == "UnixMilli") return Value::Int(ms);
-  if (name == "UnixMicro") return Value::Int(ms * 1000);
-  if (name == "UnixNano") return Value::Int(ms * 1000000);
-  if (name == "Nanosecond") return Value::Int(milli * 1000000);
-  if (name == "String") return Value::String(FormatGoTimeUtc(ms));
-  if (name == "UTC") {
-    Value t;
-    t.kind = Kind::kTime;
-    t.i = ms;
-    return t;
-  }
-  const absl::CivilSecond cs =
-      absl::ToCivilSecond(absl::FromUnixMillis(ms), absl::UTCTimeZone());
-  if (name == "Year") return Value::Int(cs.year());
-  if (name == "Day") return Value::Int(cs.day());
-  if (name == "Hour") return Value::Int(cs.hour());
-  if (name == "Minute") return Value::Int(cs.minute());
-  if (name == "Second") return Value::Int(cs.second());
-  if (name == "YearDay") return Value::Int(absl::GetYearDay(absl::CivilDay(cs)));
-  return absl::NotFoundError(name);
-}
 
 // Go's evalArg target type, or none (a chain's operand is evaluated untyped).
 constexpr int kUntyped = -1;
@@ -50,13 +22,13 @@ bool CanBeNil(Param p) {
 // the first error is recorded in err_ and every step returns early once it is set.
 class State {
  public:
-  State(absl::string_view name, absl::string_view text, const TemplateData& data,
-        std::string* out)
+  State(absl::string_view name, absl::string_view text, const TemplateData& data, std::string* out)
       : name_(name), text_(text), data_(data), out_(out) {
     ctx_.data = &data;
     Value root;
     root.kind = Kind::kData;
     root.data = &data;
+    vars_.reserve(16);  // "$", the prelude's four and a few more without regrowth
     vars_.push_back({"$", root});
     root_ = root;
   }
@@ -118,19 +90,31 @@ class State {
         }
         return;
       }
-      case NodeType::kBreak: flow_ = Flow::kBreak; return;
-      case NodeType::kContinue: flow_ = Flow::kContinue; return;
+      case NodeType::kBreak:
+        flow_ = Flow::kBreak;
+        return;
+      case NodeType::kContinue:
+        flow_ = Flow::kContinue;
+        return;
       case NodeType::kIf:
-      case NodeType::kWith: WalkIfOrWith(node.type, dot, node); return;
+      case NodeType::kWith:
+        WalkIfOrWith(node.type, dot, node);
+        return;
       case NodeType::kList:
         for (const NodePtr& n : node.nodes) {
           Walk(dot, *n);
           if (failed() || flow_ != Flow::kNormal) return;
         }
         return;
-      case NodeType::kRange: WalkRange(dot, node); return;
-      case NodeType::kText: Write(node.text); return;
-      default: Errorf("unknown node: " + node.String()); return;
+      case NodeType::kRange:
+        WalkRange(dot, node);
+        return;
+      case NodeType::kText:
+        Write(node.text);
+        return;
+      default:
+        Errorf("unknown node: " + node.String());
+        return;
     }
   }
 
@@ -204,7 +188,8 @@ class State {
           }
         }
         break;
-      case Kind::kInvalid: break;  // a missing value: not an error, runs the else branch
+      case Kind::kInvalid:
+        break;  // a missing value: not an error, runs the else branch
       default:
         // Reported at the node evaluated last (the pipeline's operand), as Go does.
         if (val.kind == Kind::kSample && val.sample) {
@@ -249,26 +234,38 @@ class State {
   Value EvalCommand(const Value& dot, const Node& cmd, const Value* final) {
     const Node& first = *cmd.nodes[0];
     switch (first.type) {
-      case NodeType::kField: return EvalFieldNode(dot, first, cmd.nodes.size(), final);
-      case NodeType::kChain: return EvalChainNode(dot, first, cmd.nodes.size(), final);
-      case NodeType::kIdentifier: return EvalFunction(dot, first, cmd, &cmd.nodes, final);
+      case NodeType::kField:
+        return EvalFieldNode(dot, first, cmd.nodes.size(), final);
+      case NodeType::kChain:
+        return EvalChainNode(dot, first, cmd.nodes.size(), final);
+      case NodeType::kIdentifier:
+        return EvalFunction(dot, first, cmd, &cmd.nodes, final);
       case NodeType::kPipe:
         NotAFunction(cmd, final);
         if (failed()) return Value();
         return EvalPipeline(dot, &first);
-      case NodeType::kVariable: return EvalVariableNode(dot, first, cmd.nodes.size(), final);
-      default: break;
+      case NodeType::kVariable:
+        return EvalVariableNode(dot, first, cmd.nodes.size(), final);
+      default:
+        break;
     }
     At(&first);
     NotAFunction(cmd, final);
     if (failed()) return Value();
     switch (first.type) {
-      case NodeType::kBool: return Value::Bool(first.b);
-      case NodeType::kDot: return dot;
-      case NodeType::kNil: Errorf("nil is not a command"); return Value();
-      case NodeType::kNumber: return IdealConstant(first);
-      case NodeType::kString: return Value::String(first.str);
-      default: break;
+      case NodeType::kBool:
+        return Value::Bool(first.b);
+      case NodeType::kDot:
+        return dot;
+      case NodeType::kNil:
+        Errorf("nil is not a command");
+        return Value();
+      case NodeType::kNumber:
+        return IdealConstant(first);
+      case NodeType::kString:
+        return Value::String(first.str);
+      default:
+        break;
     }
     Errorf("can't evaluate command " + storage::GoQuote(first.String()));
     return Value();
@@ -286,8 +283,8 @@ class State {
     const bool hex_int = n.text.size() > 2 && n.text[0] == '0' &&
                          (n.text[1] == 'x' || n.text[1] == 'X') &&
                          n.text.find_first_of("pP") == std::string::npos;
-    const bool float_syntax = n.text.find_first_of(".eEpP") != std::string::npos && !hex_int &&
-                              n.text[0] != '\'';
+    const bool float_syntax =
+        n.text.find_first_of(".eEpP") != std::string::npos && !hex_int && n.text[0] != '\'';
     if (n.is_float && float_syntax) return Value::Float(n.float64);
     if (n.is_int) return Value::Int(n.int64);
     if (n.is_uint) Errorf(n.text + " overflows int");
@@ -402,7 +399,8 @@ class State {
         auto it = receiver.args->find(field);
         return it == receiver.args->end() ? Value::Nil() : it->second;
       }
-      default: break;
+      default:
+        break;
     }
     Errorf(absl::StrCat("can't evaluate field ", field, " in type ", type));
     return Value();
@@ -499,14 +497,28 @@ class State {
     Kind want;
     switch (p) {
       case Param::kAny:
-      case Param::kReflect: return value;
-      case Param::kString: want = Kind::kString; break;
-      case Param::kFloat: want = Kind::kFloat; break;
-      case Param::kInt: want = Kind::kInt; break;
-      case Param::kBool: want = Kind::kBool; break;
-      case Param::kSample: want = Kind::kSample; break;
-      case Param::kQueryResult: want = Kind::kQueryResult; break;
-      default: return value;
+      case Param::kReflect:
+        return value;
+      case Param::kString:
+        want = Kind::kString;
+        break;
+      case Param::kFloat:
+        want = Kind::kFloat;
+        break;
+      case Param::kInt:
+        want = Kind::kInt;
+        break;
+      case Param::kBool:
+        want = Kind::kBool;
+        break;
+      case Param::kSample:
+        want = Kind::kSample;
+        break;
+      case Param::kQueryResult:
+        want = Kind::kQueryResult;
+        break;
+      default:
+        return value;
     }
     if (value.kind == want) return value;
     Errorf(absl::StrCat("wrong type for value; expected ", ParamTypeName(p), "; got ",
@@ -517,15 +529,15 @@ class State {
   Value EvalArg(const Value& dot, int typ, const Node& n) {
     At(&n);
     switch (n.type) {
-      case NodeType::kDot: return ValidateType(dot, typ);
+      case NodeType::kDot:
+        return ValidateType(dot, typ);
       case NodeType::kNil: {
         const Param p = static_cast<Param>(typ);
         if (typ != kUntyped && CanBeNil(p)) return ValidateType(Value(), typ);
         // Go's builtins take reflect.Value: nil arrives as the invalid value
         // (`index nil 1` -> "index of untyped nil").
         if (p == Param::kReflect) return Value();
-        Errorf(absl::StrCat("cannot assign nil to ",
-                            typ == kUntyped ? "<nil>" : ParamTypeName(p)));
+        Errorf(absl::StrCat("cannot assign nil to ", typ == kUntyped ? "<nil>" : ParamTypeName(p)));
         return Value();
       }
       case NodeType::kField: {
@@ -553,7 +565,8 @@ class State {
         if (failed()) return Value();
         return ValidateType(v, typ);
       }
-      default: break;
+      default:
+        break;
     }
     const Param p = static_cast<Param>(typ);
     switch (p) {
@@ -574,8 +587,10 @@ class State {
         Errorf("expected string; found " + n.String());
         return Value();
       case Param::kAny:
-      case Param::kReflect: return EvalEmptyInterface(n);
-      default: break;
+      case Param::kReflect:
+        return EvalEmptyInterface(n);
+      default:
+        break;
     }
     Errorf(absl::StrCat("can't handle ", n.String(), " for arg of type ", ParamTypeName(p)));
     return Value();
@@ -585,10 +600,14 @@ class State {
   Value EvalEmptyInterface(const Node& n) {
     At(&n);
     switch (n.type) {
-      case NodeType::kBool: return Value::Bool(n.b);
-      case NodeType::kNumber: return IdealConstant(n);
-      case NodeType::kString: return Value::String(n.str);
-      default: break;
+      case NodeType::kBool:
+        return Value::Bool(n.b);
+      case NodeType::kNumber:
+        return IdealConstant(n);
+      case NodeType::kString:
+        return Value::String(n.str);
+      default:
+        break;
     }
     Errorf(absl::StrCat("can't handle assignment of ", n.String(), " to empty interface argument"));
     return Value();

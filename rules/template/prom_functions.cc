@@ -13,6 +13,7 @@
 #include "rules/template/go_fmt.h"
 #include "rules/template/go_regexp.h"
 #include "rules/template/go_strings.h"
+#include "rules/template/go_time.h"
 #include "storage/ingest/go_float.h"
 #include "storage/model/labels.h"
 #include "storage/util/duration.h"
@@ -25,9 +26,11 @@ absl::Status Err(absl::string_view msg) { return absl::InvalidArgumentError(msg)
 // Prometheus's convertToFloat: float64, string (strconv.ParseFloat), integers.
 absl::StatusOr<double> ConvertToFloat(const Value& v) {
   switch (v.kind) {
-    case Kind::kFloat: return v.f;
+    case Kind::kFloat:
+      return v.f;
     case Kind::kInt:
-    case Kind::kUint8: return static_cast<double>(v.i);
+    case Kind::kUint8:
+      return static_cast<double>(v.i);
     case Kind::kString: {
       double f = 0;
       if (storage::ParseGoFloat(v.s, &f)) return f;
@@ -40,7 +43,8 @@ absl::StatusOr<double> ConvertToFloat(const Value& v) {
       return Err(absl::StrCat("strconv.ParseFloat: parsing ", storage::GoQuote(v.s), ": ",
                               range ? "value out of range" : "invalid syntax"));
     }
-    default: return Err(absl::StrCat("can't convert ", TypeName(v), " to float"));
+    default:
+      return Err(absl::StrCat("can't convert ", TypeName(v), " to float"));
   }
 }
 
@@ -309,7 +313,8 @@ absl::StatusOr<Value> StripDomain(const CallContext&, std::vector<Value>& a) {
   host = host.substr(0, host.find('.'));
   if (!port.empty()) {
     // net.JoinHostPort brackets hosts that contain a colon.
-    if (host.find(':') != std::string::npos) return Value::String(absl::StrCat("[", host, "]:", port));
+    if (host.find(':') != std::string::npos)
+      return Value::String(absl::StrCat("[", host, "]:", port));
     return Value::String(absl::StrCat(host, ":", port));
   }
   return Value::String(host);

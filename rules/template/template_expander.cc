@@ -65,8 +65,8 @@ ParseCache& Cache() {
 
 absl::Status CheckSize(absl::string_view name, absl::string_view text) {
   if (text.size() > kMaxTemplateBytes) {
-    return absl::InvalidArgumentError(absl::StrCat("template: ", name, ": template exceeds ",
-                                                   kMaxTemplateBytes, " bytes"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("template: ", name, ": template exceeds ", kMaxTemplateBytes, " bytes"));
   }
   return absl::OkStatus();
 }

@@ -120,7 +120,19 @@ void HttpApi::Register(http::Router* r) {
   get("/api/v1/alerts", &HttpApi::Alerts);
   get_const("/api/v1/targets", "{\"activeTargets\":[],\"droppedTargets\":[]}");
   get_const("/api/v1/targets/metadata", "[]");
-  get_const("/api/v1/alertmanagers", "{\"activeAlertmanagers\":[],\"droppedAlertmanagers\":[]}");
+  r->Handle("GET", "/api/v1/alertmanagers", [this](const HttpRequest& req, HttpResponse* resp) {
+    cors_.Apply(req, resp);
+    JsonBuilder j;
+    j.Raw("{\"activeAlertmanagers\":[");
+    bool first = true;
+    for (const std::string& u : hooks_.alertmanagers ? hooks_.alertmanagers()
+                                                     : std::vector<std::string>{}) {
+      j.Raw(first ? "{\"url\":" : ",{\"url\":").String(u).Raw("}");
+      first = false;
+    }
+    j.Raw("],\"droppedAlertmanagers\":[]}");
+    Success(resp, j.str());
+  });
   get_const("/api/v1/status/walreplay", "{\"min\":0,\"max\":0,\"current\":0}");
   // Prometheus compat: the remote-write receiver, /federate and /metrics are not API
   // functions in Prometheus and carry no CORS headers.

@@ -65,6 +65,8 @@ struct ApiHooks {
   std::function<bool()> last_reload_ok;
   // The rule manager behind /api/v1/rules and /api/v1/alerts; unset or null: no rules.
   std::function<rules::RuleManager*()> rules;
+  // Alertmanager endpoints alerts are posted to (/api/v1/alertmanagers); unset: none.
+  std::function<std::vector<std::string>()> alertmanagers;
 };
 
 class HttpApi {

@@ -1,11 +1,10 @@
 // Alert template expansion: Prometheus expands every label and annotation template of
 // every active alert at every evaluation, so this runs (alerts x templates) times per
 // group interval. Items = expansions.
-#include "rules/template/template_expander.h"
-
 #include <string>
 
 #include "benchmark/benchmark.h"
+#include "rules/template/template_expander.h"
 
 namespace tally::rules {
 namespace {
@@ -49,6 +48,13 @@ void BM_ExpandRangeAndIf(benchmark::State& state) {
       "{{ end }}{{ if gt $value 1.0 }}slow{{ else }}ok{{ end }}");
 }
 BENCHMARK(BM_ExpandRangeAndIf);
+
+void BM_ExpandRegexp(benchmark::State& state) {
+  Run(state,
+      "{{ reReplaceAll \"(.*):(\\\\d+)\" \"$1\" $labels.instance }} "
+      "{{ if match \"^gpt-\" $labels.model }}openai{{ end }}");
+}
+BENCHMARK(BM_ExpandRegexp);
 
 void BM_CheckTemplate(benchmark::State& state) {
   const char* text =

@@ -144,6 +144,12 @@ TEMPLATES = [
     '{{ reReplaceAll "^" "x" "ab" }} {{ reReplaceAll "$" "x" "ab" }} {{ reReplaceAll "b*" "-" "abba" }} {{ reReplaceAll "(a)(b)?" "${2}${1}" "ab a" }}',
     '{{ reReplaceAll "é" "e" "café crème" }} {{ reReplaceAll "\\s+" " " "a \t b" }} {{ reReplaceAll "(?i)API" "x" "api Api" }}',
     '{{ match "a{2,}" "caab" }} {{ match "\\bapi\\b" "my api" }} {{ match "" "" }}',
+    # delimiters and spacing
+    '{{ "}}" }}', '{{"a"}}{{"b"}}', '{{.Labels.job}}|{{$labels.job}}', '{{-3}}', 'a {{- 3}}', '{{3 -}} b', 'a }} b', '{{ 3 -}}',
+    'a {{ b', '{{ $labels.job', '{{ printf "%s" "x"', '{{ ( }}', '{{ ) }}', '{{ | }}', '{{ $x := }}', '{{ $x, $y := 1 }}',
+    '{{ range $x, $y := $labels }}{{ end }}{{ range $x, := . }}{{ end }}', '{{ if 1 }}{{ else }}{{ else }}{{ end }}',
+    '{{ with 1 }}{{ else if 1 }}{{ end }}', '{{ 1 2 }}', '{{ .Labels 1 }}', '{{ nil 1 }}', '{{ $labels.job.x.y }}',
+    '{{ $ := 1 }}', '{{ .Value.x }}', '{{ printf "%s" . }}', '{{ "\\x41\\101\\u0041\\U00000041" }}', "{{ 'ab' }}",
 ]
 
 
