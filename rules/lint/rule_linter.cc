@@ -1,0 +1,210 @@
+// Lint(): the driver. Evaluates every rule over the window in file order, feeds recording
+// results to the overlay, and runs the checks of lint_context.h on each rule.
+#include "rules/lint/rule_linter.h"
+
+#include <algorithm>
+#include <memory>
+#include <set>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "promql/parser/parser.h"
+#include "re2/re2.h"
+#include "rules/lint/lint_context.h"
+#include "storage/util/duration.h"
+#include "storage/util/status_macros.h"
+
+namespace tally::rules::lint {
+namespace {
+
+// "1:14: parse error: unexpected <by>" -> (1, 14, "parse error: unexpected <by>").
+void SplitPosition(absl::string_view msg, int* line, int* col, std::string* rest) {
+  *line = *col = 0;
+  *rest = std::string(msg);
+  std::vector<absl::string_view> parts = absl::StrSplit(msg, absl::MaxSplits(':', 2));
+  int l = 0, c = 0;
+  if (parts.size() == 3 && absl::SimpleAtoi(parts[0], &l) && absl::SimpleAtoi(parts[1], &c)) {
+    *line = l;
+    *col = c;
+    *rest = std::string(absl::StripLeadingAsciiWhitespace(parts[2]));
+  }
+}
+
+void CheckName(const LintRule& r, const RuleSink& sink) {
+  std::vector<absl::string_view> parts = absl::StrSplit(r.name, ':');
+  bool ok = parts.size() >= 3;
+  for (absl::string_view p : parts) ok = ok && !p.empty();
+  if (!ok) {
+    sink.Add(r.line, Severity::kWarning,
+             absl::StrCat("recording rule name ", r.name,
+                          " does not follow level:metric:operations (e.g. "
+                          "job:http_requests:rate5m)"));
+  }
+}
+
+// $labels.X, .Labels.X and index $labels "X" in a template.
+std::vector<std::string> ReferencedLabels(const std::string& text) {
+  static const RE2 kDollar(R"re(\$labels\.([a-zA-Z_][a-zA-Z0-9_]*))re");
+  static const RE2 kDot(R"re(\.Labels\.([a-zA-Z_][a-zA-Z0-9_]*))re");
+  static const RE2 kIndex(R"re(index\s+\$labels\s+"([^"]*)")re");
+  std::vector<std::string> out;
+  for (const RE2* re : {&kDollar, &kDot, &kIndex}) {
+    re2::StringPiece in(text.data(), text.size());
+    std::string name;
+    while (RE2::FindAndConsume(&in, *re, &name)) out.push_back(name);
+  }
+  return out;
+}
+
+void CheckTemplates(const LintRule& r, const LabelNameSet& expr_labels, const RuleSink& sink) {
+  if (!expr_labels) return;
+  std::set<std::string> have = *expr_labels;
+  have.erase(std::string(storage::kMetricNameLabel));
+  for (const LintTemplate& t : r.labels) have.insert(t.key);
+  have.insert("alertname");
+  auto check = [&](const LintTemplate& t, const char* what) {
+    std::set<std::string> reported;
+    for (const std::string& name : ReferencedLabels(t.value)) {
+      if (have.count(name) || !reported.insert(name).second) continue;
+      sink.Add(t.line, Severity::kError,
+               absl::StrCat(what, " ", t.key, " uses $labels.", name,
+                            ", which the alert never has: its labels are ",
+                            FormatNameSet(have), " (it renders as <no value>)"));
+    }
+  };
+  for (const LintTemplate& t : r.labels) check(t, "label");
+  for (const LintTemplate& t : r.annotations) check(t, "annotation");
+}
+
+// Recording results as overlay series: the metric renamed, the rule's labels applied.
+std::vector<OverlaySeries> ToRecorded(const LintRule& r, const promql::Matrix& m) {
+  std::map<storage::Labels, std::vector<storage::Sample>> merged;
+  for (const promql::MatrixSeries& s : m) {
+    storage::LabelsBuilder b(s.metric);
+    b.Set(storage::kMetricNameLabel, r.name);
+    for (const LintTemplate& l : r.labels) b.Set(l.key, l.value);
+    auto& pts = merged[b.Build()];
+    pts.insert(pts.end(), s.points.begin(), s.points.end());
+  }
+  std::vector<OverlaySeries> out;
+  for (auto& [l, pts] : merged) {
+    std::sort(pts.begin(), pts.end(),
+              [](const storage::Sample& a, const storage::Sample& b) { return a.t_ms < b.t_ms; });
+    out.push_back(OverlaySeries{l, std::move(pts)});
+  }
+  return out;
+}
+
+void LintRuleOnce(LintContext* ctx, const std::string& file, const LintRule& r,
+                  int64_t interval_ms, std::vector<Finding>* out) {
+  RuleSink sink{&r, &file, out};
+  const bool recording = r.kind == LintRule::Kind::kRecording;
+  if (recording) CheckName(r, sink);
+  if (!recording && r.for_ms > 0 && r.for_ms < interval_ms) {
+    sink.Add(r.for_line, Severity::kWarning,
+             absl::StrCat("for: ", storage::FormatDurationMs(r.for_ms),
+                          " is shorter than the group interval ",
+                          storage::FormatDurationMs(interval_ms),
+                          ": the alert is pending for a whole interval anyway"));
+  }
+  RecordedMetric rec{file, r.line, r.expr, std::nullopt, interval_ms, false, false};
+  absl::StatusOr<promql::ExprPtr> parsed = promql::ParseExpr(r.expr);
+  if (!parsed.ok()) {
+    int line = 0, col = 0;
+    std::string rest;
+    SplitPosition(parsed.status().message(), &line, &col, &rest);
+    int file_line = sink.ExprLine();
+    std::string where;
+    if (line > 0 && r.expr_line > 0) {
+      file_line = r.expr_line + line - 1;
+      if (r.expr_column > 0) where = absl::StrCat(" (column ", r.expr_column + col - 1, ")");
+    }
+    sink.Add(file_line, Severity::kError, absl::StrCat(rest, where));
+    if (recording) ctx->AddRecorded(r.name, rec);
+    return;
+  }
+  const promql::Expr& expr = **parsed;
+  if (expr.type() != promql::ValueType::kVector && expr.type() != promql::ValueType::kScalar) {
+    sink.Add(sink.ExprLine(), Severity::kError,
+             absl::StrCat("rule expression must be an instant vector or scalar, got ",
+                          promql::ValueTypeName(expr.type())));
+    if (recording) ctx->AddRecorded(r.name, rec);
+    return;
+  }
+  CheckFunctions(ctx, expr, sink);
+  absl::StatusOr<const promql::Matrix*> result = ctx->Eval(expr, interval_ms);
+  if (!result.ok()) {
+    if (!CheckMatching(ctx, expr, interval_ms, result.status(), sink)) {
+      sink.Add(sink.ExprLine(), Severity::kError,
+               absl::StrCat("evaluation fails: ", result.status().message()));
+    }
+  } else {
+    CheckMatching(ctx, expr, interval_ms, absl::OkStatus(), sink);
+    if ((*result)->empty()) {
+      if (std::optional<std::string> why = ExplainEmpty(ctx, expr, interval_ms)) {
+        sink.Add(sink.ExprLine(), Severity::kError,
+                 absl::StrCat("always returns nothing on this data: ", *why));
+      }
+    } else {
+      CheckEmptySelectors(ctx, expr, interval_ms, sink);
+    }
+  }
+  LabelNameSet labels = ctx->OutputLabels(expr);
+  if (!recording) {
+    CheckTemplates(r, labels, sink);
+    return;
+  }
+  if (labels) {
+    labels->insert(std::string(storage::kMetricNameLabel));
+    for (const LintTemplate& l : r.labels) labels->insert(l.key);
+  }
+  rec.labels = labels;
+  const promql::Expr& u = promql::UnwrapParens(expr);
+  rec.counter_like = u.kind == promql::NodeKind::kVectorSelector &&
+                     ctx->MetricType(u.As<promql::VectorSelector>().name) == "counter";
+  if (result.ok()) {
+    rec.produced = !(*result)->empty();
+    ctx->db()->Record(r.name, ToRecorded(r, **result));
+  }
+  ctx->AddRecorded(r.name, rec);
+}
+
+}  // namespace
+
+std::string FormatFinding(const Finding& f) {
+  return absl::StrCat(f.file, ":", f.line, ": ",
+                      f.severity == Severity::kError ? "error" : "warning", ": ",
+                      f.rule.empty() ? "" : absl::StrCat(f.rule, ": "), f.message);
+}
+
+absl::StatusOr<LintResult> Lint(const std::vector<LintFile>& files, storage::DB* db,
+                                const LintOptions& options) {
+  ASSIGN_OR_RETURN(storage::DBStats stats, db->Stats(0));
+  LintResult result;
+  int64_t end = options.time_ms;
+  if (end == storage::kMinTime) {
+    end = stats.num_samples > 0 ? stats.max_time_ms : absl::ToUnixMillis(absl::Now());
+  }
+  int64_t start = end - options.window_ms;
+  if (stats.num_samples > 0) start = std::max(start, std::min(stats.min_time_ms, end));
+  result.start_ms = start;
+  result.end_ms = end;
+  LintContext ctx(db, options, start, end);
+  for (const LintFile& f : files) {
+    for (const LintGroup& g : f.groups) {
+      const int64_t interval = g.interval_ms > 0 ? g.interval_ms : options.default_interval_ms;
+      for (const LintRule& r : g.rules) {
+        ++result.rules;
+        LintRuleOnce(&ctx, f.path, r, interval, &result.findings);
+      }
+    }
+  }
+  return result;
+}
+
+}  // namespace tally::rules::lint
