@@ -238,7 +238,19 @@ std::string SelfMetrics::Render(storage::DB* db) const {
            "Start time of the process since unix epoch in seconds.");
     absl::StrAppend(&o, "process_start_time_seconds ", F(p.start_time_s), "\n");
   }
+  absl::MutexLock l(&mu_);
+  for (const auto& c : collectors_) c(&o);
   return o;
+}
+
+void SelfMetrics::AddCollector(std::function<void(std::string*)> fn) {
+  absl::MutexLock l(&mu_);
+  collectors_.push_back(std::move(fn));
+}
+
+void SelfMetrics::ClearCollectors() {
+  absl::MutexLock l(&mu_);
+  collectors_.clear();
 }
 
 }  // namespace tally::server

@@ -16,11 +16,14 @@
 //   tally_build_info{version,revision,branch}
 //   process_cpu_seconds_total, process_resident_memory_bytes, process_virtual_memory_bytes,
 //   process_open_fds, process_start_time_seconds
+//   + whatever AddCollector()s add (the rule manager: prometheus_rule_*, rules/rule_metrics.h)
 #pragma once
 
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <functional>
+#include <vector>
 #include <map>
 #include <mutex>
 #include <string>
@@ -66,6 +69,12 @@ class SelfMetrics {
   int64_t ingested(absl::string_view source) const;
   int64_t rejected(storage::RejectReason reason) const;
 
+  // Appends `fn`'s output to every Render() (other modules' families, e.g. the rule
+  // manager's prometheus_rule_*). `fn` must be thread-safe and outlive this registry, or be
+  // removed with ClearCollectors() first.
+  void AddCollector(std::function<void(std::string*)> fn);
+  void ClearCollectors();
+
   // The full exposition. `db` may be null (storage gauges are then omitted).
   std::string Render(storage::DB* db) const;
 
@@ -84,6 +93,7 @@ class SelfMetrics {
   std::map<std::pair<std::string, int>, int64_t> http_requests_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::unique_ptr<LatencyHistogram>> http_latency_ ABSL_GUARDED_BY(mu_);
   std::map<int, int64_t> remote_write_requests_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::function<void(std::string*)>> collectors_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace tally::server

@@ -1,5 +1,11 @@
 #include "server/server.h"
 
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "storage/util/log.h"
 
 namespace tally::server {
@@ -7,7 +13,42 @@ namespace tally::server {
 Server::Server(ServerOptions options, storage::DB* db)
     : options_(std::move(options)), db_(db) {}
 
-Server::~Server() { Shutdown(absl::Seconds(5)); }
+Server::~Server() {
+  Shutdown(absl::Seconds(5));
+  metrics_.ClearCollectors();
+}
+
+namespace {
+
+// Prometheus compat: computeExternalURL: http://<hostname>:<port> when --web.external-url
+// is empty; the path keeps no trailing slash.
+std::string ExternalUrl(const std::string& flag, int port) {
+  std::string u = flag;
+  if (u.empty()) {
+    char host[256] = {0};
+    if (gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
+    u = absl::StrCat("http://", host, ":", port, "/");
+  }
+  while (absl::EndsWith(u, "/") && !absl::EndsWith(u, "://")) u.pop_back();
+  return u;
+}
+
+}  // namespace
+
+absl::Status Server::ApplyRules(const config::Config& cfg) {
+  std::string base_dir;
+  if (!cfg.source_path.empty()) {
+    base_dir = std::filesystem::path(cfg.source_path).parent_path().string();
+  }
+  absl::StatusOr<std::vector<std::string>> files = rules::ExpandRuleFiles(cfg.rule_files, base_dir);
+  if (!files.ok()) return files.status();
+  rules::RuleLoadConfig rc;
+  rc.default_interval = absl::Milliseconds(cfg.global.evaluation_interval_ms);
+  rc.files = *std::move(files);
+  rc.external_labels = cfg.global.external_labels;
+  rc.external_url = external_url_;
+  return rules_->Update(rc);
+}
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options, storage::DB* db) {
   std::unique_ptr<Server> s(new Server(std::move(options), db));
@@ -25,10 +66,30 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options, sto
     s->config_time_ = absl::Now();
   }
   Server* self = s.get();
+
+  promql::QueryOptions qo;
+  qo.lookback_delta = absl::Milliseconds(s->options_.api.lookback_delta_ms);
+  qo.timeout = s->options_.api.query_timeout;
+  qo.max_samples = s->options_.api.max_samples;
+  qo.default_subquery_step_ms = s->config()->global.evaluation_interval_ms;
+  s->rule_backend_ = std::make_unique<rules::LocalBackend>(db, qo);
+  rules::RuleManagerOptions ro;
+  ro.backend = s->rule_backend_.get();
+  ro.resend_delay = s->options_.rules.resend_delay;
+  ro.outage_tolerance = s->options_.rules.outage_tolerance;
+  ro.for_grace_period = s->options_.rules.for_grace_period;
+  rules::LocalBackend* backend = s->rule_backend_.get();
+  ro.for_state = [backend](const storage::Labels& l, int64_t mint, int64_t maxt) {
+    return backend->LastSample(l, mint, maxt);
+  };
+  s->rules_ = std::make_unique<rules::RuleManager>(std::move(ro));
+  s->metrics_.AddCollector([self](std::string* out) { self->rules_->RenderMetrics(out); });
+
   api::ApiHooks hooks;
   hooks.config = [self] { return self->config(); };
   hooks.reload = [self] { return self->Reload(); };
   hooks.ready = [] { return true; };
+  hooks.rules = [self] { return self->rules_.get(); };
   hooks.last_config_time = [self] {
     absl::MutexLock l(&self->mu_);
     return self->config_time_;
@@ -47,12 +108,24 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options, sto
         self->metrics_.ObserveHttp(resp->handler_name, resp->status, absl::Now() - t0);
       });
   if (absl::Status st = s->http_->Start(); !st.ok()) return st;
+  // Rules load once the port is known (it is part of the default external URL) and run once
+  // the store is ready, as Prometheus starts its rule manager after the TSDB.
+  s->external_url_ = ExternalUrl(s->options_.rules.external_url, s->http_->port());
+  if (absl::Status st = s->ApplyRules(*s->config()); !st.ok()) {
+    s->Shutdown(absl::Seconds(1));
+    return st;
+  }
+  s->rules_->Run();
   return s;
 }
 
 absl::Status Server::Reload() {
   if (options_.config_file.empty()) return absl::OkStatus();
+  absl::MutexLock reload_lock(&reload_mu_);
   absl::StatusOr<config::Config> c = config::LoadConfigFile(options_.config_file);
+  if (c.ok()) {
+    if (absl::Status st = ApplyRules(*c); !st.ok()) c = st;
+  }
   absl::MutexLock l(&mu_);
   last_reload_ok_ = c.ok();
   metrics_.SetConfigReload(c.ok(), absl::Now());
@@ -74,6 +147,8 @@ std::shared_ptr<const config::Config> Server::config() const {
 }
 
 void Server::Shutdown(absl::Duration grace) {
+  // Rules stop first: no evaluation may outlive the DB the caller closes next.
+  if (rules_) rules_->Stop();
   if (http_) http_->Shutdown(grace);
 }
 

@@ -1,5 +1,6 @@
 // Server: `tally serve` as a library. Owns the HTTP server, the router with the API, the
-// self-metrics registry and the current configuration; borrows the DB (the caller opens it
+// self-metrics registry, the rule manager (recording and alerting rules of the config's
+// rule_files, evaluated against the DB) and the current configuration; borrows the DB (the caller opens it
 // and flushes/closes it after Shutdown()).
 //
 //   ASSIGN_OR_RETURN(auto srv, Server::Start(options, db.get()));
@@ -16,6 +17,8 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "rules/local_backend.h"
+#include "rules/rule_manager.h"
 #include "server/api/http_api.h"
 #include "server/config/config.h"
 #include "server/http/http_server.h"
@@ -25,10 +28,20 @@
 
 namespace tally::server {
 
+// Rule evaluation settings (Prometheus's --rules.alert.* and --web.external-url flags).
+struct RulesOptions {
+  absl::Duration resend_delay = absl::Minutes(1);
+  absl::Duration outage_tolerance = absl::Hours(1);
+  absl::Duration for_grace_period = absl::Minutes(10);
+  // $externalURL and the base of generatorURL; "" = http://<hostname>:<listen port>.
+  std::string external_url;
+};
+
 struct ServerOptions {
   std::string config_file;  // "" = no file: defaults only, reload is a no-op
   http::HttpServerOptions http;
   api::ApiOptions api;
+  RulesOptions rules;
 };
 
 class Server {
@@ -38,16 +51,21 @@ class Server {
   static absl::StatusOr<std::unique_ptr<Server>> Start(ServerOptions options, storage::DB* db);
   ~Server();
 
-  // Re-reads the config file; on error keeps the old config and returns the error.
+  // Re-reads the config file and reloads the rule files it names (rule_files globs are
+  // relative to the config file's directory); on error keeps the old config and rules and
+  // returns the error.
   absl::Status Reload();
   std::shared_ptr<const config::Config> config() const;
   int port() const { return http_->port(); }
   SelfMetrics* metrics() { return &metrics_; }
+  rules::RuleManager* rule_manager() { return rules_.get(); }
   // Stops accepting, finishes in-flight requests (up to `grace`). Idempotent.
   void Shutdown(absl::Duration grace = absl::Seconds(30));
 
  private:
   Server(ServerOptions options, storage::DB* db);
+  // Loads cfg's rule files into the rule manager (reload keeps unchanged groups' state).
+  absl::Status ApplyRules(const config::Config& cfg);
 
   ServerOptions options_;
   storage::DB* db_;
@@ -55,7 +73,11 @@ class Server {
   http::Router router_;
   std::unique_ptr<api::HttpApi> api_;
   std::unique_ptr<http::HttpServer> http_;
+  std::unique_ptr<rules::LocalBackend> rule_backend_;
+  std::unique_ptr<rules::RuleManager> rules_;
+  std::string external_url_;
 
+  absl::Mutex reload_mu_;  // serialises Reload() (SIGHUP and /-/reload may race)
   mutable absl::Mutex mu_;
   std::shared_ptr<const config::Config> config_ ABSL_GUARDED_BY(mu_);
   absl::Time config_time_ ABSL_GUARDED_BY(mu_);

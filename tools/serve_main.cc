@@ -31,6 +31,7 @@ int RunServe(std::vector<std::string> args) {
   int64_t threads = 0;
   int64_t max_connections = 4096;
   absl::Duration read_timeout = absl::Minutes(5);
+  server::RulesOptions rules_opts;
   FlagSet flags("tally serve --config.file=FILE [<flags>]",
                 "Serve the Prometheus HTTP API, remote write and federation on a data dir.\n"
                 "SIGHUP or POST /-/reload reloads the config; SIGTERM shuts down cleanly.");
@@ -51,6 +52,16 @@ int RunServe(std::vector<std::string> args) {
   flags.Duration("web.read-timeout", &read_timeout,
                  "Maximum duration before timing out read of the request, and closing idle "
                  "connections.");
+  flags.Duration("rules.alert.for-outage-tolerance", &rules_opts.outage_tolerance,
+                 "Max time to tolerate prometheus outage for restoring \"for\" state of alert.");
+  flags.Duration("rules.alert.for-grace-period", &rules_opts.for_grace_period,
+                 "Minimum duration between alert and restored \"for\" state. This is maintained "
+                 "only for alerts with configured \"for\" time greater than grace period.");
+  flags.Duration("rules.alert.resend-delay", &rules_opts.resend_delay,
+                 "Minimum amount of time to wait before resending an alert to Alertmanager.");
+  flags.String("web.external-url", &rules_opts.external_url,
+               "The URL under which Tally is externally reachable (for generatorURL and "
+               "$externalURL). Default: http://<hostname>:<port>.");
   flags.Int("web.threads", &threads, "HTTP worker threads (0: one per core, at least 2).");
   std::vector<std::string> pos;
   if (int rc = ParseFlagsOrExit(flags, args, &pos); rc >= 0) return rc;
@@ -88,6 +99,7 @@ int RunServe(std::vector<std::string> args) {
   so.http.max_connections = static_cast<int>(max_connections);
   so.http.header_timeout = read_timeout;
   so.http.body_timeout = read_timeout;
+  so.rules = rules_opts;
   so.api.lookback_delta_ms = absl::ToInt64Milliseconds(lookback);
   so.api.query_timeout = timeout;
   so.api.max_samples = max_samples;
@@ -105,6 +117,13 @@ int RunServe(std::vector<std::string> args) {
       {"web.max-connections", absl::StrCat(max_connections)},
       {"web.read-timeout", storage::FormatDurationMs(absl::ToInt64Milliseconds(read_timeout))},
       {"web.enable-remote-write-receiver", "true"},
+      {"web.external-url", rules_opts.external_url},
+      {"rules.alert.for-outage-tolerance",
+       storage::FormatDurationMs(absl::ToInt64Milliseconds(rules_opts.outage_tolerance))},
+      {"rules.alert.for-grace-period",
+       storage::FormatDurationMs(absl::ToInt64Milliseconds(rules_opts.for_grace_period))},
+      {"rules.alert.resend-delay",
+       storage::FormatDurationMs(absl::ToInt64Milliseconds(rules_opts.resend_delay))},
       {"web.enable-lifecycle", "true"},
       {"log.level", log::LevelString(log::GetLevel())},
   };

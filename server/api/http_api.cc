@@ -112,9 +112,7 @@ void HttpApi::Register(http::Router* r) {
   get("/api/v1/status/runtimeinfo", &HttpApi::RuntimeInfo);
   get("/api/v1/status/tsdb", &HttpApi::TsdbStatus);
   get("/api/v1/rules", &HttpApi::Rules);
-  r->Handle("GET", "/api/v1/alerts", [](const HttpRequest&, HttpResponse* resp) {
-    Success(resp, "{\"alerts\":[]}");  // empty until alerting rules exist (a later issue)
-  });
+  get("/api/v1/alerts", &HttpApi::Alerts);
   r->Handle("GET", "/api/v1/targets", [](const HttpRequest&, HttpResponse* resp) {
     Success(resp, "{\"activeTargets\":[],\"droppedTargets\":[]}");
   });

@@ -29,6 +29,9 @@
 namespace tally::promql {
 class Query;
 }
+namespace tally::rules {
+class RuleManager;
+}
 
 namespace tally::server::api {
 
@@ -50,6 +53,8 @@ struct ApiHooks {
   std::function<bool()> ready;                   // /-/ready
   std::function<absl::Time()> last_config_time;  // status/runtimeinfo
   std::function<bool()> last_reload_ok;
+  // The rule manager behind /api/v1/rules and /api/v1/alerts; unset or null: no rules.
+  std::function<rules::RuleManager*()> rules;
 };
 
 class HttpApi {
@@ -78,9 +83,11 @@ class HttpApi {
   void StatusFlags(const http::HttpRequest& req, http::HttpResponse* resp);
   void RuntimeInfo(const http::HttpRequest& req, http::HttpResponse* resp);
   void TsdbStatus(const http::HttpRequest& req, http::HttpResponse* resp);
-  void Rules(const http::HttpRequest& req, http::HttpResponse* resp);
   void Metrics(const http::HttpRequest& req, http::HttpResponse* resp);
   void Reload(const http::HttpRequest& req, http::HttpResponse* resp);
+  // rules_handlers.cc
+  void Rules(const http::HttpRequest& req, http::HttpResponse* resp);
+  void Alerts(const http::HttpRequest& req, http::HttpResponse* resp);
   // remote_write_handler.cc
   void RemoteWrite(const http::HttpRequest& req, http::HttpResponse* resp);
   // federate_handler.cc

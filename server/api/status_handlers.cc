@@ -1,4 +1,4 @@
-// /api/v1/status/*, /api/v1/rules, /metrics, /-/reload.
+// /api/v1/status/*, /metrics, /-/reload.
 #include <unistd.h>
 
 #include <algorithm>
@@ -160,17 +160,6 @@ void HttpApi::TsdbStatus(const HttpRequest&, HttpResponse* resp) {
   list("seriesCountByLabelValuePair", pairs);
   j.Raw("]}");
   Success(resp, j.str());
-}
-
-void HttpApi::Rules(const HttpRequest& req, HttpResponse* resp) {
-  RequestParams p(req);
-  std::string type = absl::AsciiStrToLower(p.GetOr("type"));
-  if (!type.empty() && type != "alert" && type != "record") {
-    return Error(resp, ErrorType::kBadData,
-                 absl::StrCat("invalid parameter \"type\": not supported value ",
-                              storage::GoQuote(p.GetOr("type"))));
-  }
-  Success(resp, "{\"groups\":[]}");  // empty until rules exist (a later issue)
 }
 
 void HttpApi::Metrics(const HttpRequest&, HttpResponse* resp) {
