@@ -41,9 +41,8 @@ void CheckName(const LintRule& r, const RuleSink& sink) {
   for (absl::string_view p : parts) ok = ok && !p.empty();
   if (!ok) {
     sink.Add(r.line, Severity::kWarning,
-             absl::StrCat("recording rule name ", r.name,
-                          " does not follow level:metric:operations (e.g. "
-                          "job:http_requests:rate5m)"));
+             "name does not follow the level:metric:operations convention (e.g. "
+             "job:http_requests:rate5m)");
   }
 }
 
@@ -121,8 +120,13 @@ void LintRuleOnce(LintContext* ctx, const std::string& file, const LintRule& r,
     int file_line = sink.ExprLine();
     std::string where;
     if (line > 0 && r.expr_line > 0) {
-      file_line = r.expr_line + line - 1;
-      if (r.expr_column > 0) where = absl::StrCat(" (column ", r.expr_column + col - 1, ")");
+      // An error at the end of input of a block scalar sits on the line after the text.
+      absl::string_view text = absl::StripTrailingAsciiWhitespace(r.expr);
+      const int expr_lines = 1 + static_cast<int>(std::count(text.begin(), text.end(), '\n'));
+      file_line = r.expr_line + std::min(line, expr_lines) - 1;
+      if (r.expr_column > 0 && line <= expr_lines) {
+        where = absl::StrCat(" (column ", r.expr_column + col - 1, ")");
+      }
     }
     sink.Add(file_line, Severity::kError, absl::StrCat(rest, where));
     if (recording) ctx->AddRecorded(r.name, rec);
