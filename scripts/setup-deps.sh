@@ -12,6 +12,7 @@ PACKAGES=(
   cmake g++ ninja-build pkg-config git
   librocksdb-dev libabsl-dev libre2-dev libsnappy-dev libtbb-dev zlib1g-dev
   libbenchmark-dev libgtest-dev libgmock-dev libyaml-cpp-dev libboost-dev
+  nlohmann-json3-dev
   protobuf-compiler libprotobuf-dev
   prometheus prometheus-alertmanager
 )

@@ -1,0 +1,92 @@
+#include "tests/testutil/external_process.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/time/clock.h"
+
+namespace tally::testutil {
+
+bool HaveBinary(const std::string& path) { return access(path.c_str(), X_OK) == 0; }
+
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return 0;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  int port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  close(fd);
+  return port;
+}
+
+std::unique_ptr<ChildProcess> ChildProcess::Start(const std::string& binary,
+                                                  const std::vector<std::string>& args,
+                                                  const std::string& log_path) {
+  std::vector<std::string> argv_s{binary};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = fork();
+  if (pid < 0) return nullptr;
+  if (pid == 0) {
+    int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0) {
+      dup2(fd, 1);
+      dup2(fd, 2);
+      close(fd);
+    }
+    execv(binary.c_str(), argv.data());
+    _exit(127);
+  }
+  return std::unique_ptr<ChildProcess>(new ChildProcess(pid, log_path));
+}
+
+bool ChildProcess::Running() {
+  if (exited_) return false;
+  int st;
+  if (waitpid(pid_, &st, WNOHANG) == pid_) exited_ = true;
+  return !exited_;
+}
+
+ChildProcess::~ChildProcess() {
+  if (!Running()) return;
+  kill(pid_, SIGTERM);
+  if (!PollUntil([this] { return !Running(); }, absl::Seconds(10), absl::Milliseconds(20))) {
+    kill(pid_, SIGKILL);
+    int st;
+    waitpid(pid_, &st, 0);
+  }
+}
+
+std::string ChildProcess::Log() const {
+  std::ifstream in(log_path_);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+bool PollUntil(const std::function<bool()>& done, absl::Duration timeout, absl::Duration every) {
+  absl::Time end = absl::Now() + timeout;
+  while (true) {
+    if (done()) return true;
+    if (absl::Now() >= end) return false;
+    absl::SleepFor(every);
+  }
+}
+
+}  // namespace tally::testutil

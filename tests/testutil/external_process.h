@@ -1,0 +1,54 @@
+// Helpers for end-to-end tests that drive real external binaries (Prometheus, promtool,
+// Alertmanager) on loopback: presence checks, a free port, a child process that is always
+// reaped, and a bounded poll loop. Test-only.
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/time/time.h"
+
+namespace tally::testutil {
+
+// True when `path` exists and is executable.
+bool HaveBinary(const std::string& path);
+
+// A TCP port on 127.0.0.1 that was free a moment ago (bind to port 0, read it, close).
+int FreePort();
+
+// A child process with stdout and stderr redirected to `log_path`. The destructor sends
+// SIGTERM, waits up to 10 s, then SIGKILLs, so no test leaves a process behind.
+class ChildProcess {
+ public:
+  // argv[0] is `binary`; `args` follow. nullptr when fork fails.
+  static std::unique_ptr<ChildProcess> Start(const std::string& binary,
+                                             const std::vector<std::string>& args,
+                                             const std::string& log_path);
+  ~ChildProcess();
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  pid_t pid() const { return pid_; }
+  // False once the child has exited (reaps it).
+  bool Running();
+  // The log so far (for failure messages).
+  std::string Log() const;
+
+ private:
+  ChildProcess(pid_t pid, std::string log_path) : pid_(pid), log_path_(std::move(log_path)) {}
+  pid_t pid_;
+  std::string log_path_;
+  bool exited_ = false;
+};
+
+// Polls `done` every `every` until it returns true or `timeout` passes; returns its last
+// result. External processes have no completion signal to wait on, hence polling.
+bool PollUntil(const std::function<bool()>& done, absl::Duration timeout,
+               absl::Duration every = absl::Milliseconds(100));
+
+}  // namespace tally::testutil
