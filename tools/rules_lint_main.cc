@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "rules/lint/remote_snapshot.h"
 #include "rules/lint/rule_file_adapter.h"
 #include "rules/lint/rule_linter.h"
 #include "rules/rule_file.h"
@@ -19,7 +20,6 @@
 #include "tools/cli/command.h"
 #include "tools/cli/flag_set.h"
 #include "tools/cli/progress.h"
-#include "tools/rules_lint_remote.h"
 
 namespace tally::tools {
 namespace {
@@ -96,9 +96,10 @@ int RunRulesLint(std::vector<std::string> args) {
 
   // The data: a data dir opened read-only, or a snapshot fetched from a server.
   std::unique_ptr<storage::DB> db;
-  std::unique_ptr<RemoteSnapshot> snapshot;
+  std::unique_ptr<rules::lint::RemoteSnapshot> snapshot;
   if (!url.empty()) {
-    absl::StatusOr<std::unique_ptr<RemoteSnapshot>> s = FetchRemoteSnapshot(url, lint_files, opts);
+    absl::StatusOr<std::unique_ptr<rules::lint::RemoteSnapshot>> s =
+        rules::lint::RemoteSnapshot::Fetch(url, lint_files, opts);
     if (!s.ok()) {
       std::fprintf(stderr, "tally: error: %s: %s\n", url.c_str(),
                    std::string(s.status().message()).c_str());
