@@ -1,7 +1,10 @@
 // End to end: build/tally generate + backfill sample data, then `tally rules lint` on the
 // seed's original rules, checking the findings the seed is known to have, with file:line.
 // Skips when build/tally has not been built.
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -88,6 +91,77 @@ int LineOf(const std::string& path, const std::string& needle) {
   return 0;
 }
 
+// A loopback port that was free a moment ago.
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  socklen_t len = sizeof(a);
+  int port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
+    port = ntohs(a.sin_port);
+  }
+  close(fd);
+  return port;
+}
+
+// `tally serve` in the background; killed (SIGTERM, then SIGKILL) on destruction.
+class Server {
+ public:
+  Server(const testutil::TempDir& dir, const std::string& data, int port) {
+    const std::string bin = TALLY_BINARY_DIR "/tally";
+    const std::string log = dir.Sub("serve.log");
+    std::vector<std::string> args = {bin, "serve", "--storage.tsdb.path", data,
+                                     "--web.listen-address", absl::StrCat("127.0.0.1:", port)};
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&fa, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (posix_spawn(&pid_, bin.c_str(), &fa, nullptr, argv.data(), environ) != 0) pid_ = -1;
+    posix_spawn_file_actions_destroy(&fa);
+    // Ready when the log says so (bounded: 30 s).
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (pid_ > 0 && std::chrono::steady_clock::now() < deadline) {
+      if (Slurp(log).find("ready to receive web requests") != std::string::npos) {
+        ready_ = true;
+        break;
+      }
+      int status;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  ~Server() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGTERM);
+    int status;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (waitpid(pid_, &status, WNOHANG) == 0) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        kill(pid_, SIGKILL);
+        waitpid(pid_, &status, 0);
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  bool ready() const { return ready_; }
+
+ private:
+  pid_t pid_ = -1;
+  bool ready_ = false;
+};
+
 class RulesLintE2ETest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -152,6 +226,33 @@ TEST_F(RulesLintE2ETest, CleanRulesExitZero) {
   RunResult l = Tally(dir_, {"rules", "lint", "--storage.tsdb.path", data, rules});
   EXPECT_EQ(l.exit_code, 0) << l.out << l.err;
   EXPECT_EQ(l.out, "");
+}
+
+TEST_F(RulesLintE2ETest, UrlModeFindsWhatTheDataDirModeFinds) {
+  const std::string rules = TALLY_SOURCE_DIR "/examples/llm-cost-tracker/seed-rules.yml";
+  const std::string data = dir_.Sub("data"), om = dir_.Sub("seed.om");
+  ASSERT_EQ(Tally(dir_, {"generate", "--hours", "3", "--start", "1795910400000", "--out", om})
+                .exit_code,
+            0);
+  ASSERT_EQ(Tally(dir_, {"backfill", "--storage.tsdb.path", data, om}).exit_code, 0);
+  // The newest generated sample: 3 h after the start, less one 15 s step and 1 ms jitter.
+  const std::string at = "1795921184.999";
+  RunResult local = Tally(dir_, {"rules", "lint", "--time", at, "--storage.tsdb.path", data, rules});
+  ASSERT_EQ(local.exit_code, 1) << local.err;
+  ASSERT_THAT(local.out, HasSubstr("BudgetProjectedToExceed"));
+
+  const int port = FreePort();
+  ASSERT_GT(port, 0);
+  Server server(dir_, data, port);
+  if (!server.ready()) GTEST_SKIP() << "tally serve did not start on port " << port;
+  RunResult remote = Tally(dir_, {"rules", "lint", "--time", at, "--url",
+                                  absl::StrCat("http://127.0.0.1:", port), rules});
+  EXPECT_EQ(remote.exit_code, 1) << remote.err;
+  EXPECT_EQ(remote.out, local.out);
+  EXPECT_EQ(Tally(dir_, {"rules", "lint", "--url", "http://127.0.0.1:1", "--storage.tsdb.path",
+                         data, rules})
+                .exit_code,
+            2);
 }
 
 }  // namespace
