@@ -32,8 +32,9 @@ std::string SelectorWhy(LintContext* ctx, const promql::VectorSelector& sel,
                         const std::string& text) {
   if (const RecordedMetric* r = ctx->Recorded(sel.name)) {
     if (!r->produced) {
-      return absl::StrCat(text, " reads ", sel.name, ", which its recording rule (", r->file,
-                          ":", r->line, ") never produces on this data");
+      return absl::StrCat(text, " matches no series: ", sel.name,
+                          " comes from the recording rule at ", r->file, ":", r->line,
+                          ", which produces nothing on this data");
     }
     return absl::StrCat(text, " matches none of the series recorded as ", sel.name);
   }

@@ -86,8 +86,13 @@ bool CheckMatching(LintContext* ctx, const promql::Expr& root, int64_t step_ms,
       sink.Add(sink.ExprLine(), Severity::kError,
                absl::StrCat("evaluation fails with \"", self.status().message(), "\": ", op,
                             ": ", Describe("left", *many_dup, m),
-                            "; one-to-one matching needs one (use group_left, aggregate the "
-                            "left side, or match on more labels)"));
+                            filter ? "; the comparison hides this while at most one of them "
+                                     "passes, so the rule returns nothing while all is well "
+                                     "and fails exactly when it should fire"
+                                   : "; one-to-one matching needs one per group",
+                            " (aggregate the left side, e.g. by (",
+                            absl::StrJoin(m.matching_labels, ", "),
+                            "), use group_left, or match on more labels)"));
       explained = true;
     } else if (filter) {
       sink.Add(sink.ExprLine(), Severity::kError,

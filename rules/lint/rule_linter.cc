@@ -149,12 +149,14 @@ void LintRuleOnce(LintContext* ctx, const std::string& file, const LintRule& r,
     }
   } else {
     CheckMatching(ctx, expr, interval_ms, absl::OkStatus(), sink);
-    if ((*result)->empty()) {
-      if (std::optional<std::string> why = ExplainEmpty(ctx, expr, interval_ms)) {
-        sink.Add(sink.ExprLine(), Severity::kError,
-                 absl::StrCat("always returns nothing on this data: ", *why));
-      }
+    std::optional<std::string> why;
+    if ((*result)->empty()) why = ExplainEmpty(ctx, expr, interval_ms);
+    if (why) {
+      sink.Add(sink.ExprLine(), Severity::kError,
+               absl::StrCat("always returns nothing on this data: ", *why));
     } else {
+      // Returns something, or nothing only because a filter never held: a selector that
+      // matches nothing is still worth a warning (e.g. a typo on one side of `or`).
       CheckEmptySelectors(ctx, expr, interval_ms, sink);
     }
   }

@@ -120,6 +120,16 @@ TEST_F(RuleLinterTest, SelectorMatchingNothingExplained) {
   EXPECT_THAT(f[0].message, HasSubstr("there is no metric health_ratio"));
 }
 
+TEST_F(RuleLinterTest, SelectorMatchingNothingBesideOrIsAWarning) {
+  AddSeries({{"__name__", "up"}, {"job", "a"}}, 1);
+  auto f = LintRules({Alert("HalfMissing", "up < 1 or helth_ratio < 0.9"),
+                      Alert("Absent", "absent(helth_ratio)")});
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].rule, "HalfMissing");
+  EXPECT_EQ(f[0].severity, Severity::kWarning);
+  EXPECT_THAT(f[0].message, HasSubstr("helth_ratio matches no series"));
+}
+
 TEST_F(RuleLinterTest, SelectorFilteredByLabelValueExplained) {
   AddSeries({{"__name__", "up"}, {"job", "a"}}, 1);
   auto f = LintRules({Alert("Wrong", "up{job=\"b\"} < 1")});
@@ -291,7 +301,8 @@ TEST_F(RuleLinterTest, LaterRulesSeeWhatRecordingRulesProduce) {
   ASSERT_EQ(f.size(), 2u);
   EXPECT_EQ(f[0].rule, "app:cost:per_token");
   EXPECT_EQ(f[1].rule, "UsesEmptyRecorded");
-  EXPECT_THAT(f[1].message, HasSubstr("which its recording rule (rules.yml:21) never produces"));
+  EXPECT_THAT(f[1].message, HasSubstr("app:cost:per_token comes from the recording rule at rules.yml:21, "
+                                          "which produces nothing on this data"));
 }
 
 TEST_F(RuleLinterTest, RecordedRateIsAGaugeForLaterRate) {
