@@ -6,6 +6,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "rules/alert_sender.h"
 #include "storage/util/log.h"
 
 namespace tally::server {
@@ -31,6 +32,25 @@ std::string ExternalUrl(const std::string& flag, int port) {
   }
   while (absl::EndsWith(u, "/") && !absl::EndsWith(u, "://")) u.pop_back();
   return u;
+}
+
+// alerting.alertmanagers -> Notifier options: one base URL per static target,
+// <scheme>://<target><path_prefix> (Prometheus's alertmanager discovery for static_configs).
+rules::NotifierOptions NotifierOptionsFor(const config::Config& cfg) {
+  rules::NotifierOptions o;
+  o.external_labels = cfg.global.external_labels;
+  for (const config::AlertmanagerConfig& am : cfg.alerting.alertmanagers) {
+    std::string prefix = am.path_prefix;
+    while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
+    if (!prefix.empty() && prefix[0] != '/') prefix = "/" + prefix;
+    for (const config::StaticConfig& sc : am.static_configs) {
+      for (const std::string& t : sc.targets) {
+        o.alertmanager_urls.push_back(absl::StrCat(am.scheme, "://", t, prefix));
+      }
+    }
+    o.timeout = absl::Milliseconds(am.timeout_ms);
+  }
+  return o;
 }
 
 }  // namespace
@@ -78,6 +98,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options, sto
   ro.resend_delay = s->options_.rules.resend_delay;
   ro.outage_tolerance = s->options_.rules.outage_tolerance;
   ro.for_grace_period = s->options_.rules.for_grace_period;
+  absl::StatusOr<std::unique_ptr<rules::Notifier>> notifier =
+      rules::Notifier::Start(NotifierOptionsFor(*s->config()));
+  if (!notifier.ok()) return notifier.status();
+  s->notifier_ = *std::move(notifier);
+  ro.notify = [self](const std::string& expr, const std::vector<rules::Alert>& alerts) {
+    rules::NotifierSink(self->notifier_.get(), self->external_url_)(expr, alerts);
+  };
   rules::LocalBackend* backend = s->rule_backend_.get();
   ro.for_state = [backend](const storage::Labels& l, int64_t mint, int64_t maxt) {
     return backend->LastSample(l, mint, maxt);
@@ -126,6 +153,9 @@ absl::Status Server::Reload() {
   if (c.ok()) {
     if (absl::Status st = ApplyRules(*c); !st.ok()) c = st;
   }
+  if (c.ok()) {
+    if (absl::Status st = notifier_->ApplyConfig(NotifierOptionsFor(*c)); !st.ok()) c = st;
+  }
   absl::MutexLock l(&mu_);
   last_reload_ok_ = c.ok();
   metrics_.SetConfigReload(c.ok(), absl::Now());
@@ -149,6 +179,7 @@ std::shared_ptr<const config::Config> Server::config() const {
 void Server::Shutdown(absl::Duration grace) {
   // Rules stop first: no evaluation may outlive the DB the caller closes next.
   if (rules_) rules_->Stop();
+  if (notifier_) notifier_->Stop();  // a last bounded attempt to deliver queued alerts
   if (http_) http_->Shutdown(grace);
 }
 

@@ -18,6 +18,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "rules/local_backend.h"
+#include "rules/notifier/notifier.h"
 #include "rules/rule_manager.h"
 #include "server/api/http_api.h"
 #include "server/config/config.h"
@@ -75,6 +76,7 @@ class Server {
   std::unique_ptr<http::HttpServer> http_;
   std::unique_ptr<rules::LocalBackend> rule_backend_;
   std::unique_ptr<rules::RuleManager> rules_;
+  std::unique_ptr<rules::Notifier> notifier_;  // alerting.alertmanagers of the config
   std::string external_url_;
 
   absl::Mutex reload_mu_;  // serialises Reload() (SIGHUP and /-/reload may race)
