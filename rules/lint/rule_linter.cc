@@ -3,6 +3,8 @@
 #include "rules/lint/rule_linter.h"
 
 #include <algorithm>
+#include <functional>
+#include <map>
 #include <memory>
 #include <set>
 #include <utility>
@@ -99,9 +101,73 @@ std::vector<OverlaySeries> ToRecorded(const LintRule& r, const promql::Matrix& m
   return out;
 }
 
-void LintRuleOnce(LintContext* ctx, const std::string& file, const LintRule& r,
-                  int64_t interval_ms, std::vector<Finding>* out) {
-  RuleSink sink{&r, &file, out};
+// One rule of the files, parsed once for both passes.
+struct Item {
+  const std::string* file;
+  const LintRule* rule;
+  int64_t interval_ms;
+  absl::StatusOr<promql::ExprPtr> expr;
+  bool usable() const {
+    return expr.ok() && ((*expr)->type() == promql::ValueType::kVector ||
+                         (*expr)->type() == promql::ValueType::kScalar);
+  }
+};
+
+// Pass 1 for a recording rule: evaluate it over the window and add its result to the
+// overlay, so every rule (in any group or file, as in Prometheus where groups read each
+// other's results from the store) is judged on what it would produce.
+void Record(LintContext* ctx, const Item& it) {
+  const LintRule& r = *it.rule;
+  RecordedMetric rec{*it.file, r.line, r.expr, std::nullopt, it.interval_ms, false, false};
+  if (it.usable()) {
+    const promql::Expr& expr = **it.expr;
+    absl::StatusOr<const promql::Matrix*> result = ctx->Eval(expr, it.interval_ms);
+    rec.labels = ctx->OutputLabels(expr);
+    if (rec.labels) {
+      rec.labels->insert(std::string(storage::kMetricNameLabel));
+      for (const LintTemplate& l : r.labels) rec.labels->insert(l.key);
+    }
+    const promql::Expr& u = promql::UnwrapParens(expr);
+    rec.counter_like = u.kind == promql::NodeKind::kVectorSelector &&
+                       ctx->MetricType(u.As<promql::VectorSelector>().name) == "counter";
+    if (result.ok()) {
+      rec.produced = !(*result)->empty();
+      ctx->db()->Record(r.name, ToRecorded(r, **result));
+    }
+  }
+  // Several rules may record one name: what any of them produces counts.
+  if (const RecordedMetric* prev = ctx->Recorded(r.name)) {
+    rec.produced = rec.produced || prev->produced;
+    if (!prev->labels) {
+      rec.labels = std::nullopt;
+    } else if (rec.labels) {
+      rec.labels->insert(prev->labels->begin(), prev->labels->end());
+    }
+    if (!prev->produced) {
+      rec.file = prev->file;
+      rec.line = prev->line;
+    }
+  }
+  ctx->AddRecorded(r.name, rec);
+}
+
+// Names of the series `e` reads.
+std::set<std::string> ReadNames(const promql::Expr& e) {
+  std::set<std::string> out;
+  promql::Inspect(e, [&](const promql::Expr& n, absl::Span<const promql::Expr* const>) {
+    if (n.kind == promql::NodeKind::kVectorSelector) {
+      out.insert(n.As<promql::VectorSelector>().name);
+    }
+    return true;
+  });
+  return out;
+}
+
+// Pass 2: every check of one rule, in file order.
+void CheckRule(LintContext* ctx, const Item& it, std::vector<Finding>* out) {
+  const LintRule& r = *it.rule;
+  const int64_t interval_ms = it.interval_ms;
+  RuleSink sink{&r, it.file, out};
   const bool recording = r.kind == LintRule::Kind::kRecording;
   if (recording) CheckName(r, sink);
   if (!recording && r.for_ms > 0 && r.for_ms < interval_ms) {
@@ -111,12 +177,10 @@ void LintRuleOnce(LintContext* ctx, const std::string& file, const LintRule& r,
                           storage::FormatDurationMs(interval_ms),
                           ": the alert is pending for a whole interval anyway"));
   }
-  RecordedMetric rec{file, r.line, r.expr, std::nullopt, interval_ms, false, false};
-  absl::StatusOr<promql::ExprPtr> parsed = promql::ParseExpr(r.expr);
-  if (!parsed.ok()) {
+  if (!it.expr.ok()) {
     int line = 0, col = 0;
     std::string rest;
-    SplitPosition(parsed.status().message(), &line, &col, &rest);
+    SplitPosition(it.expr.status().message(), &line, &col, &rest);
     int file_line = sink.ExprLine();
     std::string where;
     if (line > 0 && r.expr_line > 0) {
@@ -129,15 +193,13 @@ void LintRuleOnce(LintContext* ctx, const std::string& file, const LintRule& r,
       }
     }
     sink.Add(file_line, Severity::kError, absl::StrCat(rest, where));
-    if (recording) ctx->AddRecorded(r.name, rec);
     return;
   }
-  const promql::Expr& expr = **parsed;
-  if (expr.type() != promql::ValueType::kVector && expr.type() != promql::ValueType::kScalar) {
+  const promql::Expr& expr = **it.expr;
+  if (!it.usable()) {
     sink.Add(sink.ExprLine(), Severity::kError,
              absl::StrCat("rule expression must be an instant vector or scalar, got ",
                           promql::ValueTypeName(expr.type())));
-    if (recording) ctx->AddRecorded(r.name, rec);
     return;
   }
   CheckFunctions(ctx, expr, sink);
@@ -160,24 +222,7 @@ void LintRuleOnce(LintContext* ctx, const std::string& file, const LintRule& r,
       CheckEmptySelectors(ctx, expr, interval_ms, sink);
     }
   }
-  LabelNameSet labels = ctx->OutputLabels(expr);
-  if (!recording) {
-    CheckTemplates(r, labels, sink);
-    return;
-  }
-  if (labels) {
-    labels->insert(std::string(storage::kMetricNameLabel));
-    for (const LintTemplate& l : r.labels) labels->insert(l.key);
-  }
-  rec.labels = labels;
-  const promql::Expr& u = promql::UnwrapParens(expr);
-  rec.counter_like = u.kind == promql::NodeKind::kVectorSelector &&
-                     ctx->MetricType(u.As<promql::VectorSelector>().name) == "counter";
-  if (result.ok()) {
-    rec.produced = !(*result)->empty();
-    ctx->db()->Record(r.name, ToRecorded(r, **result));
-  }
-  ctx->AddRecorded(r.name, rec);
+  if (!recording) CheckTemplates(r, ctx->OutputLabels(expr), sink);
 }
 
 }  // namespace
@@ -201,15 +246,49 @@ absl::StatusOr<LintResult> Lint(const std::vector<LintFile>& files, storage::DB*
   result.start_ms = start;
   result.end_ms = end;
   LintContext ctx(db, options, start, end);
+  std::vector<Item> items;
   for (const LintFile& f : files) {
     for (const LintGroup& g : f.groups) {
       const int64_t interval = g.interval_ms > 0 ? g.interval_ms : options.default_interval_ms;
       for (const LintRule& r : g.rules) {
-        ++result.rules;
-        LintRuleOnce(&ctx, f.path, r, interval, &result.findings);
+        items.push_back(Item{&f.path, &r, interval, promql::ParseExpr(r.expr)});
       }
     }
   }
+  result.rules = static_cast<int>(items.size());
+
+  // Pass 1: recording rules, each after the recording rules it reads (file order otherwise;
+  // a cycle is cut where it closes, as Prometheus would read the previous evaluation).
+  std::map<std::string, std::vector<size_t>> recorders;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (items[i].rule->kind == LintRule::Kind::kRecording) {
+      recorders[items[i].rule->name].push_back(i);
+    }
+  }
+  enum class State { kTodo, kActive, kDone };
+  std::vector<State> state(items.size(), State::kTodo);
+  constexpr int kMaxDepth = 256;  // deeper chains fall back to file order
+  std::function<void(size_t, int)> visit = [&](size_t i, int depth) {
+    state[i] = State::kActive;
+    if (items[i].expr.ok() && depth < kMaxDepth) {
+      for (const std::string& name : ReadNames(**items[i].expr)) {
+        auto it = recorders.find(name);
+        if (it == recorders.end()) continue;
+        for (size_t j : it->second) {
+          if (state[j] == State::kTodo) visit(j, depth + 1);
+        }
+      }
+    }
+    Record(&ctx, items[i]);
+    state[i] = State::kDone;
+  };
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (items[i].rule->kind == LintRule::Kind::kRecording && state[i] == State::kTodo) {
+      visit(i, 0);
+    }
+  }
+  // Pass 2: the checks, in file order.
+  for (const Item& it : items) CheckRule(&ctx, it, &result.findings);
   return result;
 }
 

@@ -305,6 +305,22 @@ TEST_F(RuleLinterTest, LaterRulesSeeWhatRecordingRulesProduce) {
                                           "which produces nothing on this data"));
 }
 
+TEST_F(RuleLinterTest, RulesSeeSeriesRecordedByLaterGroupsAndFiles) {
+  AddSeries({{"__name__", "cost"}, {"application", "a"}, {"model", "m1"}}, 1, 1);
+  LintRule alert = Alert("UsesRecorded", "app:cost:sum > 0");
+  alert.line = 3;
+  LintRule derived = Record("app:cost:double", "app:cost:sum * 2");
+  derived.line = 4;
+  LintRule rec = Record("app:cost:sum", "sum by (application) (cost)");
+  rec.line = 3;
+  LintFile alerts{"alerts.yml", {LintGroup{"a", 1, 60'000, {alert, derived}}}};
+  LintFile recording{"recording.yml", {LintGroup{"r", 1, 60'000, {rec}}}};
+  auto res = Lint({alerts, recording}, db_.get(), LintOptions{});
+  ASSERT_TRUE(res.ok()) << res.status();
+  for (const Finding& x : res->findings) ADD_FAILURE() << FormatFinding(x);
+  EXPECT_EQ(res->rules, 3);
+}
+
 TEST_F(RuleLinterTest, RecordedRateIsAGaugeForLaterRate) {
   AddSeries({{"__name__", "reqs_total"}}, 0, 60);
   SetType("reqs_total", "counter");
