@@ -181,6 +181,23 @@ TEST_F(RuleLinterTest, LatentManyToManyHiddenByComparisonIsAnError) {
   EXPECT_THAT(f[0].message, HasSubstr("multiple matches for labels"));
 }
 
+TEST_F(RuleLinterTest, DuplicatesHiddenByAFilterInsideASideAreAnError) {
+  // Two budget series per application, one of them 0 (filtered out by `> 0` today).
+  AddSeries({{"__name__", "cost"}, {"application", "a"}, {"model", "m1"}}, 1);
+  AddSeries({{"__name__", "budget"}, {"application", "a"}, {"instance", "i1"}}, 10);
+  AddSeries({{"__name__", "budget"}, {"application", "a"}, {"instance", "i2"}}, 0);
+  auto f = LintRules(
+      {Record("app:cost:ratio", "cost / on(application) group_left() (budget > 0)"),
+       Record("app:cost:ratio2",
+              "cost / on(application) group_left() (max by (application) (budget) > 0)")});
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].rule, "app:cost:ratio");
+  EXPECT_EQ(f[0].severity, Severity::kError);
+  EXPECT_THAT(f[0].message, HasSubstr("the right side has up to 2 series per match group on "
+                                      "(application)"));
+  EXPECT_THAT(f[0].message, HasSubstr("today the filters in `(budget > 0)` remove them"));
+}
+
 TEST_F(RuleLinterTest, ManyToManyFailingTodayIsExplained) {
   AddSeries({{"__name__", "cost"}, {"application", "a"}, {"model", "m1"}}, 1);
   AddSeries({{"__name__", "cost"}, {"application", "a"}, {"model", "m2"}}, 2);
