@@ -116,10 +116,11 @@ void CheckEmptySelectors(LintContext* ctx, const promql::Expr& root, int64_t ste
                          const RuleSink& sink);
 
 // matching_check.cc: duplicate match groups on a side that must be unique, found on the
-// unfiltered sides; reports evaluation errors with their cause and latent ones that a
-// comparison hides today. Returns true when it explained `eval_error` (if any).
+// sides as they are and with their inner filters opened; reports evaluation errors with
+// their cause, and latent ones that a comparison or an inner filter hides today. Returns
+// true when it explained an evaluation error of `root`.
 bool CheckMatching(LintContext* ctx, const promql::Expr& root, int64_t step_ms,
-                   const absl::Status& eval_error, const RuleSink& sink);
+                   const RuleSink& sink);
 
 // function_checks.cc: rate/increase/irate/resets over gauges, deriv/delta/idelta over
 // counters, histogram_quantile without `le`, range windows under 2x the sample spacing.

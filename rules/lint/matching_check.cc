@@ -95,7 +95,7 @@ promql::ExprPtr Unfiltered(const promql::Expr& side) {
 }  // namespace
 
 bool CheckMatching(LintContext* ctx, const promql::Expr& root, int64_t step_ms,
-                   const absl::Status& eval_error, const RuleSink& sink) {
+                   const RuleSink& sink) {
   std::vector<const promql::BinaryExpr*> nodes;
   promql::Inspect(root, [&](const promql::Expr& n, absl::Span<const promql::Expr* const>) {
     if (n.kind == promql::NodeKind::kBinary) {
@@ -207,7 +207,6 @@ bool CheckMatching(LintContext* ctx, const promql::Expr& root, int64_t step_ms,
                             "), or match on more labels)"));
     }
   }
-  (void)eval_error;
   return explained;
 }
 

@@ -70,33 +70,36 @@ class OverlayQuerier : public storage::Querier {
     return out;
   }
 
+  // Both go through Select() so that hidden base series do not contribute (the linter
+  // calls these once per selector, never on a hot path).
   absl::StatusOr<std::vector<std::string>> LabelNames(const storage::Matchers& matchers) override {
-    ASSIGN_OR_RETURN(std::vector<std::string> names, base_->LabelNames(matchers));
-    std::set<std::string> all(names.begin(), names.end());
-    for (const auto& [name, series] : *recorded_) {
-      for (const OverlaySeries& s : series) {
-        if (!MatchesAll(s.labels, matchers) || !HasSampleIn(s, mint_, maxt_)) continue;
-        for (const storage::Label& l : s.labels) all.insert(l.name);
-      }
+    ASSIGN_OR_RETURN(auto series, Select(OrAll(matchers)));
+    std::set<std::string> all;
+    for (const auto& s : series) {
+      for (const storage::Label& l : s->labels()) all.insert(l.name);
     }
     return std::vector<std::string>(all.begin(), all.end());
   }
 
   absl::StatusOr<std::vector<std::string>> LabelValues(
       absl::string_view label, const storage::Matchers& matchers) override {
-    ASSIGN_OR_RETURN(std::vector<std::string> values, base_->LabelValues(label, matchers));
-    std::set<std::string> all(values.begin(), values.end());
-    for (const auto& [name, series] : *recorded_) {
-      for (const OverlaySeries& s : series) {
-        if (!MatchesAll(s.labels, matchers) || !HasSampleIn(s, mint_, maxt_)) continue;
-        absl::string_view v = s.labels.Get(label);
-        if (!v.empty()) all.insert(std::string(v));
-      }
+    ASSIGN_OR_RETURN(auto series, Select(OrAll(matchers)));
+    std::set<std::string> all;
+    for (const auto& s : series) {
+      absl::string_view v = s->labels().Get(label);
+      if (!v.empty()) all.insert(std::string(v));
     }
     return std::vector<std::string>(all.begin(), all.end());
   }
 
  private:
+  // No matchers means every series.
+  static storage::Matchers OrAll(const storage::Matchers& m) {
+    if (!m.empty()) return m;
+    return {*storage::Matcher::Make(storage::MatchType::kRegexMatch, storage::kMetricNameLabel,
+                                    ".+")};
+  }
+
   std::unique_ptr<storage::Querier> base_;
   const std::map<std::string, std::vector<OverlaySeries>>* recorded_;
   int64_t mint_, maxt_;

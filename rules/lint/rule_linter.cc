@@ -205,12 +205,12 @@ void CheckRule(LintContext* ctx, const Item& it, std::vector<Finding>* out) {
   CheckFunctions(ctx, expr, sink);
   absl::StatusOr<const promql::Matrix*> result = ctx->Eval(expr, interval_ms);
   if (!result.ok()) {
-    if (!CheckMatching(ctx, expr, interval_ms, result.status(), sink)) {
+    if (!CheckMatching(ctx, expr, interval_ms, sink)) {
       sink.Add(sink.ExprLine(), Severity::kError,
                absl::StrCat("evaluation fails: ", result.status().message()));
     }
   } else {
-    CheckMatching(ctx, expr, interval_ms, absl::OkStatus(), sink);
+    CheckMatching(ctx, expr, interval_ms, sink);
     std::optional<std::string> why;
     if ((*result)->empty()) why = ExplainEmpty(ctx, expr, interval_ms);
     if (why) {

@@ -1,15 +1,16 @@
 // RuleLinter: `tally rules lint`'s analysis, the checks promtool cannot make because they
-// need the data. It evaluates rule groups in file order over a window of stored data (each
-// recording rule as a range query at its group's interval; its result is added to an
-// in-memory overlay of the store, so later rules that read the recorded series are judged
-// on what the rule would produce) and reports, per rule:
+// need the data. It evaluates every rule as a range query over a window of stored data at
+// its group's interval. Recording rules go first, each after the recording rules it reads,
+// and their results are added to an in-memory overlay of the store, so any rule that reads
+// a recorded series (in any group or file) is judged on what the rule would produce. Then,
+// in file order, it reports per rule:
 //   - parse errors, with the position inside the file;
 //   - expressions that return nothing over the whole window, and why (the selector that
 //     matches no series; the binary operation whose sides share no match group, naming the
 //     labels on each side);
 //   - evaluation errors, and many-to-many / duplicate-series errors that Prometheus would hit
-//     as soon as a comparison lets duplicates through (found from the match groups of the
-//     unfiltered sides, not from today's values);
+//     as soon as a comparison or filter lets duplicates through (found from the match groups
+//     of the unfiltered sides, not from today's values);
 //   - rate/increase/irate/resets over gauges, deriv/delta/idelta over counters (metadata);
 //   - histogram_quantile over something without an `le` label;
 //   - label/annotation templates reading $labels.X that the expression cannot produce;
@@ -22,7 +23,8 @@
 //
 // Thread-safety: Lint() is a pure function of its arguments apart from reading `db`; the
 // DB may be shared with other readers. Errors (absl::Status) are only for storage failures;
-// everything about the rules is a Finding.
+// everything about the rules is a Finding. Memory: each recording rule's result over the
+// window (about 16 bytes per series and step) plus the evaluated subexpressions, cached.
 #pragma once
 
 #include <cstdint>
