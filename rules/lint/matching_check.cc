@@ -143,10 +143,11 @@ bool CheckMatching(LintContext* ctx, const promql::Expr& root, int64_t step_ms,
     // The "one" side.
     const bool one_is_left = m.card == promql::Cardinality::kOneToMany;
     const char* one_side = one_is_left ? "left" : "right";
-    auto one_dup = FindDuplicateGroup(one_is_left ? **lm : **rm, one_is_left ? **rm : **lm, m);
+    auto one_dup =
+        FindDuplicateGroup(one_is_left ? **lm : **rm, one_is_left ? **rm : **lm, m, false);
     bool one_hidden = false;
     if (!one_dup && (one_is_left ? lu : ru)) {
-      one_dup = FindDuplicateGroup(one_is_left ? *lum : *rum, one_is_left ? *rum : *lum, m);
+      one_dup = FindDuplicateGroup(one_is_left ? *lum : *rum, one_is_left ? *rum : *lum, m, false);
       one_hidden = one_dup.has_value();
     }
     if (one_dup) {
@@ -170,10 +171,10 @@ bool CheckMatching(LintContext* ctx, const promql::Expr& root, int64_t step_ms,
       continue;
     }
     if (m.card != promql::Cardinality::kOneToOne) continue;
-    auto many_dup = FindDuplicateGroup(**lm, **rm, m);
+    auto many_dup = FindDuplicateGroup(**lm, **rm, m, true);
     bool many_hidden = false;
     if (!many_dup && (lu || ru)) {
-      many_dup = FindDuplicateGroup(*lum, *rum, m);
+      many_dup = FindDuplicateGroup(*lum, *rum, m, true);
       many_hidden = many_dup.has_value();
     }
     if (!many_dup) continue;

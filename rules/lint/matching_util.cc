@@ -134,19 +134,24 @@ std::optional<std::string> ExplainNoMatch(const promql::Matrix& lhs, const promq
 
 std::optional<DuplicateGroup> FindDuplicateGroup(const promql::Matrix& side,
                                                  const promql::Matrix& other,
-                                                 const promql::VectorMatching& m) {
+                                                 const promql::VectorMatching& m,
+                                                 bool same_group) {
   std::map<storage::Labels, int> ids;
   std::vector<storage::Labels> by_id;
   std::vector<int> sid = GroupIds(side, m, &ids, &by_id), oid = GroupIds(other, m, &ids, &by_id);
   absl::flat_hash_set<std::pair<int64_t, int>> other_at;
   for (size_t i = 0; i < other.size(); ++i) {
-    for (const storage::Sample& p : other[i].points) other_at.insert({p.t_ms, oid[i]});
+    for (const storage::Sample& p : other[i].points) {
+      other_at.insert({p.t_ms, same_group ? oid[i] : -1});
+    }
   }
   // (step, group) -> series of `side` there.
   absl::flat_hash_map<std::pair<int64_t, int>, std::vector<int>> at;
   for (size_t i = 0; i < side.size(); ++i) {
     for (const storage::Sample& p : side[i].points) {
-      if (other_at.count({p.t_ms, sid[i]})) at[{p.t_ms, sid[i]}].push_back(static_cast<int>(i));
+      if (other_at.count({p.t_ms, same_group ? sid[i] : -1})) {
+        at[{p.t_ms, sid[i]}].push_back(static_cast<int>(i));
+      }
     }
   }
   // Deterministic example: the smallest group (labels order), then the earliest step.

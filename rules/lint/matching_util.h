@@ -21,7 +21,9 @@ std::string OperatorText(const promql::BinaryExpr& b);
 std::optional<std::string> ExplainNoMatch(const promql::Matrix& lhs, const promql::Matrix& rhs,
                                           const promql::BinaryExpr& b, bool is_filter);
 
-// Several series of `side` in one match group at one step, while `other` has that group.
+// Several series of `side` in one match group at one step, while `other` has that group
+// (same_group) or any series at all (!same_group: Prometheus checks the "one" side of a
+// match for duplicates whenever the other side is non-empty, engine.go VectorBinop).
 struct DuplicateGroup {
   std::string group;   // the match group, {application="chatbot"}
   std::string first;   // two of its series
@@ -30,6 +32,7 @@ struct DuplicateGroup {
 };
 std::optional<DuplicateGroup> FindDuplicateGroup(const promql::Matrix& side,
                                                  const promql::Matrix& other,
-                                                 const promql::VectorMatching& m);
+                                                 const promql::VectorMatching& m,
+                                                 bool same_group);
 
 }  // namespace tally::rules::lint

@@ -210,6 +210,21 @@ TEST_F(RuleLinterTest, ManyToManyFailingTodayIsExplained) {
   EXPECT_THAT(f[0].message, HasSubstr("the right side has up to 2 series per match group"));
 }
 
+TEST_F(RuleLinterTest, DuplicateOneSideGroupFailsEvenWhereTheOtherSideHasNoMatch) {
+  // Prometheus checks the right side of group_left for duplicates before matching: budget's
+  // two series for application b fail the evaluation although cost has no b.
+  AddSeries({{"__name__", "cost"}, {"application", "a"}, {"model", "m1"}}, 1);
+  AddSeries({{"__name__", "budget"}, {"application", "a"}}, 10);
+  AddSeries({{"__name__", "budget"}, {"application", "b"}, {"instance", "i1"}}, 10);
+  AddSeries({{"__name__", "budget"}, {"application", "b"}, {"instance", "i2"}}, 10);
+  auto f = LintRules({Record("app:cost:ratio", "cost / on(application) group_left() budget")});
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_THAT(f[0].message, HasSubstr("evaluation fails with \"found duplicate series for the "
+                                      "match group {application=\"b\"}"));
+  EXPECT_THAT(f[0].message, HasSubstr("the right side has up to 2 series per match group on "
+                                      "(application) (e.g. {application=\"b\"}"));
+}
+
 TEST_F(RuleLinterTest, CounterFunctionsOverGaugesAndGaugeFunctionsOverCounters) {
   AddSeries({{"__name__", "cpu_ratio"}}, 0.5);
   AddSeries({{"__name__", "reqs_total"}}, 0, 60);
