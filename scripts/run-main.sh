@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The main job: installs dependencies, builds the `tally` binary (Release, -O2), loads a
 # seeded sample of LLM-cost monitoring data into ./data on first run (generate + backfill),
-# prints `tally tsdb analyze`, then runs `tally serve` on 127.0.0.1:9090 with
-# examples/tally.yml until SIGTERM/Ctrl-C.
+# evaluates the example recording rules over it (rules backfill), prints `tally tsdb
+# analyze`, then runs `tally serve` on 127.0.0.1:9090 with examples/tally.yml (which loads
+# examples/llm-cost-tracker/rules/) until SIGTERM/Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +24,12 @@ if [ ! -e "$DATA_DIR/CURRENT" ]; then
   "$BUILD_DIR/tally" generate --hours "$HOURS" --series-scale "$SCALE" --format openmetrics \
     --out "$SAMPLE"
   "$BUILD_DIR/tally" backfill --storage.tsdb.path "$DATA_DIR" "$SAMPLE"
+  # Give the example recording rules the sample's past too (10 minutes in, so the 5m-10m
+  # windows of the rules have data), so dashboards over llm:* series show history at once.
+  NOW_S="$(date +%s)"
+  "$BUILD_DIR/tally" rules backfill --storage.tsdb.path "$DATA_DIR" \
+    --start "$((NOW_S - HOURS * 3600 + 600))" --end "$NOW_S" --eval-interval 60s \
+    examples/llm-cost-tracker/rules/recording.yml
 fi
 "$BUILD_DIR/tally" tsdb analyze --storage.tsdb.path "$DATA_DIR"
 

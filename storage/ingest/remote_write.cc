@@ -102,33 +102,6 @@ bool IsMetricName(absl::string_view s) {
   return true;
 }
 
-void PutVarint(uint64_t v, std::string* out) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<char>(v));
-}
-void PutTag(int field, int wire, std::string* out) {
-  PutVarint((static_cast<uint64_t>(field) << 3) | static_cast<uint64_t>(wire), out);
-}
-void PutBytes(int field, absl::string_view b, std::string* out) {
-  PutTag(field, kLengthDelimited, out);
-  PutVarint(b.size(), out);
-  out->append(b.data(), b.size());
-}
-size_t VarintLen(uint64_t v) {
-  size_t n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    ++n;
-  }
-  return n;
-}
-size_t BytesFieldLen(int field, size_t n) {
-  return VarintLen(static_cast<uint64_t>(field) << 3) + VarintLen(n) + n;
-}
-
 }  // namespace
 
 const char* RemoteMetricTypeString(int type) {
@@ -367,49 +340,6 @@ absl::StatusOr<RemoteWriteResult> ApplyWriteRequest(const WriteRequestDecoder& r
     ++res.metadata;
   }
   return res;
-}
-
-void EncodeWriteRequest(absl::Span<const RemoteSeriesInput> series,
-                        absl::Span<const RemoteMetadataInput> metadata, std::string* out) {
-  std::string ts;
-  for (const RemoteSeriesInput& s : series) {
-    ts.clear();
-    for (const Label& l : s.labels) {
-      size_t len = BytesFieldLen(1, l.name.size()) + BytesFieldLen(2, l.value.size());
-      PutTag(1, kLengthDelimited, &ts);
-      PutVarint(len, &ts);
-      PutBytes(1, l.name, &ts);
-      PutBytes(2, l.value, &ts);
-    }
-    for (const Sample& smp : s.samples) {
-      size_t len = 1 + 8 + 1 + VarintLen(static_cast<uint64_t>(smp.t_ms));
-      PutTag(2, kLengthDelimited, &ts);
-      PutVarint(len, &ts);
-      PutTag(1, kFixed64, &ts);
-      uint64_t bits = std::bit_cast<uint64_t>(smp.v);
-      char buf[8];
-      std::memcpy(buf, &bits, 8);
-      ts.append(buf, 8);
-      PutTag(2, kVarint, &ts);
-      PutVarint(static_cast<uint64_t>(smp.t_ms), &ts);
-    }
-    PutBytes(1, ts, out);
-  }
-  for (const RemoteMetadataInput& m : metadata) {
-    std::string md;
-    PutTag(1, kVarint, &md);
-    PutVarint(static_cast<uint64_t>(m.type), &md);
-    PutBytes(2, m.family, &md);
-    if (!m.help.empty()) PutBytes(4, m.help, &md);
-    if (!m.unit.empty()) PutBytes(5, m.unit, &md);
-    PutBytes(3, md, out);
-  }
-}
-
-std::string SnappyCompressBlock(absl::string_view in) {
-  std::string out;
-  snappy::Compress(in.data(), in.size(), &out);
-  return out;
 }
 
 }  // namespace tally::storage

@@ -1,7 +1,7 @@
 // Prometheus remote-write 1.0 receiver core: snappy block decompression, a zero-copy decoder
 // for the protobuf WriteRequest (prompb/remote.proto + types.proto), and the step that
-// appends a decoded request to a DB. Also a small encoder, used by tests and the loopback
-// load generator.
+// appends a decoded request to a DB. The encoder (sender side) is remote_write_encoder.h,
+// included here for the callers that use both.
 //
 // Wire schema handled (field numbers as prompb; other fields are skipped as protobuf allows):
 //   WriteRequest   { repeated TimeSeries timeseries = 1; repeated MetricMetadata metadata = 3; }
@@ -32,6 +32,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "storage/db.h"
+#include "storage/ingest/remote_write_encoder.h"
 #include "storage/model/labels.h"
 #include "storage/model/sample.h"
 
@@ -109,22 +110,5 @@ inline constexpr int64_t kMaxRemoteWriteTimeMs = 253402300799999LL;
 // __name__) or out-of-range timestamps are skipped and reported; the rest is committed.
 // Returns an error only when storage itself failed (the client may retry).
 absl::StatusOr<RemoteWriteResult> ApplyWriteRequest(const WriteRequestDecoder& req, DB* db);
-
-// ---- Encoding (tests, load generators) ----
-
-struct RemoteSeriesInput {
-  std::vector<Label> labels;
-  std::vector<Sample> samples;
-};
-struct RemoteMetadataInput {
-  int type = 0;
-  std::string family, help, unit;
-};
-
-// Appends the protobuf WriteRequest encoding to *out.
-void EncodeWriteRequest(absl::Span<const RemoteSeriesInput> series,
-                        absl::Span<const RemoteMetadataInput> metadata, std::string* out);
-// Snappy block compression of `in`.
-std::string SnappyCompressBlock(absl::string_view in);
 
 }  // namespace tally::storage

@@ -163,6 +163,35 @@ TEST_F(RulesE2ETest, RecordingSeriesAndAlertStatesShowInTheApi) {
       << metrics;
 }
 
+// The JSON shape (keys, order, types) equals the body captured from Prometheus 2.42 with the
+// same kind of rules (/work/shared/compliance/prometheus-2.42-responses/).
+TEST_F(RulesE2ETest, RulesAndAlertsBodiesHavePrometheusShape) {
+  const std::string dir = "/work/shared/compliance/prometheus-2.42-responses/";
+  if (!std::filesystem::exists(dir + "rules.json")) GTEST_SKIP() << "no captured bodies";
+  std::ofstream(dir_.Sub("rules/0_shape.yml")) << R"y(groups:
+- name: llm_cost_alerts
+  rules:
+  - alert: HarnessAlwaysFiring
+    expr: vector(42) > 0
+    labels: {severity: info}
+    annotations: {summary: "Always firing (value {{ $value }})"}
+)y";
+  ASSERT_NO_FATAL_FAILURE(StartServer(""));
+  std::string alerts;
+  ASSERT_TRUE(testutil::PollUntil(
+      [&] {
+        alerts = Get("/api/v1/alerts");
+        return absl::StrContains(alerts, "\"state\":\"firing\"");
+      },
+      absl::Seconds(20)));
+  using tally::testing::JsonShape;
+  EXPECT_EQ(JsonShape::Of(alerts, true), JsonShape::Of(ReadFile(dir + "alerts.json"), true));
+  EXPECT_EQ(JsonShape::Of(Get("/api/v1/rules"), true),
+            JsonShape::Of(ReadFile(dir + "rules.json"), true));
+  EXPECT_TRUE(absl::StrContains(alerts, "\"value\":\"4.2e+01\"")) << alerts;
+  EXPECT_TRUE(absl::StrContains(alerts, "\"summary\":\"Always firing (value 42)\"")) << alerts;
+}
+
 TEST_F(RulesE2ETest, ReloadKeepsAlertStateOfUnchangedRules) {
   ASSERT_NO_FATAL_FAILURE(StartServer(""));
   ASSERT_NO_FATAL_FAILURE(RemoteWriteWorkload());

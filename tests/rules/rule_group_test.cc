@@ -357,3 +357,44 @@ TEST(GroupHashTest, EvalTimestampIsAlignedToTheGroupOffset) {
 
 }  // namespace
 }  // namespace tally::rules
+
+namespace tally::rules {
+namespace {
+
+TEST_F(RuleGroupTest, TemplatesInLabelsAndAnnotations) {
+  Add({{"__name__", "cost"}, {"app", "chatbot"}}, 0, 1234.5);
+  RuleSpec s;
+  s.alert = "Cost";
+  s.expr = "cost > 100";
+  s.labels = {{"team", "{{ $labels.app }}-oncall"}, {"tier", "{{ if gt $value 1000.0 }}high{{ else }}low{{ end }}"}};
+  s.annotations = {{"summary", "{{ $labels.app }} spent {{ $value | humanize }} in {{ $externalLabels.cluster }}"},
+                   {"url", "{{ $externalURL }}/x"},
+                   {"broken", "{{ index $labels 3 }}"}};  // fails when executed
+  AlertingRuleEnv env{storage::Labels{{"cluster", "prod"}}, "http://tally:9090"};
+  std::vector<std::unique_ptr<Rule>> rules;
+  rules.push_back(*AlertingRule::Create(s, env, true));
+  auto g = Group(std::move(rules));
+  g->Eval(T(0));
+  auto* ar = static_cast<AlertingRule*>(g->rules()[0].get());
+  ASSERT_EQ(ar->ActiveAlerts().size(), 1u);
+  const Alert a = ar->ActiveAlerts()[0];
+  EXPECT_EQ(a.labels.ToString(),
+            R"({alertname="Cost", app="chatbot", team="chatbot-oncall", tier="high"})");
+  EXPECT_EQ(a.annotations.Get("summary"), "chatbot spent 1.234k in prod");
+  EXPECT_EQ(a.annotations.Get("url"), "http://tally:9090/x");
+  // Prometheus compat: an expansion error becomes the value; the rule stays healthy.
+  // (Text recorded from promtool test rules 2.42 on the same template.)
+  EXPECT_EQ(a.annotations.Get("broken"),
+            "<error expanding template: error executing template __alert_Cost: template: "
+            "__alert_Cost:1:115: executing \"__alert_Cost\" at <index $labels 3>: error calling "
+            "index: value has type int; should be string>");
+  EXPECT_EQ(g->rules()[0]->status().health, RuleHealth::kGood);
+  // ALERTS carries the expanded labels.
+  auto alerts = All("ALERTS");
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].first,
+            R"({__name__="ALERTS", alertname="Cost", alertstate="firing", app="chatbot", team="chatbot-oncall", tier="high"})");
+}
+
+}  // namespace
+}  // namespace tally::rules

@@ -3,6 +3,8 @@
 // polled with a deadline.
 #include "rules/notifier/notifier.h"
 
+#include <atomic>
+
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
@@ -162,30 +164,63 @@ TEST(NotifierTest, PersistentServerErrorsGiveUpAtTheTimeout) {
   EXPECT_EQ((*n)->Stats().dropped_total, 1);
 }
 
-TEST(NotifierTest, FullQueueDropsTheOldestAlertsAndCountsThem) {
-  absl::Notification release;
-  FakeHttpServer am([&release](const FakeRequest&) {
-    release.WaitForNotificationWithTimeout(kWait);  // hold the sender on its first batch
-    return Status(200);
-  });
-  NotifierOptions o = Options({am.url()});
+// A fake Alertmanager that holds its first request until released, so alerts sent
+// meanwhile stay in the notifier's queue.
+class HeldAlertmanager {
+ public:
+  HeldAlertmanager()
+      : server_([this](const FakeRequest&) {
+          if (first_.exchange(false)) release_.WaitForNotificationWithTimeout(kWait);
+          return Status(200);
+        }) {}
+  ~HeldAlertmanager() { Release(); }
+  void Release() {
+    if (!release_.HasBeenNotified()) release_.Notify();
+  }
+  FakeHttpServer& server() { return server_; }
+
+ private:
+  std::atomic<bool> first_{true};
+  absl::Notification release_;
+  FakeHttpServer server_;
+};
+
+TEST(NotifierTest, FullQueueDropsTheOldestQueuedAlerts) {
+  HeldAlertmanager am;
+  NotifierOptions o = Options({am.server().url()});
   o.queue_capacity = 3;
   auto n = Notifier::Start(o);
   ASSERT_TRUE(n.ok()) << n.status();
   (*n)->Send({Alert("first")});
-  ASSERT_TRUE(am.WaitForRequests(1, kWait));  // "first" is in flight, the queue is empty
+  ASSERT_TRUE(am.server().WaitForRequests(1, kWait));  // in flight; the queue is empty
   (*n)->Send({Alert("q0"), Alert("q1")});
-  (*n)->Send({Alert("q2"), Alert("q3")});  // one over capacity: q0 goes
-  EXPECT_EQ((*n)->Stats().dropped_total, 1);
-  (*n)->Send({Alert("q4"), Alert("q5"), Alert("q6"), Alert("q7"), Alert("q8")});
-  // More than the capacity at once: q4, q5 never enter, and q1..q3 are pushed out.
+  (*n)->Send({Alert("q2"), Alert("q3")});  // one over capacity: q0, the oldest, goes
   NotifierStats s = (*n)->Stats();
-  EXPECT_EQ(s.dropped_total, 1 + 2 + 3);
+  EXPECT_EQ(s.dropped_total, 1);
   EXPECT_EQ(s.queue_length, 3);
-  release.Notify();
-  ASSERT_TRUE(am.WaitForRequests(2, kWait));
+  am.Release();
   ASSERT_TRUE(StatsReach(**n, [](const NotifierStats& s) { return s.sent_total == 4; }));
-  EXPECT_THAT(Names(am.requests()),
+  EXPECT_THAT(Names(am.server().requests()),
+              ElementsAre(ElementsAre("first"), ElementsAre("q1", "q2", "q3")));
+}
+
+TEST(NotifierTest, SendLargerThanTheQueueKeepsItsNewestAlerts) {
+  HeldAlertmanager am;
+  NotifierOptions o = Options({am.server().url()});
+  o.queue_capacity = 3;
+  auto n = Notifier::Start(o);
+  ASSERT_TRUE(n.ok()) << n.status();
+  (*n)->Send({Alert("first")});
+  ASSERT_TRUE(am.server().WaitForRequests(1, kWait));
+  (*n)->Send({Alert("q0")});
+  // More than the capacity at once: q4, q5 never enter, and the queued q0 is pushed out.
+  (*n)->Send({Alert("q4"), Alert("q5"), Alert("q6"), Alert("q7"), Alert("q8")});
+  NotifierStats s = (*n)->Stats();
+  EXPECT_EQ(s.dropped_total, 3);
+  EXPECT_EQ(s.queue_length, 3);
+  am.Release();
+  ASSERT_TRUE(StatsReach(**n, [](const NotifierStats& s) { return s.sent_total == 4; }));
+  EXPECT_THAT(Names(am.server().requests()),
               ElementsAre(ElementsAre("first"), ElementsAre("q6", "q7", "q8")));
 }
 
