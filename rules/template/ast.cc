@@ -16,7 +16,9 @@ void Node::WriteTo(std::string* out) const {
     case NodeType::kText:
     case NodeType::kIdentifier:
     case NodeType::kNumber:
-    case NodeType::kString: out->append(text); return;
+    case NodeType::kString:
+      out->append(text);
+      return;
     case NodeType::kAction:
       out->append("{{");
       pipe->WriteTo(out);
@@ -53,8 +55,12 @@ void Node::WriteTo(std::string* out) const {
         out->append(ident[i]);
       }
       return;
-    case NodeType::kDot: out->push_back('.'); return;
-    case NodeType::kNil: out->append("nil"); return;
+    case NodeType::kDot:
+      out->push_back('.');
+      return;
+    case NodeType::kNil:
+      out->append("nil");
+      return;
     case NodeType::kField:
       for (const std::string& f : ident) {
         out->push_back('.');
@@ -74,11 +80,15 @@ void Node::WriteTo(std::string* out) const {
         out->append(f);
       }
       return;
-    case NodeType::kBool: out->append(b ? "true" : "false"); return;
+    case NodeType::kBool:
+      out->append(b ? "true" : "false");
+      return;
     case NodeType::kIf:
     case NodeType::kRange:
     case NodeType::kWith:
-      out->append(type == NodeType::kIf ? "{{if " : type == NodeType::kRange ? "{{range " : "{{with ");
+      out->append(type == NodeType::kIf      ? "{{if "
+                  : type == NodeType::kRange ? "{{range "
+                                             : "{{with ");
       pipe->WriteTo(out);
       out->append("}}");
       list->WriteTo(out);
@@ -88,10 +98,18 @@ void Node::WriteTo(std::string* out) const {
       }
       out->append("{{end}}");
       return;
-    case NodeType::kBreak: out->append("{{break}}"); return;
-    case NodeType::kContinue: out->append("{{continue}}"); return;
-    case NodeType::kEnd: out->append("{{end}}"); return;
-    case NodeType::kElse: out->append("{{else}}"); return;
+    case NodeType::kBreak:
+      out->append("{{break}}");
+      return;
+    case NodeType::kContinue:
+      out->append("{{continue}}");
+      return;
+    case NodeType::kEnd:
+      out->append("{{end}}");
+      return;
+    case NodeType::kElse:
+      out->append("{{else}}");
+      return;
   }
 }
 

@@ -25,9 +25,11 @@ std::string EvalArgs(std::vector<Value>& args) {
     }
   }
   std::string s;
-  AppendSprint(printable, &s);
+  if (!AppendSprint(printable, &s)) s.resize(kMaxStringBytes + 1);  // the executor rejects it
   return s;
 }
+
+absl::Status TooLong() { return Err(absl::StrCat("result exceeds ", kMaxStringBytes, " bytes")); }
 
 // template.HTMLEscapeString.
 std::string HtmlEscape(absl::string_view s) {
@@ -35,13 +37,26 @@ std::string HtmlEscape(absl::string_view s) {
   out.reserve(s.size());
   for (char c : s) {
     switch (c) {
-      case '"': out += "&#34;"; break;
-      case '\'': out += "&#39;"; break;
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '\0': out += "\xEF\xBF\xBD"; break;
-      default: out.push_back(c);
+      case '"':
+        out += "&#34;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '\0':
+        out += "\xEF\xBF\xBD";
+        break;
+      default:
+        out.push_back(c);
     }
   }
   return out;
@@ -55,13 +70,27 @@ std::string JsEscape(absl::string_view s) {
   for (char ch : s) {
     const unsigned char c = static_cast<unsigned char>(ch);
     switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '\'': out += "\\'"; break;
-      case '"': out += "\\\""; break;
-      case '<': out += "\\u003C"; break;
-      case '>': out += "\\u003E"; break;
-      case '&': out += "\\u0026"; break;
-      case '=': out += "\\u003D"; break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\'':
+        out += "\\'";
+        break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '<':
+        out += "\\u003C";
+        break;
+      case '>':
+        out += "\\u003E";
+        break;
+      case '&':
+        out += "\\u0026";
+        break;
+      case '=':
+        out += "\\u003D";
+        break;
       default:
         if (c < ' ') {
           out += "\\u00";
@@ -99,13 +128,19 @@ std::string QueryEscape(absl::string_view s) {
 enum class BasicKind { kInvalid, kBool, kInt, kUint, kFloat, kString };
 BasicKind Basic(const Value& v) {
   switch (v.kind) {
-    case Kind::kBool: return BasicKind::kBool;
-    case Kind::kInt: return BasicKind::kInt;
-    case Kind::kUint8: return BasicKind::kUint;
-    case Kind::kFloat: return BasicKind::kFloat;
+    case Kind::kBool:
+      return BasicKind::kBool;
+    case Kind::kInt:
+      return BasicKind::kInt;
+    case Kind::kUint8:
+      return BasicKind::kUint;
+    case Kind::kFloat:
+      return BasicKind::kFloat;
     case Kind::kString:
-    case Kind::kHtml: return BasicKind::kString;
-    default: return BasicKind::kInvalid;
+    case Kind::kHtml:
+      return BasicKind::kString;
+    default:
+      return BasicKind::kInvalid;
   }
 }
 
@@ -128,16 +163,24 @@ absl::StatusOr<bool> Eq(const Value& a, absl::Span<const Value> others) {
       }
     } else {
       switch (k1) {
-        case BasicKind::kBool: truth = a.b == b.b; break;
+        case BasicKind::kBool:
+          truth = a.b == b.b;
+          break;
         case BasicKind::kInt:
-        case BasicKind::kUint: truth = a.i == b.i; break;
-        case BasicKind::kFloat: truth = a.f == b.f; break;
-        case BasicKind::kString: truth = a.s == b.s; break;
+        case BasicKind::kUint:
+          truth = a.i == b.i;
+          break;
+        case BasicKind::kFloat:
+          truth = a.f == b.f;
+          break;
+        case BasicKind::kString:
+          truth = a.s == b.s;
+          break;
         case BasicKind::kInvalid: {
-          const bool a_nil = !a.valid() || a.kind == Kind::kNil ||
-                             (a.kind == Kind::kSample && !a.sample);
-          const bool b_nil = !b.valid() || b.kind == Kind::kNil ||
-                             (b.kind == Kind::kSample && !b.sample);
+          const bool a_nil =
+              !a.valid() || a.kind == Kind::kNil || (a.kind == Kind::kSample && !a.sample);
+          const bool b_nil =
+              !b.valid() || b.kind == Kind::kNil || (b.kind == Kind::kSample && !b.sample);
           if (a_nil || b_nil) {
             truth = a_nil == b_nil;
           } else if (a.kind == Kind::kSample && b.kind == Kind::kSample) {
@@ -167,12 +210,17 @@ absl::StatusOr<bool> Lt(const Value& a, const Value& b) {
     return Err(kBadComparison);
   }
   switch (k1) {
-    case BasicKind::kBool: return Err(kBadComparisonType);
-    case BasicKind::kFloat: return a.f < b.f;
+    case BasicKind::kBool:
+      return Err(kBadComparisonType);
+    case BasicKind::kFloat:
+      return a.f < b.f;
     case BasicKind::kInt:
-    case BasicKind::kUint: return a.i < b.i;
-    case BasicKind::kString: return a.s < b.s;
-    default: return Err(kBadComparisonType);
+    case BasicKind::kUint:
+      return a.i < b.i;
+    case BasicKind::kString:
+      return a.s < b.s;
+    default:
+      return Err(kBadComparisonType);
   }
 }
 
@@ -195,7 +243,8 @@ absl::StatusOr<Value> Index(const Value& item_in, absl::Span<const Value> indexe
         }
         return index.i;
       }
-      if (!index.valid() || index.kind == Kind::kNil) return Err("cannot index slice/array with nil");
+      if (!index.valid() || index.kind == Kind::kNil)
+        return Err("cannot index slice/array with nil");
       return Err(absl::StrCat("cannot index slice/array with type ", TypeName(index)));
     };
     auto string_key = [&](absl::string_view type) -> absl::StatusOr<std::string> {
@@ -211,7 +260,8 @@ absl::StatusOr<Value> Index(const Value& item_in, absl::Span<const Value> indexe
         absl::StatusOr<int64_t> x = int_index(item.s.size());
         if (!x.ok()) return x.status();
         // Go's reflect panics one past the end; text/template reports the panic.
-        if (*x == static_cast<int64_t>(item.s.size())) return Err("reflect: string index out of range");
+        if (*x == static_cast<int64_t>(item.s.size()))
+          return Err("reflect: string index out of range");
         Value b;
         b.kind = Kind::kUint8;
         b.i = static_cast<unsigned char>(item.s[*x]);
@@ -240,7 +290,10 @@ absl::StatusOr<Value> Index(const Value& item_in, absl::Span<const Value> indexe
         item = it == item.args->end() ? Value::Nil() : it->second;
         break;
       }
-      default: return Err(absl::StrCat("can't index item of type ", TypeName(item)));
+      case Kind::kSample:
+        return Err("can't index item of type template.sample");  // after indirection
+      default:
+        return Err(absl::StrCat("can't index item of type ", TypeName(item)));
     }
   }
   return item;
@@ -249,16 +302,23 @@ absl::StatusOr<Value> Index(const Value& item_in, absl::Span<const Value> indexe
 absl::StatusOr<Value> Len(const Value& v) {
   switch (v.kind) {
     case Kind::kString:
-    case Kind::kHtml: return Value::Int(static_cast<int64_t>(v.s.size()));
-    case Kind::kLabels: return Value::Int(static_cast<int64_t>(v.labels->size()));
-    case Kind::kArgs: return Value::Int(static_cast<int64_t>(v.args->size()));
-    case Kind::kQueryResult: return Value::Int(v.result ? static_cast<int64_t>(v.result->size()) : 0);
+    case Kind::kHtml:
+      return Value::Int(static_cast<int64_t>(v.s.size()));
+    case Kind::kLabels:
+      return Value::Int(static_cast<int64_t>(v.labels->size()));
+    case Kind::kArgs:
+      return Value::Int(static_cast<int64_t>(v.args->size()));
+    case Kind::kQueryResult:
+      return Value::Int(v.result ? static_cast<int64_t>(v.result->size()) : 0);
     case Kind::kSample:
       if (!v.sample) return Err("len of nil pointer");
       return Err("len of type template.sample");
     case Kind::kInvalid:
-    case Kind::kNil: return Err("len of type <nil>");
-    default: return Err(absl::StrCat("len of type ", TypeName(v)));
+    case Kind::kNil:
+      // Go asks the invalid reflect.Value for its type and panics.
+      return Err("reflect: call of reflect.Value.Type on zero Value");
+    default:
+      return Err(absl::StrCat("len of type ", TypeName(v)));
   }
 }
 
@@ -272,68 +332,81 @@ void AddBuiltinFunctions(std::vector<Function>* t) {
   // and/or are evaluated by the executor (they short-circuit); the impl is never called.
   add("and", {P::kReflect, P::kReflect}, true, nullptr);
   add("or", {P::kReflect, P::kReflect}, true, nullptr);
-  add("not", {P::kReflect}, false, [](const CallContext&, std::vector<Value>& a) -> absl::StatusOr<Value> {
-    return Value::Bool(!IsTrue(a[0]));
-  });
-  add("len", {P::kReflect}, false, [](const CallContext&, std::vector<Value>& a) { return Len(a[0]); });
+  add("not", {P::kReflect}, false,
+      [](const CallContext&, std::vector<Value>& a) -> absl::StatusOr<Value> {
+        return Value::Bool(!IsTrue(a[0]));
+      });
+  add("len", {P::kReflect}, false,
+      [](const CallContext&, std::vector<Value>& a) { return Len(a[0]); });
   add("index", {P::kReflect, P::kReflect}, true, [](const CallContext&, std::vector<Value>& a) {
     return Index(a[0], absl::MakeConstSpan(a).subspan(1));
   });
-  add("print", {P::kAny}, true, [](const CallContext&, std::vector<Value>& a) -> absl::StatusOr<Value> {
-    std::string s;
-    AppendSprint(a, &s);
-    return Value::String(std::move(s));
-  });
-  add("println", {P::kAny}, true, [](const CallContext&, std::vector<Value>& a) -> absl::StatusOr<Value> {
-    std::string s;
-    AppendSprintln(a, &s);
-    return Value::String(std::move(s));
-  });
+  add("print", {P::kAny}, true,
+      [](const CallContext&, std::vector<Value>& a) -> absl::StatusOr<Value> {
+        std::string s;
+        if (!AppendSprint(a, &s)) return TooLong();
+        return Value::String(std::move(s));
+      });
+  add("println", {P::kAny}, true,
+      [](const CallContext&, std::vector<Value>& a) -> absl::StatusOr<Value> {
+        std::string s;
+        if (!AppendSprintln(a, &s)) return TooLong();
+        return Value::String(std::move(s));
+      });
   add("printf", {P::kString, P::kAny}, true,
       [](const CallContext&, std::vector<Value>& a) -> absl::StatusOr<Value> {
         std::string s;
-        AppendSprintf(a[0].s, absl::MakeConstSpan(a).subspan(1), &s);
+        if (!AppendSprintf(a[0].s, absl::MakeConstSpan(a).subspan(1), &s)) return TooLong();
         return Value::String(std::move(s));
       });
-  add("html", {P::kAny}, true, [](const CallContext&, std::vector<Value>& a) -> absl::StatusOr<Value> {
-    return Value::String(HtmlEscape(EvalArgs(a)));
-  });
-  add("js", {P::kAny}, true, [](const CallContext&, std::vector<Value>& a) -> absl::StatusOr<Value> {
-    return Value::String(JsEscape(EvalArgs(a)));
-  });
-  add("urlquery", {P::kAny}, true, [](const CallContext&, std::vector<Value>& a) -> absl::StatusOr<Value> {
-    return Value::String(QueryEscape(EvalArgs(a)));
-  });
-  add("eq", {P::kReflect, P::kReflect}, true, [](const CallContext&, std::vector<Value>& a) -> absl::StatusOr<Value> {
-    absl::StatusOr<bool> r = Eq(a[0], absl::MakeConstSpan(a).subspan(1));
-    if (!r.ok()) return r.status();
-    return Value::Bool(*r);
-  });
-  add("ne", {P::kReflect, P::kReflect}, false, [](const CallContext&, std::vector<Value>& a) -> absl::StatusOr<Value> {
-    absl::StatusOr<bool> r = Eq(a[0], absl::MakeConstSpan(&a[1], 1));
-    if (!r.ok()) return r.status();
-    return Value::Bool(!*r);
-  });
-  add("lt", {P::kReflect, P::kReflect}, false, [](const CallContext&, std::vector<Value>& a) -> absl::StatusOr<Value> {
-    absl::StatusOr<bool> r = Lt(a[0], a[1]);
-    if (!r.ok()) return r.status();
-    return Value::Bool(*r);
-  });
-  add("le", {P::kReflect, P::kReflect}, false, [](const CallContext&, std::vector<Value>& a) -> absl::StatusOr<Value> {
-    absl::StatusOr<bool> r = Le(a[0], a[1]);
-    if (!r.ok()) return r.status();
-    return Value::Bool(*r);
-  });
-  add("gt", {P::kReflect, P::kReflect}, false, [](const CallContext&, std::vector<Value>& a) -> absl::StatusOr<Value> {
-    absl::StatusOr<bool> r = Le(a[0], a[1]);
-    if (!r.ok()) return r.status();
-    return Value::Bool(!*r);
-  });
-  add("ge", {P::kReflect, P::kReflect}, false, [](const CallContext&, std::vector<Value>& a) -> absl::StatusOr<Value> {
-    absl::StatusOr<bool> r = Lt(a[0], a[1]);
-    if (!r.ok()) return r.status();
-    return Value::Bool(!*r);
-  });
+  add("html", {P::kAny}, true,
+      [](const CallContext&, std::vector<Value>& a) -> absl::StatusOr<Value> {
+        return Value::String(HtmlEscape(EvalArgs(a)));
+      });
+  add("js", {P::kAny}, true,
+      [](const CallContext&, std::vector<Value>& a) -> absl::StatusOr<Value> {
+        return Value::String(JsEscape(EvalArgs(a)));
+      });
+  add("urlquery", {P::kAny}, true,
+      [](const CallContext&, std::vector<Value>& a) -> absl::StatusOr<Value> {
+        return Value::String(QueryEscape(EvalArgs(a)));
+      });
+  add("eq", {P::kReflect, P::kReflect}, true,
+      [](const CallContext&, std::vector<Value>& a) -> absl::StatusOr<Value> {
+        absl::StatusOr<bool> r = Eq(a[0], absl::MakeConstSpan(a).subspan(1));
+        if (!r.ok()) return r.status();
+        return Value::Bool(*r);
+      });
+  add("ne", {P::kReflect, P::kReflect}, false,
+      [](const CallContext&, std::vector<Value>& a) -> absl::StatusOr<Value> {
+        absl::StatusOr<bool> r = Eq(a[0], absl::MakeConstSpan(&a[1], 1));
+        if (!r.ok()) return r.status();
+        return Value::Bool(!*r);
+      });
+  add("lt", {P::kReflect, P::kReflect}, false,
+      [](const CallContext&, std::vector<Value>& a) -> absl::StatusOr<Value> {
+        absl::StatusOr<bool> r = Lt(a[0], a[1]);
+        if (!r.ok()) return r.status();
+        return Value::Bool(*r);
+      });
+  add("le", {P::kReflect, P::kReflect}, false,
+      [](const CallContext&, std::vector<Value>& a) -> absl::StatusOr<Value> {
+        absl::StatusOr<bool> r = Le(a[0], a[1]);
+        if (!r.ok()) return r.status();
+        return Value::Bool(*r);
+      });
+  add("gt", {P::kReflect, P::kReflect}, false,
+      [](const CallContext&, std::vector<Value>& a) -> absl::StatusOr<Value> {
+        absl::StatusOr<bool> r = Le(a[0], a[1]);
+        if (!r.ok()) return r.status();
+        return Value::Bool(!*r);
+      });
+  add("ge", {P::kReflect, P::kReflect}, false,
+      [](const CallContext&, std::vector<Value>& a) -> absl::StatusOr<Value> {
+        absl::StatusOr<bool> r = Lt(a[0], a[1]);
+        if (!r.ok()) return r.status();
+        return Value::Bool(!*r);
+      });
 }
 
 }  // namespace tally::rules::tmpl

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "rules/template/functions.h"
 #include "rules/template/go_fmt.h"
+#include "rules/template/go_time.h"
 #include "storage/model/labels.h"
 
 namespace tally::rules::tmpl {
@@ -21,8 +22,7 @@ bool CanBeNil(Param p) {
 // the first error is recorded in err_ and every step returns early once it is set.
 class State {
  public:
-  State(absl::string_view name, absl::string_view text, const TemplateData& data,
-        std::string* out)
+  State(absl::string_view name, absl::string_view text, const TemplateData& data, std::string* out)
       : name_(name), text_(text), data_(data), out_(out) {
     ctx_.data = &data;
     Value root;
@@ -89,19 +89,31 @@ class State {
         }
         return;
       }
-      case NodeType::kBreak: flow_ = Flow::kBreak; return;
-      case NodeType::kContinue: flow_ = Flow::kContinue; return;
+      case NodeType::kBreak:
+        flow_ = Flow::kBreak;
+        return;
+      case NodeType::kContinue:
+        flow_ = Flow::kContinue;
+        return;
       case NodeType::kIf:
-      case NodeType::kWith: WalkIfOrWith(node.type, dot, node); return;
+      case NodeType::kWith:
+        WalkIfOrWith(node.type, dot, node);
+        return;
       case NodeType::kList:
         for (const NodePtr& n : node.nodes) {
           Walk(dot, *n);
           if (failed() || flow_ != Flow::kNormal) return;
         }
         return;
-      case NodeType::kRange: WalkRange(dot, node); return;
-      case NodeType::kText: Write(node.text); return;
-      default: Errorf("unknown node: " + node.String()); return;
+      case NodeType::kRange:
+        WalkRange(dot, node);
+        return;
+      case NodeType::kText:
+        Write(node.text);
+        return;
+      default:
+        Errorf("unknown node: " + node.String());
+        return;
     }
   }
 
@@ -175,7 +187,8 @@ class State {
           }
         }
         break;
-      case Kind::kInvalid: break;  // a missing value: not an error, runs the else branch
+      case Kind::kInvalid:
+        break;  // a missing value: not an error, runs the else branch
       default:
         // Reported at the node evaluated last (the pipeline's operand), as Go does.
         if (val.kind == Kind::kSample && val.sample) {
@@ -220,26 +233,38 @@ class State {
   Value EvalCommand(const Value& dot, const Node& cmd, const Value* final) {
     const Node& first = *cmd.nodes[0];
     switch (first.type) {
-      case NodeType::kField: return EvalFieldNode(dot, first, cmd.nodes.size(), final);
-      case NodeType::kChain: return EvalChainNode(dot, first, cmd.nodes.size(), final);
-      case NodeType::kIdentifier: return EvalFunction(dot, first, cmd, &cmd.nodes, final);
+      case NodeType::kField:
+        return EvalFieldNode(dot, first, cmd.nodes.size(), final);
+      case NodeType::kChain:
+        return EvalChainNode(dot, first, cmd.nodes.size(), final);
+      case NodeType::kIdentifier:
+        return EvalFunction(dot, first, cmd, &cmd.nodes, final);
       case NodeType::kPipe:
         NotAFunction(cmd, final);
         if (failed()) return Value();
         return EvalPipeline(dot, &first);
-      case NodeType::kVariable: return EvalVariableNode(dot, first, cmd.nodes.size(), final);
-      default: break;
+      case NodeType::kVariable:
+        return EvalVariableNode(dot, first, cmd.nodes.size(), final);
+      default:
+        break;
     }
     At(&first);
     NotAFunction(cmd, final);
     if (failed()) return Value();
     switch (first.type) {
-      case NodeType::kBool: return Value::Bool(first.b);
-      case NodeType::kDot: return dot;
-      case NodeType::kNil: Errorf("nil is not a command"); return Value();
-      case NodeType::kNumber: return IdealConstant(first);
-      case NodeType::kString: return Value::String(first.str);
-      default: break;
+      case NodeType::kBool:
+        return Value::Bool(first.b);
+      case NodeType::kDot:
+        return dot;
+      case NodeType::kNil:
+        Errorf("nil is not a command");
+        return Value();
+      case NodeType::kNumber:
+        return IdealConstant(first);
+      case NodeType::kString:
+        return Value::String(first.str);
+      default:
+        break;
     }
     Errorf("can't evaluate command " + storage::GoQuote(first.String()));
     return Value();
@@ -253,10 +278,12 @@ class State {
 
   Value IdealConstant(const Node& n) {
     At(&n);
-    const bool float_syntax = n.text.find_first_of(".eEpP") != std::string::npos &&
-                              !(n.text.size() > 1 && n.text[0] == '0' &&
-                                (n.text[1] == 'x' || n.text[1] == 'X')) &&
-                              n.text[0] != '\'';
+    // Go's idealConstant: float syntax, but not a hex integer ("0x1e") or a rune.
+    const bool hex_int = n.text.size() > 2 && n.text[0] == '0' &&
+                         (n.text[1] == 'x' || n.text[1] == 'X') &&
+                         n.text.find_first_of("pP") == std::string::npos;
+    const bool float_syntax =
+        n.text.find_first_of(".eEpP") != std::string::npos && !hex_int && n.text[0] != '\'';
     if (n.is_float && float_syntax) return Value::Float(n.float64);
     if (n.is_int) return Value::Int(n.int64);
     if (n.is_uint) Errorf(n.text + " overflows int");
@@ -352,6 +379,17 @@ class State {
         auto it = receiver.labels->find(field);
         return Value::String(it == receiver.labels->end() ? std::string() : it->second);
       }
+      case Kind::kTime: {
+        // A few niladic methods of *time.Time (Go would call any method).
+        absl::StatusOr<Value> v = TimeMethod(receiver.i, field);
+        if (!v.ok()) break;
+        if (has_args) {
+          Errorf(absl::StrCat("wrong number of args for ", field, ": want 0 got ",
+                              nargs > 0 ? nargs - 1 + (final != nullptr) : (final != nullptr)));
+          return Value();
+        }
+        return *v;
+      }
       case Kind::kArgs: {
         if (has_args) {
           Errorf(field + " is not a method but has arguments");
@@ -360,7 +398,8 @@ class State {
         auto it = receiver.args->find(field);
         return it == receiver.args->end() ? Value::Nil() : it->second;
       }
-      default: break;
+      default:
+        break;
     }
     Errorf(absl::StrCat("can't evaluate field ", field, " in type ", type));
     return Value();
@@ -457,14 +496,28 @@ class State {
     Kind want;
     switch (p) {
       case Param::kAny:
-      case Param::kReflect: return value;
-      case Param::kString: want = Kind::kString; break;
-      case Param::kFloat: want = Kind::kFloat; break;
-      case Param::kInt: want = Kind::kInt; break;
-      case Param::kBool: want = Kind::kBool; break;
-      case Param::kSample: want = Kind::kSample; break;
-      case Param::kQueryResult: want = Kind::kQueryResult; break;
-      default: return value;
+      case Param::kReflect:
+        return value;
+      case Param::kString:
+        want = Kind::kString;
+        break;
+      case Param::kFloat:
+        want = Kind::kFloat;
+        break;
+      case Param::kInt:
+        want = Kind::kInt;
+        break;
+      case Param::kBool:
+        want = Kind::kBool;
+        break;
+      case Param::kSample:
+        want = Kind::kSample;
+        break;
+      case Param::kQueryResult:
+        want = Kind::kQueryResult;
+        break;
+      default:
+        return value;
     }
     if (value.kind == want) return value;
     Errorf(absl::StrCat("wrong type for value; expected ", ParamTypeName(p), "; got ",
@@ -475,15 +528,15 @@ class State {
   Value EvalArg(const Value& dot, int typ, const Node& n) {
     At(&n);
     switch (n.type) {
-      case NodeType::kDot: return ValidateType(dot, typ);
+      case NodeType::kDot:
+        return ValidateType(dot, typ);
       case NodeType::kNil: {
         const Param p = static_cast<Param>(typ);
         if (typ != kUntyped && CanBeNil(p)) return ValidateType(Value(), typ);
         // Go's builtins take reflect.Value: nil arrives as the invalid value
         // (`index nil 1` -> "index of untyped nil").
         if (p == Param::kReflect) return Value();
-        Errorf(absl::StrCat("cannot assign nil to ",
-                            typ == kUntyped ? "<nil>" : ParamTypeName(p)));
+        Errorf(absl::StrCat("cannot assign nil to ", typ == kUntyped ? "<nil>" : ParamTypeName(p)));
         return Value();
       }
       case NodeType::kField: {
@@ -511,7 +564,8 @@ class State {
         if (failed()) return Value();
         return ValidateType(v, typ);
       }
-      default: break;
+      default:
+        break;
     }
     const Param p = static_cast<Param>(typ);
     switch (p) {
@@ -532,8 +586,10 @@ class State {
         Errorf("expected string; found " + n.String());
         return Value();
       case Param::kAny:
-      case Param::kReflect: return EvalEmptyInterface(n);
-      default: break;
+      case Param::kReflect:
+        return EvalEmptyInterface(n);
+      default:
+        break;
     }
     Errorf(absl::StrCat("can't handle ", n.String(), " for arg of type ", ParamTypeName(p)));
     return Value();
@@ -543,10 +599,14 @@ class State {
   Value EvalEmptyInterface(const Node& n) {
     At(&n);
     switch (n.type) {
-      case NodeType::kBool: return Value::Bool(n.b);
-      case NodeType::kNumber: return IdealConstant(n);
-      case NodeType::kString: return Value::String(n.str);
-      default: break;
+      case NodeType::kBool:
+        return Value::Bool(n.b);
+      case NodeType::kNumber:
+        return IdealConstant(n);
+      case NodeType::kString:
+        return Value::String(n.str);
+      default:
+        break;
     }
     Errorf(absl::StrCat("can't handle assignment of ", n.String(), " to empty interface argument"));
     return Value();

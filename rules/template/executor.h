@@ -17,10 +17,11 @@
 #include "absl/strings/string_view.h"
 #include "rules/template/ast.h"
 #include "rules/template/template_expander.h"
+#include "rules/template/value.h"
 
 namespace tally::rules::tmpl {
 
-inline constexpr size_t kMaxOutputBytes = 4 << 20;
+inline constexpr size_t kMaxOutputBytes = kMaxStringBytes;
 
 // Appends the output of `root` (parsed from `text`, named `name`) to `out`. On failure
 // returns InvalidArgument "template: NAME:L:C: executing ..." and `out` holds partial

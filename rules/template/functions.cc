@@ -6,14 +6,22 @@ namespace tally::rules::tmpl {
 
 const char* ParamTypeName(Param p) {
   switch (p) {
-    case Param::kAny: return "interface {}";
-    case Param::kReflect: return "reflect.Value";
-    case Param::kString: return "string";
-    case Param::kFloat: return "float64";
-    case Param::kInt: return "int";
-    case Param::kBool: return "bool";
-    case Param::kSample: return "*template.sample";
-    case Param::kQueryResult: return "template.queryResult";
+    case Param::kAny:
+      return "interface {}";
+    case Param::kReflect:
+      return "reflect.Value";
+    case Param::kString:
+      return "string";
+    case Param::kFloat:
+      return "float64";
+    case Param::kInt:
+      return "int";
+    case Param::kBool:
+      return "bool";
+    case Param::kSample:
+      return "*template.sample";
+    case Param::kQueryResult:
+      return "template.queryResult";
   }
   return "?";
 }

@@ -41,8 +41,7 @@ struct CallContext {
   const TemplateData* data = nullptr;
 };
 
-using FuncImpl =
-    std::function<absl::StatusOr<Value>(const CallContext&, std::vector<Value>& args)>;
+using FuncImpl = std::function<absl::StatusOr<Value>(const CallContext&, std::vector<Value>& args)>;
 
 struct Function {
   absl::string_view name;

@@ -1,16 +1,15 @@
 #include "rules/template/go_fmt.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <algorithm>
-#include <cctype>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/time/civil_time.h"
-#include "absl/time/time.h"
+#include "rules/template/go_time.h"
 #include "storage/ingest/go_float.h"
 #include "storage/model/labels.h"
 #include "storage/util/utf8.h"
@@ -118,16 +117,26 @@ void FormatInteger(uint64_t u, int base, bool is_signed, char verb, Flags f, std
 std::string QuoteRune(int64_t r) {
   if (r < 0 || r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF)) r = 0xFFFD;
   switch (r) {
-    case '\'': return "'\\''";
-    case '\\': return "'\\\\'";
-    case '\a': return "'\\a'";
-    case '\b': return "'\\b'";
-    case '\f': return "'\\f'";
-    case '\n': return "'\\n'";
-    case '\r': return "'\\r'";
-    case '\t': return "'\\t'";
-    case '\v': return "'\\v'";
-    default: break;
+    case '\'':
+      return "'\\''";
+    case '\\':
+      return "'\\\\'";
+    case '\a':
+      return "'\\a'";
+    case '\b':
+      return "'\\b'";
+    case '\f':
+      return "'\\f'";
+    case '\n':
+      return "'\\n'";
+    case '\r':
+      return "'\\r'";
+    case '\t':
+      return "'\\t'";
+    case '\v':
+      return "'\\v'";
+    default:
+      break;
   }
   if (r < 0x20 || r == 0x7F) return absl::StrFormat("'\\x%02x'", r);
   std::string s = "'";
@@ -141,28 +150,40 @@ void FormatInt(const Value& v, char verb, const Flags& f, std::string* out) {
   const uint64_t u = static_cast<uint64_t>(v.i);
   switch (verb) {
     case 'v':
-    case 'd': FormatInteger(u, 10, is_signed, verb, f, out); return;
-    case 'b': FormatInteger(u, 2, is_signed, verb, f, out); return;
+    case 'd':
+      FormatInteger(u, 10, is_signed, verb, f, out);
+      return;
+    case 'b':
+      FormatInteger(u, 2, is_signed, verb, f, out);
+      return;
     case 'o':
-    case 'O': FormatInteger(u, 8, is_signed, verb, f, out); return;
+    case 'O':
+      FormatInteger(u, 8, is_signed, verb, f, out);
+      return;
     case 'x':
-    case 'X': FormatInteger(u, 16, is_signed, verb, f, out); return;
+    case 'X':
+      FormatInteger(u, 16, is_signed, verb, f, out);
+      return;
     case 'c': {
       std::string s;
       const int64_t r = v.i;
-      storage::AppendUtf8(
-          (r < 0 || r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF)) ? 0xFFFD : static_cast<uint32_t>(r),
-          &s);
+      storage::AppendUtf8((r < 0 || r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF))
+                              ? 0xFFFD
+                              : static_cast<uint32_t>(r),
+                          &s);
       Pad(f, s, out);
       return;
     }
-    case 'q': Pad(f, QuoteRune(v.i), out); return;
+    case 'q':
+      Pad(f, QuoteRune(v.i), out);
+      return;
     case 'U': {
       std::string s = absl::StrFormat("U+%04X", static_cast<uint64_t>(v.i));
       Pad(f, s, out);
       return;
     }
-    default: BadVerb(v, verb, f, out);
+    default:
+      BadVerb(v, verb, f, out);
   }
 }
 
@@ -231,17 +252,24 @@ void FormatFloatVerb(double v, char verb, int prec, const Flags& f, std::string*
 
 void FormatFloat(const Value& v, char verb, const Flags& f, std::string* out) {
   switch (verb) {
-    case 'v': FormatFloatVerb(v.f, 'g', -1, f, out); return;
+    case 'v':
+      FormatFloatVerb(v.f, 'g', -1, f, out);
+      return;
     case 'b':
     case 'g':
     case 'G':
     case 'x':
-    case 'X': FormatFloatVerb(v.f, verb, -1, f, out); return;
+    case 'X':
+      FormatFloatVerb(v.f, verb, -1, f, out);
+      return;
     case 'f':
     case 'e':
     case 'E':
-    case 'F': FormatFloatVerb(v.f, verb, 6, f, out); return;
-    default: BadVerb(v, verb, f, out);
+    case 'F':
+      FormatFloatVerb(v.f, verb, 6, f, out);
+      return;
+    default:
+      BadVerb(v, verb, f, out);
   }
 }
 
@@ -263,7 +291,9 @@ void FormatString(const Value& v, char verb, const Flags& f, std::string* out) {
       Pad(f, s, out);
       return;
     }
-    case 'q': Pad(f, storage::GoQuote(s), out); return;
+    case 'q':
+      Pad(f, storage::GoQuote(s), out);
+      return;
     case 'x':
     case 'X': {
       const char* digits = verb == 'X' ? "0123456789ABCDEF" : "0123456789abcdef";
@@ -278,7 +308,8 @@ void FormatString(const Value& v, char verb, const Flags& f, std::string* out) {
       Pad(f, h, out);
       return;
     }
-    default: BadVerb(v, verb, f, out);
+    default:
+      BadVerb(v, verb, f, out);
   }
 }
 
@@ -327,11 +358,19 @@ void FormatValue(const Value& v, char verb, Flags f, int depth, std::string* out
       }
       return;
     case Kind::kInt:
-    case Kind::kUint8: FormatInt(v, verb, f, out); return;
-    case Kind::kFloat: FormatFloat(v, verb, f, out); return;
+    case Kind::kUint8:
+      FormatInt(v, verb, f, out);
+      return;
+    case Kind::kFloat:
+      FormatFloat(v, verb, f, out);
+      return;
     case Kind::kString:
-    case Kind::kHtml: FormatString(v, verb, f, out); return;
-    case Kind::kLabels: FormatLabelMap(v.labels.get(), verb, f, depth, out); return;
+    case Kind::kHtml:
+      FormatString(v, verb, f, out);
+      return;
+    case Kind::kLabels:
+      FormatLabelMap(v.labels.get(), verb, f, depth, out);
+      return;
     case Kind::kArgs: {
       out->append("map[");
       bool first = true;
@@ -423,29 +462,34 @@ bool IsStringArg(const Value& v) { return v.is_string_kind(); }
 
 }  // namespace
 
-void AppendSprint(absl::Span<const Value> args, std::string* out) {
+bool AppendSprint(absl::Span<const Value> args, std::string* out) {
   bool prev_string = false;
   for (size_t i = 0; i < args.size(); ++i) {
+    if (out->size() > kMaxStringBytes) return false;
     const bool is_string = IsStringArg(args[i]);
     if (i > 0 && !is_string && !prev_string) out->push_back(' ');
     FormatValue(args[i], 'v', Flags(), 0, out);
     prev_string = is_string;
   }
+  return out->size() <= kMaxStringBytes;
 }
 
-void AppendSprintln(absl::Span<const Value> args, std::string* out) {
+bool AppendSprintln(absl::Span<const Value> args, std::string* out) {
   for (size_t i = 0; i < args.size(); ++i) {
+    if (out->size() > kMaxStringBytes) return false;
     if (i > 0) out->push_back(' ');
     FormatValue(args[i], 'v', Flags(), 0, out);
   }
   out->push_back('\n');
+  return out->size() <= kMaxStringBytes;
 }
 
-void AppendSprintf(absl::string_view format, absl::Span<const Value> args, std::string* out) {
+bool AppendSprintf(absl::string_view format, absl::Span<const Value> args, std::string* out) {
   size_t arg_num = 0;
   size_t i = 0;
   const size_t end = format.size();
   while (i < end) {
+    if (out->size() > kMaxStringBytes) return false;
     const size_t last = i;
     while (i < end && format[i] != '%') ++i;
     absl::StrAppend(out, format.substr(last, i - last));
@@ -532,6 +576,7 @@ void AppendSprintf(absl::string_view format, absl::Span<const Value> args, std::
     }
     out->push_back(')');
   }
+  return out->size() <= kMaxStringBytes;
 }
 
 std::string SprintValue(const Value& v) {
@@ -546,30 +591,6 @@ std::string FormatG(double v, int precision) {
   f.prec = precision;
   std::string out;
   FormatFloatVerb(v, 'g', precision, f, &out);
-  return out;
-}
-
-std::string FormatGoTimeUtc(int64_t unix_ms) {
-  const absl::Time t = absl::FromUnixMillis(unix_ms);
-  const absl::CivilSecond cs = absl::ToCivilSecond(t, absl::UTCTimeZone());
-  int64_t ms = unix_ms % 1000;
-  if (ms < 0) ms += 1000;
-  std::string out;
-  const int64_t year = cs.year();
-  // Go's time format pads the year to four digits and keeps a '-' for years before 0.
-  if (year < 0) {
-    out = absl::StrFormat("-%04d", -year);
-  } else {
-    out = absl::StrFormat("%04d", year);
-  }
-  absl::StrAppendFormat(&out, "-%02d-%02d %02d:%02d:%02d", cs.month(), cs.day(), cs.hour(),
-                        cs.minute(), cs.second());
-  if (ms != 0) {
-    std::string frac = absl::StrFormat("%03d", ms);
-    while (!frac.empty() && frac.back() == '0') frac.pop_back();
-    out += "." + frac;
-  }
-  out += " +0000 UTC";
   return out;
 }
 

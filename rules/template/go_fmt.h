@@ -15,12 +15,13 @@
 
 namespace tally::rules::tmpl {
 
+// Each Append* returns false (leaving partial output) once `out` exceeds kMaxStringBytes.
 // fmt.Sprint(args...): spaces between two operands when neither is a string.
-void AppendSprint(absl::Span<const Value> args, std::string* out);
+bool AppendSprint(absl::Span<const Value> args, std::string* out);
 // fmt.Sprintln(args...): operands separated by spaces, then "\n".
-void AppendSprintln(absl::Span<const Value> args, std::string* out);
+bool AppendSprintln(absl::Span<const Value> args, std::string* out);
 // fmt.Sprintf(format, args...).
-void AppendSprintf(absl::string_view format, absl::Span<const Value> args, std::string* out);
+bool AppendSprintf(absl::string_view format, absl::Span<const Value> args, std::string* out);
 
 // fmt.Sprint of one value (%v), e.g. "1e+06", "map[a:b]", "&{map[job:x] 1}".
 std::string SprintValue(const Value& v);
@@ -28,9 +29,5 @@ std::string SprintValue(const Value& v);
 // fmt.Sprintf("%.Ng", v) for finite and non-finite v ("+Inf", "NaN"), the formatting
 // Prometheus's humanize* functions use.
 std::string FormatG(double v, int precision);
-
-// time.Time.String() of a UTC instant: "1970-01-01 00:00:01.5 +0000 UTC" (fraction
-// digits only as needed).
-std::string FormatGoTimeUtc(int64_t unix_ms);
 
 }  // namespace tally::rules::tmpl

@@ -3,8 +3,12 @@
 #include <memory>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "re2/re2.h"
+#include "rules/template/value.h"
 #include "storage/model/labels.h"
 #include "storage/util/utf8.h"
 
@@ -14,34 +18,80 @@ namespace {
 // Go's regexp/syntax ErrorCode texts for RE2's codes.
 const char* GoErrorCode(RE2::ErrorCode code) {
   switch (code) {
-    case RE2::ErrorBadEscape: return "invalid escape sequence";
-    case RE2::ErrorBadCharClass: return "invalid character class";
-    case RE2::ErrorBadCharRange: return "invalid character class range";
-    case RE2::ErrorMissingBracket: return "missing closing ]";
-    case RE2::ErrorMissingParen: return "missing closing )";
-    case RE2::ErrorUnexpectedParen: return "unexpected )";
-    case RE2::ErrorTrailingBackslash: return "trailing backslash at end of expression";
-    case RE2::ErrorRepeatArgument: return "missing argument to repetition operator";
-    case RE2::ErrorRepeatSize: return "invalid repeat count";
-    case RE2::ErrorRepeatOp: return "invalid nested repetition operator";
-    case RE2::ErrorBadPerlOp: return "invalid or unsupported Perl syntax";
-    case RE2::ErrorBadUTF8: return "invalid UTF-8";
-    case RE2::ErrorBadNamedCapture: return "invalid named capture";
-    case RE2::ErrorPatternTooLarge: return "expression too large";
-    default: return "regexp/syntax: internal error";
+    case RE2::ErrorBadEscape:
+      return "invalid escape sequence";
+    case RE2::ErrorBadCharClass:
+      return "invalid character class";
+    case RE2::ErrorBadCharRange:
+      return "invalid character class range";
+    case RE2::ErrorMissingBracket:
+      return "missing closing ]";
+    case RE2::ErrorMissingParen:
+      return "missing closing )";
+    case RE2::ErrorUnexpectedParen:
+      return "unexpected )";
+    case RE2::ErrorTrailingBackslash:
+      return "trailing backslash at end of expression";
+    case RE2::ErrorRepeatArgument:
+      return "missing argument to repetition operator";
+    case RE2::ErrorRepeatSize:
+      return "invalid repeat count";
+    case RE2::ErrorRepeatOp:
+      return "invalid nested repetition operator";
+    case RE2::ErrorBadPerlOp:
+      return "invalid or unsupported Perl syntax";
+    case RE2::ErrorBadUTF8:
+      return "invalid UTF-8";
+    case RE2::ErrorBadNamedCapture:
+      return "invalid named capture";
+    case RE2::ErrorPatternTooLarge:
+      return "expression too large";
+    default:
+      return "regexp/syntax: internal error";
   }
 }
 
-absl::StatusOr<std::unique_ptr<RE2>> Compile(absl::string_view pattern) {
+absl::StatusOr<std::shared_ptr<const RE2>> CompileUncached(absl::string_view pattern) {
   RE2::Options opts;
   opts.set_log_errors(false);
-  auto re = std::make_unique<RE2>(re2::StringPiece(pattern.data(), pattern.size()), opts);
+  auto re = std::make_shared<RE2>(re2::StringPiece(pattern.data(), pattern.size()), opts);
   if (!re->ok()) {
     return absl::InvalidArgumentError(absl::StrCat("error parsing regexp: ",
                                                    GoErrorCode(re->error_code()), ": `",
                                                    re->error_arg(), "`"));
   }
   return re;
+}
+
+// Templates pass the same literal patterns at every expansion and compiling costs far
+// more than matching (bench_rules_template BM_ExpandRegexp), so compiled regexps are
+// kept. Bounded by count; starts over when full. RE2 objects are thread-safe.
+class RegexpCache {
+ public:
+  absl::StatusOr<std::shared_ptr<const RE2>> Get(absl::string_view pattern) {
+    {
+      absl::MutexLock lock(&mu_);
+      auto it = map_.find(pattern);
+      if (it != map_.end()) return it->second;
+    }
+    absl::StatusOr<std::shared_ptr<const RE2>> re = CompileUncached(pattern);
+    if (!re.ok() || pattern.size() > kMaxPatternBytes) return re;
+    absl::MutexLock lock(&mu_);
+    if (map_.size() >= kMaxEntries) map_.clear();
+    map_.emplace(std::string(pattern), *re);
+    return re;
+  }
+
+ private:
+  static constexpr size_t kMaxEntries = 1024;
+  static constexpr size_t kMaxPatternBytes = 4096;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, std::shared_ptr<const RE2>> map_ ABSL_GUARDED_BY(mu_);
+};
+
+absl::StatusOr<std::shared_ptr<const RE2>> Compile(absl::string_view pattern) {
+  static RegexpCache* cache = new RegexpCache;
+  return cache->Get(pattern);
 }
 
 // strconv.CanBackquote.
@@ -127,17 +177,17 @@ void Expand(absl::string_view tmpl, const RE2& re, const std::vector<re2::String
 }  // namespace
 
 absl::StatusOr<bool> GoRegexpMatch(absl::string_view pattern, absl::string_view s) {
-  absl::StatusOr<std::unique_ptr<RE2>> re = Compile(pattern);
+  absl::StatusOr<std::shared_ptr<const RE2>> re = Compile(pattern);
   if (!re.ok()) return re.status();
   return RE2::PartialMatch(re2::StringPiece(s.data(), s.size()), **re);
 }
 
-absl::StatusOr<std::string> GoRegexpReplaceAll(absl::string_view pattern,
-                                               absl::string_view repl, absl::string_view src) {
-  absl::StatusOr<std::unique_ptr<RE2>> compiled = Compile(pattern);
+absl::StatusOr<std::string> GoRegexpReplaceAll(absl::string_view pattern, absl::string_view repl,
+                                               absl::string_view src) {
+  absl::StatusOr<std::shared_ptr<const RE2>> compiled = Compile(pattern);
   if (!compiled.ok()) {
-    const std::string quoted = CanBackquote(pattern) ? absl::StrCat("`", pattern, "`")
-                                                      : storage::GoQuote(pattern);
+    const std::string quoted =
+        CanBackquote(pattern) ? absl::StrCat("`", pattern, "`") : storage::GoQuote(pattern);
     return absl::InvalidArgumentError(
         absl::StrCat("regexp: Compile(", quoted, "): ", compiled.status().message()));
   }
@@ -155,6 +205,9 @@ absl::StatusOr<std::string> GoRegexpReplaceAll(absl::string_view pattern,
     absl::StrAppend(&out, src.substr(last_match_end, a0 - last_match_end));
     // Go: no replacement for an empty match right after the previous match.
     if (a1 > last_match_end || a0 == 0) Expand(repl, re, groups, &out);
+    if (out.size() > kMaxStringBytes) {
+      return absl::InvalidArgumentError(absl::StrCat("result exceeds ", kMaxStringBytes, " bytes"));
+    }
     last_match_end = a1;
     // Advance past the match, at least one rune.
     size_t width = 0;

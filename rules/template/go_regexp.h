@@ -16,7 +16,8 @@ absl::StatusOr<bool> GoRegexpMatch(absl::string_view pattern, absl::string_view 
 
 // regexp.MustCompile(pattern).ReplaceAllString(src, repl). A bad pattern yields Go's
 // panic text "regexp: Compile(`(`): error parsing regexp: missing closing ): `(`".
-absl::StatusOr<std::string> GoRegexpReplaceAll(absl::string_view pattern,
-                                               absl::string_view repl, absl::string_view src);
+// A result over kMaxStringBytes is an error (Tally's limit).
+absl::StatusOr<std::string> GoRegexpReplaceAll(absl::string_view pattern, absl::string_view repl,
+                                               absl::string_view src);
 
 }  // namespace tally::rules::tmpl

@@ -52,9 +52,12 @@ std::string RuneU(char c) {
 
 std::string Token::String() const {
   switch (type) {
-    case Tok::kEOF: return "EOF";
-    case Tok::kError: return error;
-    default: break;
+    case Tok::kEOF:
+      return "EOF";
+    case Tok::kError:
+      return error;
+    default:
+      break;
   }
   if (type >= Tok::kDot) return absl::StrCat("<", val, ">");
   // Go's %.10q: at most ten runes, then quoted.
@@ -115,8 +118,10 @@ Token Lexer::Next() {
       t.line = LineAt(input_.size());
       return t;
     }
-    case State::kText: return LexText();
-    case State::kInsideAction: return LexInsideAction();
+    case State::kText:
+      return LexText();
+    case State::kInsideAction:
+      return LexInsideAction();
   }
   return Token();
 }
@@ -230,16 +235,22 @@ Token Lexer::LexInsideAction() {
     return LexSpace();
   }
   switch (r) {
-    case '=': return Emit(Tok::kAssign, start_, pos_);
+    case '=':
+      return Emit(Tok::kAssign, start_, pos_);
     case ':':
       if (pos_ >= input_.size() || input_[pos_] != '=') return Error("expected :=");
       ++pos_;
       return Emit(Tok::kDeclare, start_, pos_);
-    case '|': return Emit(Tok::kPipe, start_, pos_);
-    case '"': return LexQuote();
-    case '`': return LexRawQuote();
-    case '$': return LexFieldOrVariable(Tok::kVariable);
-    case '\'': return LexChar();
+    case '|':
+      return Emit(Tok::kPipe, start_, pos_);
+    case '"':
+      return LexQuote();
+    case '`':
+      return LexRawQuote();
+    case '$':
+      return LexFieldOrVariable(Tok::kVariable);
+    case '\'':
+      return LexChar();
     case '.':
       if (pos_ < input_.size() && (input_[pos_] < '0' || input_[pos_] > '9')) {
         return LexFieldOrVariable(Tok::kField);
@@ -255,7 +266,8 @@ Token Lexer::LexInsideAction() {
       if (paren_depth_ < 0) pending_paren_error_ = true;
       return t;
     }
-    default: break;
+    default:
+      break;
   }
   if (r == '+' || r == '-' || (r >= '0' && r <= '9')) {
     --pos_;
@@ -299,7 +311,8 @@ bool Lexer::AtTerminator() const {
     case '(':
     case '}':  // the first rune of the right delimiter
       return true;
-    default: return false;
+    default:
+      return false;
   }
 }
 
@@ -308,10 +321,17 @@ Token Lexer::LexIdentifier() {
   if (!AtTerminator()) return Error("bad character " + RuneU(input_[pos_]));
   const absl::string_view word = input_.substr(start_, pos_ - start_);
   static constexpr std::pair<absl::string_view, Tok> kKeywords[] = {
-      {"block", Tok::kBlock},   {"break", Tok::kBreak}, {"continue", Tok::kContinue},
-      {"define", Tok::kDefine}, {"else", Tok::kElse},   {"end", Tok::kEnd},
-      {"if", Tok::kIf},         {"range", Tok::kRange}, {"nil", Tok::kNil},
-      {"template", Tok::kTemplate}, {"with", Tok::kWith},
+      {"block", Tok::kBlock},
+      {"break", Tok::kBreak},
+      {"continue", Tok::kContinue},
+      {"define", Tok::kDefine},
+      {"else", Tok::kElse},
+      {"end", Tok::kEnd},
+      {"if", Tok::kIf},
+      {"range", Tok::kRange},
+      {"nil", Tok::kNil},
+      {"template", Tok::kTemplate},
+      {"with", Tok::kWith},
   };
   for (const auto& [k, t] : kKeywords) {
     if (word == k) return Emit(t, start_, pos_);
@@ -321,7 +341,8 @@ Token Lexer::LexIdentifier() {
 }
 
 Token Lexer::LexFieldOrVariable(Tok type) {
-  if (AtTerminator()) return Emit(type == Tok::kVariable ? Tok::kVariable : Tok::kDot, start_, pos_);
+  if (AtTerminator())
+    return Emit(type == Tok::kVariable ? Tok::kVariable : Tok::kDot, start_, pos_);
   while (pos_ < input_.size() && IsAlphaNumeric(input_[pos_])) ++pos_;
   if (!AtTerminator()) return Error("bad character " + RuneU(input_[pos_]));
   return Emit(type, start_, pos_);

@@ -1,9 +1,7 @@
 #include "rules/template/parser.h"
 
-#include <cerrno>
 #include <cstring>
 #include <deque>
-#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -11,175 +9,11 @@
 #include "absl/strings/str_cat.h"
 #include "rules/template/functions.h"
 #include "rules/template/lexer.h"
-#include "storage/ingest/go_float.h"
+#include "rules/template/literals.h"
 #include "storage/model/labels.h"
-#include "storage/util/utf8.h"
 
 namespace tally::rules::tmpl {
 namespace {
-
-int HexVal(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Go's strconv.UnquoteChar for one escape or character at s[*i] inside a literal quoted
-// with `quote`. Appends the bytes; false on invalid syntax.
-bool UnquoteChar(absl::string_view s, size_t* i, char quote, std::string* out,
-                 uint32_t* rune = nullptr) {
-  const char c = s[*i];
-  if (c == quote && (quote == '\'' || quote == '"')) return false;
-  if (c != '\\') {
-    if (rune != nullptr) {
-      // Decode one UTF-8 rune (character constants only).
-      const unsigned char u = static_cast<unsigned char>(c);
-      int n = u < 0x80 ? 1 : u < 0xE0 ? 2 : u < 0xF0 ? 3 : 4;
-      uint32_t r = n == 1 ? u : n == 2 ? (u & 0x1F) : n == 3 ? (u & 0x0F) : (u & 0x07);
-      for (int k = 1; k < n && *i + k < s.size(); ++k) r = (r << 6) | (s[*i + k] & 0x3F);
-      *rune = r;
-      absl::StrAppend(out, s.substr(*i, n));
-      *i += n;
-      return true;
-    }
-    out->push_back(c);
-    ++*i;
-    return true;
-  }
-  if (*i + 1 >= s.size()) return false;
-  const char e = s[*i + 1];
-  *i += 2;
-  uint32_t r = 0;
-  switch (e) {
-    case 'a': r = '\a'; break;
-    case 'b': r = '\b'; break;
-    case 'f': r = '\f'; break;
-    case 'n': r = '\n'; break;
-    case 'r': r = '\r'; break;
-    case 't': r = '\t'; break;
-    case 'v': r = '\v'; break;
-    case '\\': r = '\\'; break;
-    case '\'':
-    case '"':
-      if (e != quote) return false;
-      r = static_cast<uint32_t>(e);
-      break;
-    case 'x':
-    case 'u':
-    case 'U': {
-      const int n = e == 'x' ? 2 : e == 'u' ? 4 : 8;
-      if (*i + n > s.size()) return false;
-      for (int k = 0; k < n; ++k) {
-        const int h = HexVal(s[*i + k]);
-        if (h < 0) return false;
-        r = (r << 4) | static_cast<uint32_t>(h);
-      }
-      *i += n;
-      if (e == 'x') {  // a single byte, not a rune
-        if (rune != nullptr) *rune = r;
-        out->push_back(static_cast<char>(r));
-        return true;
-      }
-      if (r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF)) return false;
-      break;
-    }
-    case '0':
-    case '1':
-    case '2':
-    case '3':
-    case '4':
-    case '5':
-    case '6':
-    case '7': {
-      r = static_cast<uint32_t>(e - '0');
-      if (*i + 2 > s.size()) return false;
-      for (int k = 0; k < 2; ++k) {
-        const char d = s[*i + k];
-        if (d < '0' || d > '7') return false;
-        r = (r << 3) | static_cast<uint32_t>(d - '0');
-      }
-      *i += 2;
-      if (r > 255) return false;
-      if (rune != nullptr) *rune = r;
-      out->push_back(static_cast<char>(r));
-      return true;
-    }
-    default: return false;
-  }
-  if (rune != nullptr) *rune = r;
-  storage::AppendUtf8(r, out);
-  return true;
-}
-
-// Go's strconv.Unquote for "..." and `...` literals.
-bool Unquote(absl::string_view lit, std::string* out) {
-  if (lit.size() < 2) return false;
-  if (lit.front() == '`') {
-    if (lit.back() != '`') return false;
-    for (char c : lit.substr(1, lit.size() - 2)) {
-      if (c != '\r') out->push_back(c);  // Go drops carriage returns from raw strings
-    }
-    return true;
-  }
-  if (lit.front() != '"' || lit.back() != '"') return false;
-  absl::string_view body = lit.substr(1, lit.size() - 2);
-  size_t i = 0;
-  while (i < body.size()) {
-    if (body[i] == '\n') return false;
-    if (!UnquoteChar(body, &i, '"', out)) return false;
-  }
-  return true;
-}
-
-// strconv.ParseInt/ParseUint(text, 0, 64) without underscores: decimal, 0x, 0o, 0b and
-// leading-0 octal, optional sign.
-bool ParseGoInt(absl::string_view s, bool is_unsigned, int64_t* i_out, uint64_t* u_out) {
-  bool neg = false;
-  if (!s.empty() && (s[0] == '+' || s[0] == '-')) {
-    if (is_unsigned) return false;
-    neg = s[0] == '-';
-    s.remove_prefix(1);
-  }
-  int base = 10;
-  if (s.size() >= 2 && s[0] == '0') {
-    const char p = s[1] | 0x20;
-    if (p == 'x') {
-      base = 16;
-      s.remove_prefix(2);
-    } else if (p == 'o') {
-      base = 8;
-      s.remove_prefix(2);
-    } else if (p == 'b') {
-      base = 2;
-      s.remove_prefix(2);
-    } else {
-      base = 8;
-      s.remove_prefix(1);
-    }
-  }
-  if (s.empty()) return false;
-  unsigned __int128 v = 0;
-  for (char c : s) {
-    const int d = HexVal(c);
-    if (d < 0 || d >= base) return false;
-    v = v * base + static_cast<unsigned>(d);
-    if (v > (static_cast<unsigned __int128>(1) << 64)) return false;
-  }
-  if (is_unsigned) {
-    if (v > UINT64_MAX) return false;
-    *u_out = static_cast<uint64_t>(v);
-    return true;
-  }
-  if (neg) {
-    if (v > static_cast<unsigned __int128>(INT64_MAX) + 1) return false;
-    *i_out = static_cast<int64_t>(-static_cast<__int128>(v));
-  } else {
-    if (v > INT64_MAX) return false;
-    *i_out = static_cast<int64_t>(v);
-  }
-  return true;
-}
 
 class Parser {
  public:
@@ -279,26 +113,35 @@ class Parser {
         action_line_ = 0;
         return n;
       }
-      default: Unexpected(t, "input"); return nullptr;
+      default:
+        Unexpected(t, "input");
+        return nullptr;
     }
   }
 
   NodePtr Action() {
     const Token& t = NextNonSpace();
     switch (t.type) {
-      case Tok::kBreak: return BreakOrContinue(NodeType::kBreak, t.pos, t.line, "{{break}}");
+      case Tok::kBreak:
+        return BreakOrContinue(NodeType::kBreak, t.pos, t.line, "{{break}}");
       case Tok::kContinue:
         return BreakOrContinue(NodeType::kContinue, t.pos, t.line, "{{continue}}");
-      case Tok::kElse: return ElseControl();
-      case Tok::kEnd: return EndControl();
-      case Tok::kIf: return Control(NodeType::kIf, "if");
-      case Tok::kRange: return Control(NodeType::kRange, "range");
-      case Tok::kWith: return Control(NodeType::kWith, "with");
+      case Tok::kElse:
+        return ElseControl();
+      case Tok::kEnd:
+        return EndControl();
+      case Tok::kIf:
+        return Control(NodeType::kIf, "if");
+      case Tok::kRange:
+        return Control(NodeType::kRange, "range");
+      case Tok::kWith:
+        return Control(NodeType::kWith, "with");
       case Tok::kBlock:
       case Tok::kTemplate:
         Errorf("{{define}}, {{template}} and {{block}} are not supported in alert templates");
         return nullptr;
-      default: break;
+      default:
+        break;
     }
     Backup();
     const Token& p = Peek();
@@ -382,7 +225,9 @@ class Parser {
           pipe->nodes.push_back(std::move(cmd));
           break;
         }
-        default: Unexpected(t, context); return nullptr;
+        default:
+          Unexpected(t, context);
+          return nullptr;
       }
     }
     return nullptr;
@@ -402,7 +247,8 @@ class Parser {
         case NodeType::kString:
           Errorf(absl::StrCat("non executable command in pipeline stage ", i + 1));
           return;
-        default: break;
+        default:
+          break;
       }
     }
   }
@@ -482,8 +328,10 @@ class Parser {
         n->text = std::string(t.val);
         return n;
       }
-      case Tok::kDot: return NewNode(NodeType::kDot, t.pos);
-      case Tok::kNil: return NewNode(NodeType::kNil, t.pos);
+      case Tok::kDot:
+        return NewNode(NodeType::kDot, t.pos);
+      case Tok::kNil:
+        return NewNode(NodeType::kNil, t.pos);
       case Tok::kVariable: {
         for (const std::string& v : vars_) {
           if (v == t.val) return NewVariable(t.pos, t.val);
@@ -503,7 +351,16 @@ class Parser {
       }
       case Tok::kCharConstant:
       case Tok::kComplex:
-      case Tok::kNumber: return NewNumber(t);
+      case Tok::kNumber: {
+        NodePtr n = NewNode(NodeType::kNumber, t.pos);
+        if (absl::Status s = ParseNumberLiteral(t.type == Tok::kCharConstant,
+                                                t.type == Tok::kComplex, t.val, n.get());
+            !s.ok()) {
+          Errorf(std::string(s.message()));
+          return nullptr;
+        }
+        return n;
+      }
       case Tok::kLeftParen: {
         // Go 1.20+ bounds nesting too; this keeps the recursion off the stack's edge.
         if (++depth_ > kMaxDepth) {
@@ -518,93 +375,16 @@ class Parser {
       case Tok::kRawString: {
         NodePtr n = NewNode(NodeType::kString, t.pos);
         n->text = std::string(t.val);
-        if (!Unquote(t.val, &n->str)) {
+        if (!GoUnquote(t.val, &n->str)) {
           Errorf("invalid syntax");
           return nullptr;
         }
         return n;
       }
-      default: Backup(); return nullptr;
-    }
-  }
-
-  // text/template/parse.newNumber.
-  NodePtr NewNumber(const Token& t) {
-    NodePtr n = NewNode(NodeType::kNumber, t.pos);
-    n->text = std::string(t.val);
-    const absl::string_view text = t.val;
-    if (t.type == Tok::kCharConstant) {
-      std::string bytes;
-      size_t i = 1;
-      uint32_t r = 0;
-      if (text.size() < 3 || !UnquoteChar(text, &i, '\'', &bytes, &r)) {
-        Errorf("invalid syntax");
+      default:
+        Backup();
         return nullptr;
-      }
-      if (text.substr(i) != "'") {
-        Errorf(absl::StrCat("malformed character constant: ", text));
-        return nullptr;
-      }
-      n->is_int = n->is_uint = n->is_float = true;
-      n->int64 = r;
-      n->uint64 = r;
-      n->float64 = r;
-      return n;
     }
-    if (t.type == Tok::kComplex || absl::EndsWith(text, "i")) {
-      Errorf(absl::StrCat("complex numbers are not supported: ", storage::GoQuote(text)));
-      return nullptr;
-    }
-    if (text.find('_') != absl::string_view::npos) {
-      Errorf(absl::StrCat("illegal number syntax: ", storage::GoQuote(text)));
-      return nullptr;
-    }
-    uint64_t u = 0;
-    int64_t i = 0;
-    if (ParseGoInt(text, true, nullptr, &u)) {
-      n->is_uint = true;
-      n->uint64 = u;
-    }
-    if (ParseGoInt(text, false, &i, nullptr)) {
-      n->is_int = true;
-      n->int64 = i;
-      if (i == 0) {
-        n->is_uint = true;
-        n->uint64 = 0;
-      }
-    }
-    if (n->is_int) {
-      n->is_float = true;
-      n->float64 = static_cast<double>(n->int64);
-    } else if (n->is_uint) {
-      n->is_float = true;
-      n->float64 = static_cast<double>(n->uint64);
-    } else {
-      double f = 0;
-      if (storage::ParseGoFloat(text, &f) && text.find_first_of("iInN") == absl::string_view::npos) {
-        if (text.find_first_of(".eEpP") == absl::string_view::npos) {
-          Errorf(absl::StrCat("integer overflow: ", storage::GoQuote(text)));
-          return nullptr;
-        }
-        n->is_float = true;
-        n->float64 = f;
-        if (f >= -9.223372036854775808e18 && f < 9.223372036854775808e18 &&
-            static_cast<double>(static_cast<int64_t>(f)) == f) {
-          n->is_int = true;
-          n->int64 = static_cast<int64_t>(f);
-        }
-        if (f >= 0 && f < 1.8446744073709551616e19 &&
-            static_cast<double>(static_cast<uint64_t>(f)) == f) {
-          n->is_uint = true;
-          n->uint64 = static_cast<uint64_t>(f);
-        }
-      }
-    }
-    if (!n->is_int && !n->is_uint && !n->is_float) {
-      Errorf(absl::StrCat("illegal number syntax: ", storage::GoQuote(text)));
-      return nullptr;
-    }
-    return n;
   }
 
   // {{if}}, {{range}}, {{with}}: Go's parseControl. Variables declared inside are dropped
@@ -693,7 +473,8 @@ class Parser {
   size_t idx_ = 0;
   std::vector<std::string> vars_;
   int range_depth_ = 0;
-  static constexpr int kMaxDepth = 1000;
+  // Deep enough for any real template, shallow enough for small thread stacks (and ASan).
+  static constexpr int kMaxDepth = 200;
   int depth_ = 0;
   int action_line_ = 0;
   std::string error_;

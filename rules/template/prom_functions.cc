@@ -12,6 +12,8 @@
 #include "rules/template/functions.h"
 #include "rules/template/go_fmt.h"
 #include "rules/template/go_regexp.h"
+#include "rules/template/go_strings.h"
+#include "rules/template/go_time.h"
 #include "storage/ingest/go_float.h"
 #include "storage/model/labels.h"
 #include "storage/util/duration.h"
@@ -24,9 +26,11 @@ absl::Status Err(absl::string_view msg) { return absl::InvalidArgumentError(msg)
 // Prometheus's convertToFloat: float64, string (strconv.ParseFloat), integers.
 absl::StatusOr<double> ConvertToFloat(const Value& v) {
   switch (v.kind) {
-    case Kind::kFloat: return v.f;
+    case Kind::kFloat:
+      return v.f;
     case Kind::kInt:
-    case Kind::kUint8: return static_cast<double>(v.i);
+    case Kind::kUint8:
+      return static_cast<double>(v.i);
     case Kind::kString: {
       double f = 0;
       if (storage::ParseGoFloat(v.s, &f)) return f;
@@ -39,11 +43,17 @@ absl::StatusOr<double> ConvertToFloat(const Value& v) {
       return Err(absl::StrCat("strconv.ParseFloat: parsing ", storage::GoQuote(v.s), ": ",
                               range ? "value out of range" : "invalid syntax"));
     }
-    default: return Err(absl::StrCat("can't convert ", TypeName(v), " to float"));
+    default:
+      return Err(absl::StrCat("can't convert ", TypeName(v), " to float"));
   }
 }
 
 using Impl = absl::StatusOr<Value> (*)(const CallContext&, std::vector<Value>&);
+
+// Dereferencing nil (a nil *sample, an unset query function) panics in Go;
+// text/template reports the runtime error as the call's error.
+constexpr absl::string_view kNilDeref =
+    "runtime error: invalid memory address or nil pointer dereference";
 
 absl::StatusOr<Value> Humanize(const CallContext&, std::vector<Value>& a) {
   absl::StatusOr<double> f = ConvertToFloat(a[0]);
@@ -164,7 +174,8 @@ absl::StatusOr<Value> ParseDuration(const CallContext&, std::vector<Value>& a) {
 }
 
 absl::StatusOr<Value> Query(const CallContext& ctx, std::vector<Value>& a) {
-  if (!ctx.data->query) return Err("no query engine available");
+  // Prometheus calls its QueryFunc unchecked; a missing one is a nil-function panic.
+  if (!ctx.data->query) return Err(kNilDeref);
   absl::StatusOr<promql::Vector> vec = ctx.data->query(a[0].s, ctx.data->eval_time_ms);
   if (!vec.ok()) return Err(vec.status().message());
   auto result = std::make_shared<QueryResult>();
@@ -182,9 +193,6 @@ absl::StatusOr<Value> First(const CallContext&, std::vector<Value>& a) {
   if (a[0].result && !a[0].result->empty()) return Value::OfSample((*a[0].result)[0]);
   return Err("first() called on vector with no elements");
 }
-
-// A nil *sample dereferenced in Go panics; text/template reports the runtime error.
-constexpr absl::string_view kNilDeref = "runtime error: invalid memory address or nil pointer dereference";
 
 absl::StatusOr<Value> Label(const CallContext&, std::vector<Value>& a) {
   if (!a[1].sample) return Err(kNilDeref);
@@ -245,33 +253,16 @@ bool IsAsciiAlnum(unsigned char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
 
-// strings.Title; case mapping is ASCII-only (docs/rules.md).
 absl::StatusOr<Value> Title(const CallContext&, std::vector<Value>& a) {
-  std::string s = a[0].s;
-  bool prev_sep = true;
-  for (char& ch : s) {
-    const unsigned char c = static_cast<unsigned char>(ch);
-    if (prev_sep && c >= 'a' && c <= 'z') ch = static_cast<char>(c - 32);
-    // Non-ASCII bytes belong to letters or other non-separators, as in Go for letters.
-    prev_sep = c < 0x80 && !IsAsciiAlnum(c);
-  }
-  return Value::String(std::move(s));
+  return Value::String(GoTitle(a[0].s));
 }
 
 absl::StatusOr<Value> ToUpper(const CallContext&, std::vector<Value>& a) {
-  std::string s = a[0].s;
-  for (char& c : s) {
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 32);
-  }
-  return Value::String(std::move(s));
+  return Value::String(GoToUpper(a[0].s));
 }
 
 absl::StatusOr<Value> ToLower(const CallContext&, std::vector<Value>& a) {
-  std::string s = a[0].s;
-  for (char& c : s) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-  }
-  return Value::String(std::move(s));
+  return Value::String(GoToLower(a[0].s));
 }
 
 absl::StatusOr<Value> SafeHtml(const CallContext&, std::vector<Value>& a) {
@@ -322,7 +313,8 @@ absl::StatusOr<Value> StripDomain(const CallContext&, std::vector<Value>& a) {
   host = host.substr(0, host.find('.'));
   if (!port.empty()) {
     // net.JoinHostPort brackets hosts that contain a colon.
-    if (host.find(':') != std::string::npos) return Value::String(absl::StrCat("[", host, "]:", port));
+    if (host.find(':') != std::string::npos)
+      return Value::String(absl::StrCat("[", host, "]:", port));
     return Value::String(absl::StrCat(host, ":", port));
   }
   return Value::String(host);

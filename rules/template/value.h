@@ -21,6 +21,10 @@ namespace tally::rules::tmpl {
 
 using LabelMap = std::map<std::string, std::string>;
 
+// The largest string a function may build and the largest expansion (Prometheus has no
+// limit): a guard against templates that multiply text, e.g. `printf "%1000000d..."`.
+inline constexpr size_t kMaxStringBytes = 4 << 20;
+
 // Prometheus's template `sample`: {Labels map[string]string; Value float64}.
 struct Sample {
   LabelMap labels;
@@ -35,12 +39,12 @@ struct Value;
 using ArgMap = std::map<std::string, Value>;
 
 enum class Kind : uint8_t {
-  kInvalid,      // Go's invalid reflect.Value: a missing value; an action prints "<no value>"
-  kNil,          // a nil interface{} (only seen inside function arguments)
+  kInvalid,  // Go's invalid reflect.Value: a missing value; an action prints "<no value>"
+  kNil,      // a nil interface{} (only seen inside function arguments)
   kBool,
-  kInt,          // int (number constants, len, ...)
-  kUint8,        // a byte (index of a string)
-  kFloat,        // float64
+  kInt,    // int (number constants, len, ...)
+  kUint8,  // a byte (index of a string)
+  kFloat,  // float64
   kString,
   kHtml,         // html/template.HTML (safeHtml): a string with its own type name
   kLabels,       // map[string]string
@@ -63,22 +67,53 @@ struct Value {
   SamplePtr sample;
   const TemplateData* data = nullptr;  // kData; outlives the execution
 
-  static Value Bool(bool v) { Value x; x.kind = Kind::kBool; x.b = v; return x; }
-  static Value Int(int64_t v) { Value x; x.kind = Kind::kInt; x.i = v; return x; }
-  static Value Float(double v) { Value x; x.kind = Kind::kFloat; x.f = v; return x; }
-  static Value String(std::string v, Kind k = Kind::kString) {
-    Value x; x.kind = k; x.s = std::move(v); return x;
+  static Value Bool(bool v) {
+    Value x;
+    x.kind = Kind::kBool;
+    x.b = v;
+    return x;
   }
-  static Value Nil() { Value x; x.kind = Kind::kNil; return x; }
+  static Value Int(int64_t v) {
+    Value x;
+    x.kind = Kind::kInt;
+    x.i = v;
+    return x;
+  }
+  static Value Float(double v) {
+    Value x;
+    x.kind = Kind::kFloat;
+    x.f = v;
+    return x;
+  }
+  static Value String(std::string v, Kind k = Kind::kString) {
+    Value x;
+    x.kind = k;
+    x.s = std::move(v);
+    return x;
+  }
+  static Value Nil() {
+    Value x;
+    x.kind = Kind::kNil;
+    return x;
+  }
   // A map that the caller guarantees outlives every use of the value (TemplateData's maps).
   static Value BorrowedLabels(const LabelMap* m) {
-    Value x; x.kind = Kind::kLabels;
+    Value x;
+    x.kind = Kind::kLabels;
     x.labels = std::shared_ptr<const LabelMap>(std::shared_ptr<const void>(), m);
     return x;
   }
-  static Value OfSample(SamplePtr s) { Value x; x.kind = Kind::kSample; x.sample = std::move(s); return x; }
+  static Value OfSample(SamplePtr s) {
+    Value x;
+    x.kind = Kind::kSample;
+    x.sample = std::move(s);
+    return x;
+  }
   static Value OfResult(std::shared_ptr<const QueryResult> r) {
-    Value x; x.kind = Kind::kQueryResult; x.result = std::move(r); return x;
+    Value x;
+    x.kind = Kind::kQueryResult;
+    x.result = std::move(r);
+    return x;
   }
 
   bool valid() const { return kind != Kind::kInvalid; }
