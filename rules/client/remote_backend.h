@@ -6,11 +6,16 @@
 // X-Prometheus-Remote-Write-Version: 0.1.0) to remote_write_url, so rules can run beside a
 // store that does not evaluate them. Plain http:// URLs; loopback in tests.
 //
-// Errors: Query returns the remote API's error message (errorType + error) as
-// InvalidArgument/FailedPrecondition, transport failures as Unavailable. Append retries
-// 5xx/429 with backoff within `timeout` and returns Unavailable if they persist; a 4xx is
-// returned as InvalidArgument with the response body (Prometheus's remote writer drops such
-// batches). Thread-safe.
+// Errors: Query returns the remote API's `error` text unchanged (so lastError reads as it
+// would with the local engine), the code chosen by its errorType: bad_data ->
+// InvalidArgument, execution -> FailedPrecondition, timeout -> DeadlineExceeded (table in
+// rules/client/query_response.h); transport failures are Unavailable. Append retries
+// 5xx/429 and network errors with backoff (30 ms doubling to 5 s, honouring Retry-After)
+// within `timeout` and returns Unavailable if they persist; a 4xx is returned as
+// InvalidArgument with the first line of the response body (Prometheus's remote writer
+// drops such batches), except a 400 that reports out-of-order / duplicate / out-of-bounds
+// / too-old samples, which is OK (not an error for rules, see eval_backend.h).
+// Queries longer than 8 KiB on the request line are sent as a POST form. Thread-safe.
 #pragma once
 
 #include <memory>
@@ -31,7 +36,8 @@ struct RemoteBackendOptions {
 
 class RemoteBackend : public EvalBackend {
  public:
-  // InvalidArgument for a malformed URL.
+  // InvalidArgument for a malformed URL or a non-positive timeout; Unimplemented for
+  // https:// (no TLS yet).
   static absl::StatusOr<std::unique_ptr<RemoteBackend>> Create(RemoteBackendOptions options);
   ~RemoteBackend() override;
 

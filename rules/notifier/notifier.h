@@ -5,16 +5,19 @@
 //    `queue_capacity`, Prometheus's --alertmanager.notification-queue-capacity, 10000) drops
 //    the oldest alerts when full and counts them (dropped_total).
 //  - A sender thread drains the queue in batches of at most `max_batch_size` (64) alerts
-//    and posts each batch to every Alertmanager concurrently, with `timeout` per request.
+//    and posts each batch to every Alertmanager concurrently, with `timeout` per post.
 //    Delivery to one Alertmanager succeeding counts as success; 5xx and network errors
-//    are retried with backoff until `timeout`... then counted in errors_total; 4xx is not
-//    retried.
+//    are retried with backoff (100 ms doubling to 2 s) until `timeout`, then counted in
+//    errors_total; 4xx (and 3xx) is not retried. A batch that reached no Alertmanager
+//    (or found none configured) counts in dropped_total, as in Prometheus.
+//  - Body: Alertmanager's PostableAlert JSON array (rules/notifier/alert_json.h).
 //  - External labels are added to each alert's labels (alert labels win on conflict).
 // The rule manager decides what to send and when (firing alerts re-sent every
 // resend_delay, 1m; resolved alerts sent with endsAt for 15m): the notifier only delivers.
 //
 // Thread-safety: Send/ApplyConfig/Stats from any thread. Stop() joins the sender thread
-// after a last bounded attempt to flush the queue.
+// after a last bounded attempt (at most `timeout`) to flush the queue; alerts left then,
+// and alerts sent after Stop(), count as dropped. Stop() is idempotent.
 #pragma once
 
 #include <cstdint>
@@ -57,12 +60,15 @@ struct NotifierStats {
 
 class Notifier {
  public:
-  // Starts the sender thread. InvalidArgument for a malformed URL.
+  // Starts the sender thread. InvalidArgument for a malformed URL or a zero capacity or
+  // batch size; Unimplemented for an https:// URL (no TLS yet).
   static absl::StatusOr<std::unique_ptr<Notifier>> Start(NotifierOptions options);
   ~Notifier();  // Stop()
 
   void Send(std::vector<NotifierAlert> alerts);
-  // Replaces the Alertmanager list and external labels (config reload).
+  // Replaces the Alertmanager list, external labels, capacity, batch size and timeout
+  // (config reload); alerts already queued keep the external labels they were queued
+  // with. On error (as Start) the previous configuration stays in force.
   absl::Status ApplyConfig(const NotifierOptions& options);
   NotifierStats Stats() const;
   void Stop();

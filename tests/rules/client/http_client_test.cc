@@ -1,5 +1,8 @@
 #include "rules/client/http_client.h"
 
+#include <atomic>
+#include <thread>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
@@ -141,6 +144,31 @@ TEST(HttpClientTest, OversizedResponseIsResourceExhausted) {
   absl::StatusOr<HttpClientResponse> r = client.Get(server.url());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_THAT(r.status().message(), HasSubstr("response body larger than 100 bytes"));
+}
+
+TEST(HttpClientTest, ConcurrentCallsShareOneClient) {
+  FakeHttpServer server([](const FakeRequest& r) {
+    FakeResponse resp = Ok(r.query);
+    resp.delay = absl::Milliseconds(2);  // keeps calls overlapping
+    return resp;
+  });
+  HttpClient client;
+  constexpr int kThreads = 8, kCalls = 25;
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kCalls; ++i) {
+        const std::string q = absl::StrCat("t=", t, "&i=", i);
+        absl::StatusOr<HttpClientResponse> r = client.Get(absl::StrCat(server.url(), "/?", q));
+        if (r.ok() && r->body == q) ++ok;  // each answer reaches the call that asked
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  EXPECT_EQ(ok.load(), kThreads * kCalls);
+  // Connections are reused across calls: far fewer than one per call.
+  EXPECT_LT(client.connections_opened(), kThreads * kCalls / 2);
 }
 
 TEST(HttpClientTest, HttpsAndBadUrlsFailBeforeAnyIo) {

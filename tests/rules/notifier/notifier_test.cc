@@ -62,6 +62,14 @@ NotifierOptions Options(std::vector<std::string> urls) {
   return o;
 }
 
+// Checked against a body captured from Prometheus 2.42's notifier (alert rule
+// `vector(1)`, external label cluster=c1, Alertmanager replaced by a capturing listener):
+//   [{"annotations":{"summary":"value 1"},"endsAt":"2026-12-01T04:00:38.506Z",
+//     "startsAt":"2026-12-01T03:55:37.506Z","generatorURL":"http://vm:19794/graph?g0.expr=
+//     vector%281%29\u0026g0.tab=1","labels":{"alertname":"Always","cluster":"c1",...}}]
+// Same fields, same omissions, same UTC millisecond times truncated from the nanosecond
+// activeAt (03:55:37.506679883); Go orders keys by struct field and escapes '&' as \u0026,
+// which JSON readers do not distinguish.
 TEST(AlertJsonTest, EncodesPostableAlertsLikePrometheus) {
   NotifierAlert a;
   a.labels = storage::Labels{{"alertname", "HighLatency"}, {"severity", "page"}};
