@@ -243,6 +243,16 @@ absl::StatusOr<LintResult> Lint(const std::vector<LintFile>& files, storage::DB*
   }
   int64_t start = end - options.window_ms;
   if (stats.num_samples > 0) start = std::max(start, std::min(stats.min_time_ms, end));
+  // Bound the work: at most kMaxSteps evaluation steps for the fastest group.
+  int64_t min_interval = options.default_interval_ms;
+  for (const LintFile& f : files) {
+    for (const LintGroup& g : f.groups) {
+      if (g.interval_ms > 0) min_interval = std::min(min_interval, g.interval_ms);
+    }
+  }
+  if (min_interval > 0 && (end - start) / min_interval > kMaxSteps) {
+    start = end - kMaxSteps * min_interval;
+  }
   result.start_ms = start;
   result.end_ms = end;
   LintContext ctx(db, options, start, end);

@@ -85,6 +85,10 @@ struct Finding {
 // "FILE:LINE: error|warning: RULE_NAME: message".
 std::string FormatFinding(const Finding& f);
 
+// The window is shortened so that the group with the shortest interval is evaluated at no
+// more than this many steps (24h at 1s).
+inline constexpr int64_t kMaxSteps = 86'400;
+
 struct LintOptions {
   // Evaluation time of the window's end; kMinTime = the newest sample in the store.
   int64_t time_ms = storage::kMinTime;

@@ -353,6 +353,16 @@ TEST_F(RuleLinterTest, RulesSeeSeriesRecordedByLaterGroupsAndFiles) {
   EXPECT_EQ(res->rules, 3);
 }
 
+TEST_F(RuleLinterTest, WindowIsBoundedByTheNumberOfSteps) {
+  AddSeries({{"__name__", "up"}, {"job", "a"}}, 1);
+  LintRule r = Alert("Fast", "up < 1");
+  LintFile f{"rules.yml", {LintGroup{"g", 1, 10, {r}}}};  // a 10ms interval
+  auto res = Lint({f}, db_.get(), LintOptions{});
+  ASSERT_TRUE(res.ok()) << res.status();
+  EXPECT_EQ(res->end_ms - res->start_ms, kMaxSteps * 10);
+  EXPECT_TRUE(res->findings.empty());
+}
+
 TEST_F(RuleLinterTest, RecordedRateIsAGaugeForLaterRate) {
   AddSeries({{"__name__", "reqs_total"}}, 0, 60);
   SetType("reqs_total", "counter");
