@@ -31,8 +31,7 @@ int Usage(const std::string& msg) {
 
 int RunRulesLint(std::vector<std::string> args) {
   std::string path = "data/", url, time_s;
-  absl::Duration window = absl::Hours(24), interval = absl::Minutes(1),
-                 lookback = absl::Minutes(5);
+  absl::Duration window = absl::Hours(24), interval = absl::Minutes(1), lookback = absl::Minutes(5);
   FlagSet flags(
       "tally rules lint [<flags>] FILE...",
       "Evaluate rule files group by group over stored data (recording results feed later\n"

@@ -71,19 +71,16 @@ std::string SelectorWhy(LintContext* ctx, const promql::VectorSelector& sel,
         last = std::max(last, buf.back().t_ms);
       }
     }
-    return absl::StrCat(text, " has no samples in the evaluated window ending ",
-                        FormatTime(ctx->end_ms()),
-                        last > storage::kMinTime ? absl::StrCat(" (last sample at ",
-                                                                FormatTime(last), ")")
-                                                 : "");
+    return absl::StrCat(
+        text, " has no samples in the evaluated window ending ", FormatTime(ctx->end_ms()),
+        last > storage::kMinTime ? absl::StrCat(" (last sample at ", FormatTime(last), ")") : "");
   }
   return absl::StrCat(text, " matches no series");
 }
 
 std::optional<std::string> Why(LintContext* ctx, const Expr& e, int64_t step);
 
-std::optional<std::string> WhyBinary(LintContext* ctx, const promql::BinaryExpr& b,
-                                     int64_t step) {
+std::optional<std::string> WhyBinary(LintContext* ctx, const promql::BinaryExpr& b, int64_t step) {
   if (!b.matching) {  // vector op scalar (or scalar op scalar)
     const Expr& vec = b.lhs->type() == promql::ValueType::kVector ? *b.lhs : *b.rhs;
     if (vec.type() == promql::ValueType::kVector && IsEmpty(ctx, vec, step)) {
@@ -145,8 +142,7 @@ std::optional<std::string> Why(LintContext* ctx, const Expr& e, int64_t step) {
         case promql::FunctionId::kIdelta:
         case promql::FunctionId::kDeriv:
         case promql::FunctionId::kPredictLinear:
-          return absl::StrCat(c.func->name,
-                              "() needs at least two samples per range window, and ",
+          return absl::StrCat(c.func->name, "() needs at least two samples per range window, and ",
                               promql::ToString(*c.args[0]), " never has two");
         default:
           return std::nullopt;
@@ -177,14 +173,13 @@ void CheckEmptySelectors(LintContext* ctx, const Expr& root, int64_t step_ms,
     }
     if (node.kind == NodeKind::kMatrixSelector) {
       if (IsEmpty(ctx, node, step_ms)) {
-        sink.Add(sink.ExprLine(), Severity::kWarning,
-                 SelectorWhy(ctx, *node.As<promql::MatrixSelector>().selector,
-                             promql::ToString(node)));
+        sink.Add(
+            sink.ExprLine(), Severity::kWarning,
+            SelectorWhy(ctx, *node.As<promql::MatrixSelector>().selector, promql::ToString(node)));
       }
       return false;
     }
-    if (node.kind == NodeKind::kVectorSelector &&
-        IsEmpty(ctx, node, step_ms)) {
+    if (node.kind == NodeKind::kVectorSelector && IsEmpty(ctx, node, step_ms)) {
       sink.Add(sink.ExprLine(), Severity::kWarning,
                SelectorWhy(ctx, node.As<promql::VectorSelector>(), promql::ToString(node)));
     }

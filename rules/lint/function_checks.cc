@@ -81,13 +81,13 @@ void CheckFunctions(LintContext* ctx, const promql::Expr& root, const RuleSink& 
         case FunctionId::kChanges: {
           const int64_t spacing = ctx->SampleSpacing(*range->selector);
           if (spacing > 0 && range->range_ms < 2 * spacing) {
-            sink.Add(sink.ExprLine(), Severity::kWarning,
-                     absl::StrCat(fn, "() over [", storage::FormatDurationMs(range->range_ms),
-                                  "] of ", metric, ", whose samples are ",
-                                  storage::FormatDurationMs(spacing),
-                                  " apart: most windows hold fewer than two samples, so it "
-                                  "returns nothing or jumps (use at least [",
-                                  storage::FormatDurationMs(4 * spacing), "])"));
+            sink.Add(
+                sink.ExprLine(), Severity::kWarning,
+                absl::StrCat(fn, "() over [", storage::FormatDurationMs(range->range_ms), "] of ",
+                             metric, ", whose samples are ", storage::FormatDurationMs(spacing),
+                             " apart: most windows hold fewer than two samples, so it "
+                             "returns nothing or jumps (use at least [",
+                             storage::FormatDurationMs(4 * spacing), "])"));
           }
           break;
         }
@@ -100,8 +100,7 @@ void CheckFunctions(LintContext* ctx, const promql::Expr& root, const RuleSink& 
       if (in && !in->count("le")) {
         sink.Add(sink.ExprLine(), Severity::kError,
                  absl::StrCat("histogram_quantile() needs bucket series with an `le` label, but `",
-                              promql::ToString(*c.args[1]), "` has only ",
-                              FormatNameSet(*in),
+                              promql::ToString(*c.args[1]), "` has only ", FormatNameSet(*in),
                               " (keep le in the aggregation: sum by (le, ...))"));
       }
     }

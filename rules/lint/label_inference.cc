@@ -67,8 +67,7 @@ LabelNameSet LintContext::OutputLabels(const Expr& e) {
           if (!in || in->count(g)) out->insert(g);
         }
       }
-      if (a.op == promql::AggregateOp::kCountValues &&
-          a.param->kind == NodeKind::kStringLiteral) {
+      if (a.op == promql::AggregateOp::kCountValues && a.param->kind == NodeKind::kStringLiteral) {
         out = With(out, a.param->As<promql::StringLiteral>().value);
       }
       return out;
@@ -93,7 +92,8 @@ LabelNameSet LintContext::OutputLabels(const Expr& e) {
           return Without(Without(OutputLabels(*c.args.back()), "le"), storage::kMetricNameLabel);
         case FunctionId::kAbsent:
         case FunctionId::kAbsentOverTime: {
-          // Labels of the selector's equality matchers (functions.go createLabelsForAbsentFunction).
+          // Labels of the selector's equality matchers (functions.go
+          // createLabelsForAbsentFunction).
           const Expr* arg = &promql::UnwrapParens(*c.args[0]);
           if (arg->kind == NodeKind::kMatrixSelector) {
             arg = arg->As<promql::MatrixSelector>().selector.get();

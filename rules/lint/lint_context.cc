@@ -61,8 +61,8 @@ absl::StatusOr<const promql::Matrix*> LintContext::Eval(const promql::Expr& e, i
       } else if (type != promql::ValueType::kVector && type != promql::ValueType::kScalar) {
         return absl::InvalidArgumentError("not a vector expression");
       }
-      ASSIGN_OR_RETURN(auto query, engine_.NewRangeQuery(&overlay_, std::move(q), s, e_ms,
-                                                         step_ms));
+      ASSIGN_OR_RETURN(auto query,
+                       engine_.NewRangeQuery(&overlay_, std::move(q), s, e_ms, step_ms));
       ASSIGN_OR_RETURN(promql::Value v, query->Exec());
       if (auto* m = std::get_if<promql::Matrix>(&v)) {
         for (promql::MatrixSeries& ms : *m) {

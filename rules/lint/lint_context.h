@@ -101,8 +101,8 @@ struct RuleSink {
   // The line of the expression (or of the rule when unknown).
   int ExprLine() const { return rule->expr_line > 0 ? rule->expr_line : rule->line; }
   void Add(int line, Severity sev, std::string message) const {
-    out->push_back(Finding{*file, line > 0 ? line : rule->line, sev, rule->name,
-                           std::move(message)});
+    out->push_back(
+        Finding{*file, line > 0 ? line : rule->line, sev, rule->name, std::move(message)});
   }
 };
 

@@ -13,8 +13,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "promql/parser/printer.h"
 #include "promql/parser/ast.h"
+#include "promql/parser/printer.h"
 #include "rules/lint/lint_context.h"
 #include "rules/lint/matching_util.h"
 
@@ -32,9 +32,8 @@ std::string GroupOn(const promql::VectorMatching& m) {
 }
 
 std::string Describe(const char* side, const DuplicateGroup& d, const promql::VectorMatching& m) {
-  return absl::StrCat("the ", side, " side has up to ", d.max_per_group,
-                      " series per match group ", GroupOn(m), " (e.g. ", d.group, ": ", d.first,
-                      " and ", d.second, ")");
+  return absl::StrCat("the ", side, " side has up to ", d.max_per_group, " series per match group ",
+                      GroupOn(m), " (e.g. ", d.group, ": ", d.first, " and ", d.second, ")");
 }
 
 // Replaces the filters in `*e` by what they filter (`a > 1` -> a, `a and b` -> a,
@@ -133,8 +132,7 @@ bool CheckMatching(LintContext* ctx, const promql::Expr& root, int64_t step_ms,
       std::string where;
       if (lu) where = absl::StrCat("`", promql::ToString(*b.lhs), "`");
       if (ru) {
-        absl::StrAppend(&where, where.empty() ? "" : " and ", "`", promql::ToString(*b.rhs),
-                        "`");
+        absl::StrAppend(&where, where.empty() ? "" : " and ", "`", promql::ToString(*b.rhs), "`");
       }
       return absl::StrCat("; today the filters in ", where,
                           " remove them, but when they let two of one group through ");
@@ -165,8 +163,9 @@ bool CheckMatching(LintContext* ctx, const promql::Expr& root, int64_t step_ms,
                               "group ... many-to-many matching not allowed\""));
       } else {
         sink.Add(sink.ExprLine(), Severity::kError,
-                 absl::StrCat(msg, "; Prometheus fails with \"found duplicate series for the "
-                                   "match group\" whenever both sides have samples"));
+                 absl::StrCat(msg,
+                              "; Prometheus fails with \"found duplicate series for the "
+                              "match group\" whenever both sides have samples"));
       }
       continue;
     }
@@ -180,8 +179,8 @@ bool CheckMatching(LintContext* ctx, const promql::Expr& root, int64_t step_ms,
     if (!many_dup) continue;
     if (!self.ok()) {
       sink.Add(sink.ExprLine(), Severity::kError,
-               absl::StrCat("evaluation fails with \"", self.status().message(), "\": ", op,
-                            ": ", Describe("left", *many_dup, m),
+               absl::StrCat("evaluation fails with \"", self.status().message(), "\": ", op, ": ",
+                            Describe("left", *many_dup, m),
                             filter ? "; the comparison hides this while at most one of them "
                                      "passes, so the rule returns nothing while all is well "
                                      "and fails exactly when it should fire"
@@ -204,8 +203,7 @@ bool CheckMatching(LintContext* ctx, const promql::Expr& root, int64_t step_ms,
                             "labels: many-to-one matching must be explicit "
                             "(group_left/group_right)\" instead of returning them, so it "
                             "cannot fire for them (aggregate the left side, e.g. by (",
-                            absl::StrJoin(m.matching_labels, ", "),
-                            "), or match on more labels)"));
+                            absl::StrJoin(m.matching_labels, ", "), "), or match on more labels)"));
     }
   }
   return explained;

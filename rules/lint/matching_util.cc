@@ -75,8 +75,8 @@ std::optional<std::string> ExplainNoMatch(const promql::Matrix& lhs, const promq
     if (rset.count(g)) shared.push_back(g);
   }
   const std::set<std::string> ln = NamesOf(lhs), rn = NamesOf(rhs);
-  const std::string sides = absl::StrCat("left side has ", FormatNameSet(ln),
-                                         " but right side has ", FormatNameSet(rn));
+  const std::string sides =
+      absl::StrCat("left side has ", FormatNameSet(ln), " but right side has ", FormatNameSet(rn));
   if (shared.empty()) {
     std::string on_what;
     if (m.on) {
@@ -103,7 +103,8 @@ std::optional<std::string> ExplainNoMatch(const promql::Matrix& lhs, const promq
       if (!missing.empty()) detail = absl::StrCat(" (", Join(missing), ")");
     } else if (!only_l.empty() || !only_r.empty()) {
       std::vector<std::string> parts;
-      if (!only_l.empty()) parts.push_back(absl::StrCat("only the left has ", FormatNameSet(only_l)));
+      if (!only_l.empty())
+        parts.push_back(absl::StrCat("only the left has ", FormatNameSet(only_l)));
       if (!only_r.empty()) {
         parts.push_back(absl::StrCat("only the right has ", FormatNameSet(only_r)));
       }
@@ -134,8 +135,7 @@ std::optional<std::string> ExplainNoMatch(const promql::Matrix& lhs, const promq
 
 std::optional<DuplicateGroup> FindDuplicateGroup(const promql::Matrix& side,
                                                  const promql::Matrix& other,
-                                                 const promql::VectorMatching& m,
-                                                 bool same_group) {
+                                                 const promql::VectorMatching& m, bool same_group) {
   std::map<storage::Labels, int> ids;
   std::vector<storage::Labels> by_id;
   std::vector<int> sid = GroupIds(side, m, &ids, &by_id), oid = GroupIds(other, m, &ids, &by_id);
@@ -169,9 +169,9 @@ std::optional<DuplicateGroup> FindDuplicateGroup(const promql::Matrix& side,
   }
   if (pick == nullptr) return std::nullopt;
   const std::vector<int>& series = at.at(*pick);
-  std::optional<DuplicateGroup> best = DuplicateGroup{
-      by_id[pick->second].ToString(), side[series[0]].metric.ToString(),
-      side[series[1]].metric.ToString(), max_n};
+  std::optional<DuplicateGroup> best =
+      DuplicateGroup{by_id[pick->second].ToString(), side[series[0]].metric.ToString(),
+                     side[series[1]].metric.ToString(), max_n};
   return best;
 }
 

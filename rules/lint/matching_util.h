@@ -25,14 +25,13 @@ std::optional<std::string> ExplainNoMatch(const promql::Matrix& lhs, const promq
 // (same_group) or any series at all (!same_group: Prometheus checks the "one" side of a
 // match for duplicates whenever the other side is non-empty, engine.go VectorBinop).
 struct DuplicateGroup {
-  std::string group;   // the match group, {application="chatbot"}
-  std::string first;   // two of its series
+  std::string group;  // the match group, {application="chatbot"}
+  std::string first;  // two of its series
   std::string second;
   int max_per_group = 0;  // most series seen in one group at one step
 };
 std::optional<DuplicateGroup> FindDuplicateGroup(const promql::Matrix& side,
                                                  const promql::Matrix& other,
-                                                 const promql::VectorMatching& m,
-                                                 bool same_group);
+                                                 const promql::VectorMatching& m, bool same_group);
 
 }  // namespace tally::rules::lint

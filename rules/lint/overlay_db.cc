@@ -46,8 +46,7 @@ class OverlayQuerier : public storage::Querier {
 
   absl::StatusOr<std::vector<std::unique_ptr<storage::Series>>> Select(
       const storage::Matchers& matchers) override {
-    ASSIGN_OR_RETURN(std::vector<std::unique_ptr<storage::Series>> base,
-                     base_->Select(matchers));
+    ASSIGN_OR_RETURN(std::vector<std::unique_ptr<storage::Series>> base, base_->Select(matchers));
     std::vector<std::unique_ptr<storage::Series>> out;
     out.reserve(base.size());
     for (auto& s : base) {
@@ -63,9 +62,8 @@ class OverlayQuerier : public storage::Querier {
       }
     }
     if (added) {
-      std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-        return Compare(a->labels(), b->labels()) < 0;
-      });
+      std::sort(out.begin(), out.end(),
+                [](const auto& a, const auto& b) { return Compare(a->labels(), b->labels()) < 0; });
     }
     return out;
   }
@@ -81,8 +79,8 @@ class OverlayQuerier : public storage::Querier {
     return std::vector<std::string>(all.begin(), all.end());
   }
 
-  absl::StatusOr<std::vector<std::string>> LabelValues(
-      absl::string_view label, const storage::Matchers& matchers) override {
+  absl::StatusOr<std::vector<std::string>> LabelValues(absl::string_view label,
+                                                       const storage::Matchers& matchers) override {
     ASSIGN_OR_RETURN(auto series, Select(OrAll(matchers)));
     std::set<std::string> all;
     for (const auto& s : series) {
@@ -96,8 +94,8 @@ class OverlayQuerier : public storage::Querier {
   // No matchers means every series.
   static storage::Matchers OrAll(const storage::Matchers& m) {
     if (!m.empty()) return m;
-    return {*storage::Matcher::Make(storage::MatchType::kRegexMatch, storage::kMetricNameLabel,
-                                    ".+")};
+    return {
+        *storage::Matcher::Make(storage::MatchType::kRegexMatch, storage::kMetricNameLabel, ".+")};
   }
 
   std::unique_ptr<storage::Querier> base_;
@@ -132,8 +130,8 @@ std::unique_ptr<storage::Appender> OverlayDB::NewAppender() {
 }
 
 std::unique_ptr<storage::Querier> OverlayDB::NewQuerier(int64_t mint_ms, int64_t maxt_ms) {
-  return std::make_unique<OverlayQuerier>(base_->NewQuerier(mint_ms, maxt_ms), &recorded_,
-                                          mint_ms, maxt_ms);
+  return std::make_unique<OverlayQuerier>(base_->NewQuerier(mint_ms, maxt_ms), &recorded_, mint_ms,
+                                          maxt_ms);
 }
 
 absl::Status OverlayDB::SetMetadata(absl::string_view, const storage::MetricMetadata&) {

@@ -34,16 +34,13 @@ class OverlayDB : public storage::DB {
   // Adds overlay series named `metric_name` (every element's labels must carry it; several
   // rules may record the same name) and hides the base DB's series of that name.
   void Record(const std::string& metric_name, std::vector<OverlaySeries> series);
-  bool IsRecorded(const std::string& metric_name) const {
-    return recorded_.count(metric_name) > 0;
-  }
+  bool IsRecorded(const std::string& metric_name) const { return recorded_.count(metric_name) > 0; }
 
   // Appends fail (FailedPrecondition): the overlay is filled only through Record().
   std::unique_ptr<storage::Appender> NewAppender() override;
   std::unique_ptr<storage::Querier> NewQuerier(int64_t mint_ms, int64_t maxt_ms) override;
   absl::Status SetMetadata(absl::string_view, const storage::MetricMetadata&) override;
-  absl::StatusOr<std::vector<std::pair<std::string, storage::MetricMetadata>>> Metadata()
-      override {
+  absl::StatusOr<std::vector<std::pair<std::string, storage::MetricMetadata>>> Metadata() override {
     return base_->Metadata();
   }
   absl::Status ApplyRetention(int64_t) override { return absl::OkStatus(); }

@@ -6,10 +6,9 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <utility>
-
-#include <nlohmann/json.hpp>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -64,8 +63,8 @@ absl::StatusOr<nlohmann::json> ApiData(const HttpClientResponse& resp, absl::str
         absl::StrCat(what, ": ", resp.StatusText(), ": response is not JSON"));
   }
   if (j.value("status", "") != "success") {
-    return absl::InvalidArgumentError(absl::StrCat(what, ": ", j.value("errorType", "error"),
-                                                   ": ", j.value("error", resp.StatusText())));
+    return absl::InvalidArgumentError(absl::StrCat(what, ": ", j.value("errorType", "error"), ": ",
+                                                   j.value("error", resp.StatusText())));
   }
   return j["data"];
 }
@@ -110,40 +109,41 @@ absl::StatusOr<std::unique_ptr<RemoteSnapshot>> RemoteSnapshot::Fetch(
       for (const LintRule& r : g.rules) {
         absl::StatusOr<promql::ExprPtr> e = promql::ParseExpr(r.expr);
         if (!e.ok()) continue;
-        promql::Inspect(**e, [&](const promql::Expr& n, absl::Span<const promql::Expr* const> path) {
-          int64_t back = 0;
-          for (const promql::Expr* p : path) {
-            if (p->kind == promql::NodeKind::kSubquery) {
-              const auto& sq = p->As<promql::SubqueryExpr>();
-              back += sq.range_ms + std::max<int64_t>(sq.offset_ms, 0);
-            }
-          }
-          const promql::VectorSelector* sel = nullptr;
-          if (n.kind == promql::NodeKind::kMatrixSelector) {
-            sel = n.As<promql::MatrixSelector>().selector.get();
-            back += n.As<promql::MatrixSelector>().range_ms;
-          } else if (n.kind == promql::NodeKind::kVectorSelector &&
-                     (path.empty() || path.back()->kind != promql::NodeKind::kMatrixSelector)) {
-            sel = &n.As<promql::VectorSelector>();
-            back += options.lookback_delta_ms;
-          }
-          if (sel == nullptr) return true;
-          back += std::max<int64_t>(sel->offset_ms, 0);
-          if (recorded.count(sel->name)) {
-            recorded_back = std::max(recorded_back, back);
-          } else {
-            raw_back = std::max(raw_back, back);
-            selectors.insert(SelectorText(*sel));
-          }
-          return true;
-        });
+        promql::Inspect(
+            **e, [&](const promql::Expr& n, absl::Span<const promql::Expr* const> path) {
+              int64_t back = 0;
+              for (const promql::Expr* p : path) {
+                if (p->kind == promql::NodeKind::kSubquery) {
+                  const auto& sq = p->As<promql::SubqueryExpr>();
+                  back += sq.range_ms + std::max<int64_t>(sq.offset_ms, 0);
+                }
+              }
+              const promql::VectorSelector* sel = nullptr;
+              if (n.kind == promql::NodeKind::kMatrixSelector) {
+                sel = n.As<promql::MatrixSelector>().selector.get();
+                back += n.As<promql::MatrixSelector>().range_ms;
+              } else if (n.kind == promql::NodeKind::kVectorSelector &&
+                         (path.empty() || path.back()->kind != promql::NodeKind::kMatrixSelector)) {
+                sel = &n.As<promql::VectorSelector>();
+                back += options.lookback_delta_ms;
+              }
+              if (sel == nullptr) return true;
+              back += std::max<int64_t>(sel->offset_ms, 0);
+              if (recorded.count(sel->name)) {
+                recorded_back = std::max(recorded_back, back);
+              } else {
+                raw_back = std::max(raw_back, back);
+                selectors.insert(SelectorText(*sel));
+              }
+              return true;
+            });
       }
     }
   }
 
   auto snap = std::unique_ptr<RemoteSnapshot>(new RemoteSnapshot());
-  snap->end_ms_ = options.time_ms != storage::kMinTime ? options.time_ms
-                                                       : absl::ToUnixMillis(absl::Now());
+  snap->end_ms_ =
+      options.time_ms != storage::kMinTime ? options.time_ms : absl::ToUnixMillis(absl::Now());
   // Recording rules run over the window plus what later rules read of them.
   const int64_t range_ms = options.window_ms + recorded_back + raw_back;
 
@@ -165,10 +165,10 @@ absl::StatusOr<std::unique_ptr<RemoteSnapshot>> RemoteSnapshot::Fetch(
   const std::string time_param = absl::StrFormat("%.3f", snap->end_ms_ / 1000.0);
   for (const std::string& sel : selectors) {
     const std::string query = absl::StrCat(sel, "[", range_ms, "ms]");
-    ASSIGN_OR_RETURN(HttpClientResponse resp,
-                     client.Post(absl::StrCat(base, "/api/v1/query"),
-                                 "application/x-www-form-urlencoded",
-                                 absl::StrCat("query=", FormEscape(query), "&time=", time_param)));
+    ASSIGN_OR_RETURN(
+        HttpClientResponse resp,
+        client.Post(absl::StrCat(base, "/api/v1/query"), "application/x-www-form-urlencoded",
+                    absl::StrCat("query=", FormEscape(query), "&time=", time_param)));
     ASSIGN_OR_RETURN(nlohmann::json data, ApiData(resp, absl::StrCat("query ", query)));
     if (data.value("resultType", "") != "matrix" || !data["result"].is_array()) {
       return absl::InvalidArgumentError(absl::StrCat("query ", query, ": not a matrix result"));

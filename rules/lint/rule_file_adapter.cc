@@ -103,8 +103,8 @@ LintFile ToLintFile(const ParsedRuleFile& parsed, absl::string_view content,
   for (const std::string& e : parsed.errors) {
     if (absl::StrContains(e, "could not parse expression")) continue;  // linted with positions
     absl::string_view msg = e;
-    absl::ConsumePrefix(&msg, absl::StrCat(parsed.spec.path.empty() ? path : parsed.spec.path,
-                                           ": "));
+    absl::ConsumePrefix(&msg,
+                        absl::StrCat(parsed.spec.path.empty() ? path : parsed.spec.path, ": "));
     absl::ConsumePrefix(&msg, absl::StrCat(path, ": "));
     std::string rest;
     int line = LeadingLine(msg, &rest);

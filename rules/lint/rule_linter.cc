@@ -74,8 +74,8 @@ void CheckTemplates(const LintRule& r, const LabelNameSet& expr_labels, const Ru
       if (have.count(name) || !reported.insert(name).second) continue;
       sink.Add(t.line, Severity::kError,
                absl::StrCat(what, " ", t.key, " uses $labels.", name,
-                            ", which the alert never has: its labels are ",
-                            FormatNameSet(have), " (it renders as <no value>)"));
+                            ", which the alert never has: its labels are ", FormatNameSet(have),
+                            " (it renders as <no value>)"));
     }
   };
   for (const LintTemplate& t : r.labels) check(t, "label");
@@ -171,11 +171,11 @@ void CheckRule(LintContext* ctx, const Item& it, std::vector<Finding>* out) {
   const bool recording = r.kind == LintRule::Kind::kRecording;
   if (recording) CheckName(r, sink);
   if (!recording && r.for_ms > 0 && r.for_ms < interval_ms) {
-    sink.Add(r.for_line, Severity::kWarning,
-             absl::StrCat("for: ", storage::FormatDurationMs(r.for_ms),
-                          " is shorter than the group interval ",
-                          storage::FormatDurationMs(interval_ms),
-                          ": the alert is pending for a whole interval anyway"));
+    sink.Add(
+        r.for_line, Severity::kWarning,
+        absl::StrCat("for: ", storage::FormatDurationMs(r.for_ms),
+                     " is shorter than the group interval ", storage::FormatDurationMs(interval_ms),
+                     ": the alert is pending for a whole interval anyway"));
   }
   if (!it.expr.ok()) {
     int line = 0, col = 0;

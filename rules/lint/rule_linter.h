@@ -46,8 +46,8 @@ struct LintTemplate {
 struct LintRule {
   enum class Kind { kRecording, kAlerting };
   Kind kind = Kind::kRecording;
-  std::string name;       // `record:` or `alert:` value
-  int line = 0;           // line of the rule's `- record:` / `- alert:` (1-based)
+  std::string name;  // `record:` or `alert:` value
+  int line = 0;      // line of the rule's `- record:` / `- alert:` (1-based)
   std::string expr;
   // Where the expression text starts: line and column (1-based) of its first character in
   // the file, and whether it is a block scalar (`expr: |`), in which case every line of the

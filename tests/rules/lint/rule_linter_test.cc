@@ -28,8 +28,7 @@ class RuleLinterTest : public ::testing::Test {
   }
 
   // One sample every 15 s for an hour; value = base + slope * minutes.
-  void AddSeries(storage::Labels labels, double base, double slope = 0,
-                 int64_t step = kScrape) {
+  void AddSeries(storage::Labels labels, double base, double slope = 0, int64_t step = kScrape) {
     auto app = db_->NewAppender();
     for (int64_t t = kStart; t <= kStart + kHour; t += step) {
       ASSERT_TRUE(app->Append(labels, t, base + slope * (t - kStart) / 60'000.0).ok());
@@ -156,11 +155,11 @@ TEST_F(RuleLinterTest, OneToOneWithoutModifiersNamesLabelsOnlyOneSideHas) {
   AddSeries({{"__name__", "requests_total"}, {"model", "m1"}, {"status", "ok"}}, 1, 10);
   SetType("errors_total", "counter");
   SetType("requests_total", "counter");
-  auto f = LintRules({Record("model:errors:ratio5m",
-                             "rate(errors_total[5m]) / rate(requests_total[5m])"),
-                      Record("model:errors:ratio5m_ok",
-                             "sum by (model) (rate(errors_total[5m])) / sum by (model) "
-                             "(rate(requests_total[5m]))")});
+  auto f = LintRules(
+      {Record("model:errors:ratio5m", "rate(errors_total[5m]) / rate(requests_total[5m])"),
+       Record("model:errors:ratio5m_ok",
+              "sum by (model) (rate(errors_total[5m])) / sum by (model) "
+              "(rate(requests_total[5m]))")});
   ASSERT_EQ(f.size(), 1u);
   EXPECT_EQ(f[0].rule, "model:errors:ratio5m");
   EXPECT_THAT(f[0].message, HasSubstr("only the left has {type}, only the right has {status}"));
@@ -263,8 +262,10 @@ TEST_F(RuleLinterTest, TemplateReferencingALabelTheExpressionCannotProduce) {
   bad.labels = {{"severity", "warning", 0}};
   bad.annotations = {{"summary", "{{ $labels.model }} on {{ $labels.application }}", 0}};
   LintRule good = Alert("Good", "sum by (application) (cost) > 0");
-  good.annotations = {{"summary", "{{ $labels.application }} {{ $labels.alertname }} "
-                                  "{{ $value }} {{ $labels.severity }}", 0}};
+  good.annotations = {{"summary",
+                       "{{ $labels.application }} {{ $labels.alertname }} "
+                       "{{ $value }} {{ $labels.severity }}",
+                       0}};
   good.labels = {{"severity", "warning", 0}};
   auto f = LintRules({bad, good});
   ASSERT_EQ(f.size(), 1u);
@@ -314,7 +315,8 @@ TEST_F(RuleLinterTest, RangeWindowShorterThanTwoSampleSpacings) {
 
 TEST_F(RuleLinterTest, RecordingRuleNaming) {
   AddSeries({{"__name__", "up"}, {"job", "a"}}, 1);
-  auto f = LintRules({Record("up_sum", "sum by (job) (up)"), Record("job:up:sum", "sum by (job) (up)")});
+  auto f =
+      LintRules({Record("up_sum", "sum by (job) (up)"), Record("job:up:sum", "sum by (job) (up)")});
   ASSERT_EQ(f.size(), 1u);
   EXPECT_EQ(f[0].rule, "up_sum");
   EXPECT_EQ(f[0].line, 1);
@@ -333,8 +335,9 @@ TEST_F(RuleLinterTest, LaterRulesSeeWhatRecordingRulesProduce) {
   ASSERT_EQ(f.size(), 2u);
   EXPECT_EQ(f[0].rule, "app:cost:per_token");
   EXPECT_EQ(f[1].rule, "UsesEmptyRecorded");
-  EXPECT_THAT(f[1].message, HasSubstr("app:cost:per_token comes from the recording rule at rules.yml:21, "
-                                          "which produces nothing on this data"));
+  EXPECT_THAT(f[1].message,
+              HasSubstr("app:cost:per_token comes from the recording rule at rules.yml:21, "
+                        "which produces nothing on this data"));
 }
 
 TEST_F(RuleLinterTest, RulesSeeSeriesRecordedByLaterGroupsAndFiles) {

@@ -3,15 +3,14 @@
 // Skips when build/tally has not been built.
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -46,7 +45,8 @@ std::string Slurp(const std::string& path) {
 // Runs build/tally with `args`; killed after 120 s.
 RunResult Tally(const testutil::TempDir& dir, const std::vector<std::string>& args) {
   static int n = 0;
-  const std::string out = dir.Sub(absl::StrCat("out.", n)), err = dir.Sub(absl::StrCat("err.", n++));
+  const std::string out = dir.Sub(absl::StrCat("out.", n)),
+                    err = dir.Sub(absl::StrCat("err.", n++));
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
@@ -114,8 +114,12 @@ class Server {
   Server(const testutil::TempDir& dir, const std::string& data, int port) {
     const std::string bin = TALLY_BINARY_DIR "/tally";
     const std::string log = dir.Sub("serve.log");
-    std::vector<std::string> args = {bin, "serve", "--storage.tsdb.path", data,
-                                     "--web.listen-address", absl::StrCat("127.0.0.1:", port)};
+    std::vector<std::string> args = {bin,
+                                     "serve",
+                                     "--storage.tsdb.path",
+                                     data,
+                                     "--web.listen-address",
+                                     absl::StrCat("127.0.0.1:", port)};
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -185,8 +189,7 @@ TEST_F(RulesLintE2ETest, SeedRulesReportBudgetProjectedToExceedManyToMany) {
   // The expression of BudgetProjectedToExceed starts on the line after its `expr: |`.
   const int line = LineOf(rules, "predict_linear(llm:cost_per_model_24h[4h], 24*3600)");
   ASSERT_GT(line, 0);
-  const std::string prefix =
-      absl::StrCat(rules, ":", line, ": error: BudgetProjectedToExceed: ");
+  const std::string prefix = absl::StrCat(rules, ":", line, ": error: BudgetProjectedToExceed: ");
   EXPECT_THAT(l.out, HasSubstr(prefix)) << l.out;
   const size_t at = l.out.find(prefix);
   ASSERT_NE(at, std::string::npos);
@@ -212,17 +215,18 @@ TEST_F(RulesLintE2ETest, UsageErrorsExitTwo) {
 
 TEST_F(RulesLintE2ETest, CleanRulesExitZero) {
   const std::string data = dir_.Sub("data"), om = dir_.Sub("d.om"), rules = dir_.Sub("ok.yml");
-  ASSERT_EQ(Tally(dir_, {"generate", "--hours", "1", "--start", "1795910400000", "--out", om})
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      Tally(dir_, {"generate", "--hours", "1", "--start", "1795910400000", "--out", om}).exit_code,
+      0);
   ASSERT_EQ(Tally(dir_, {"backfill", "--storage.tsdb.path", data, om}).exit_code, 0);
-  std::ofstream(rules) << "groups:\n- name: ok\n  rules:\n"
-                          "  - record: application:llm_requests:rate5m\n"
-                          "    expr: sum by (application) (rate(llm_cost_tracker_requests_total[5m]))\n"
-                          "  - alert: ManyRequests\n"
-                          "    expr: application:llm_requests:rate5m > 1e9\n"
-                          "    annotations:\n"
-                          "      summary: \"{{ $labels.application }}\"\n";
+  std::ofstream(rules)
+      << "groups:\n- name: ok\n  rules:\n"
+         "  - record: application:llm_requests:rate5m\n"
+         "    expr: sum by (application) (rate(llm_cost_tracker_requests_total[5m]))\n"
+         "  - alert: ManyRequests\n"
+         "    expr: application:llm_requests:rate5m > 1e9\n"
+         "    annotations:\n"
+         "      summary: \"{{ $labels.application }}\"\n";
   RunResult l = Tally(dir_, {"rules", "lint", "--storage.tsdb.path", data, rules});
   EXPECT_EQ(l.exit_code, 0) << l.out << l.err;
   EXPECT_EQ(l.out, "");
@@ -231,13 +235,14 @@ TEST_F(RulesLintE2ETest, CleanRulesExitZero) {
 TEST_F(RulesLintE2ETest, UrlModeFindsWhatTheDataDirModeFinds) {
   const std::string rules = TALLY_SOURCE_DIR "/examples/llm-cost-tracker/seed-rules.yml";
   const std::string data = dir_.Sub("data"), om = dir_.Sub("seed.om");
-  ASSERT_EQ(Tally(dir_, {"generate", "--hours", "3", "--start", "1795910400000", "--out", om})
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      Tally(dir_, {"generate", "--hours", "3", "--start", "1795910400000", "--out", om}).exit_code,
+      0);
   ASSERT_EQ(Tally(dir_, {"backfill", "--storage.tsdb.path", data, om}).exit_code, 0);
   // The newest generated sample: 3 h after the start, less one 15 s step and 1 ms jitter.
   const std::string at = "1795921184.999";
-  RunResult local = Tally(dir_, {"rules", "lint", "--time", at, "--storage.tsdb.path", data, rules});
+  RunResult local =
+      Tally(dir_, {"rules", "lint", "--time", at, "--storage.tsdb.path", data, rules});
   ASSERT_EQ(local.exit_code, 1) << local.err;
   ASSERT_THAT(local.out, HasSubstr("BudgetProjectedToExceed"));
 
