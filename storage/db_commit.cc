@@ -173,7 +173,8 @@ void DBImpl::ProcessGroup(const std::vector<Writer*>& group) {
       const uint64_t bits = std::bit_cast<uint64_t>(p.v);
       head::MemSeries* s = trust ? p.series : head_.Find(p.ref);
       // A series can only vanish between Append and Commit if retention deleted it.
-      const Verdict v = s == nullptr ? Verdict::kTooOld : Validate(s, p.t_ms, bits, min_valid, max_valid);
+      const Verdict v =
+          s == nullptr ? Verdict::kTooOld : Validate(s, p.t_ms, bits, min_valid, max_valid);
       resolved_.push_back(s);
       verdicts_.push_back(v);
       switch (v) {
@@ -216,8 +217,7 @@ void DBImpl::ProcessGroup(const std::vector<Writer*>& group) {
                                      s != nullptr ? lset.ToString() : "(deleted by retention)",
                                      " at timestamp ", p.t_ms);
         if (v == Verdict::kTooFarInFuture) {
-          absl::StrAppend(&r.first_error, " (more than ",
-                          FormatDurationMs(options_.max_future_ms),
+          absl::StrAppend(&r.first_error, " (more than ", FormatDurationMs(options_.max_future_ms),
                           " after the current time; limit set by --storage.tsdb.max-future)");
         }
       }

@@ -43,8 +43,7 @@ absl::Status DBImpl::ApplyRetention(int64_t now_ms) {
     absl::MutexLock a(&apply_mu_);
     retention::RetentionResult res;
     kv::KvBatch batch(store_.get());
-    RETURN_IF_ERROR(
-        retention::ApplyExpired(&head_, store_.get(), slice, cutoff, &batch, &res));
+    RETURN_IF_ERROR(retention::ApplyExpired(&head_, store_.get(), slice, cutoff, &batch, &res));
     if (res.chunks_deleted > 0) {
       batch.Put(Cf::kMeta, kv::kStatsKey,
                 EncodeDiskTotals(disk_chunks_.load() - res.chunks_deleted,
@@ -74,10 +73,12 @@ absl::Status DBImpl::ApplyRetention(int64_t now_ms) {
     // Normal passes delete a few minutes' worth; deleting most of the store at once is
     // worth an operator's attention (retention lowered, or the clock jumped).
     TALLY_LOG(kWarn, "Retention deleted more samples than it kept",
-              {{"deleted_samples", total.samples_deleted}, {"kept_samples", kept},
+              {{"deleted_samples", total.samples_deleted},
+               {"kept_samples", kept},
                {"deleted_chunks", total.chunks_deleted},
                {"removed_series", static_cast<int64_t>(total.dead.size())},
-               {"cutoff_ms", cutoff}, {"retention", FormatDurationMs(options_.retention_ms)}});
+               {"cutoff_ms", cutoff},
+               {"retention", FormatDurationMs(options_.retention_ms)}});
   }
   // Tombstones hide data; compaction frees the space. Steady-state passes leave that to
   // RocksDB (tombstone-dense files are compacted in the background); a pass that removed

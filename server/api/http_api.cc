@@ -165,8 +165,8 @@ void HttpApi::Register(http::Router* r) {
         resp->body = "Tally Server is Ready.\n";
         // Still ready: queries work. The body and tally_storage_read_only say why writes
         // are refused (503) until the storage recovers.
-        if (const storage::WriteHealth h = db_ != nullptr ? db_->GetWriteHealth()
-                                                          : storage::WriteHealth{};
+        if (const storage::WriteHealth h =
+                db_ != nullptr ? db_->GetWriteHealth() : storage::WriteHealth{};
             !h.writable) {
           absl::StrAppend(&resp->body, "Storage is read-only: ", h.reason,
                           "\nWrites are refused with 503 until it recovers.\n");

@@ -99,10 +99,10 @@ void ParseSlice(SliceResult& r, TextFormat format, const BackfillOptions& opt,
     }
     const int64_t t = p.timestamp_ms();
     if (t > max_valid_t) {
-      r.status = absl::InvalidArgumentError(absl::StrCat(
-          "line ", p.line(), ": sample of ", p.series_text(), " at timestamp ", t,
-          " is too far in the future (more than ", FormatDurationMs(opt.max_future_ms),
-          " after the current time; limit set by --storage.tsdb.max-future)"));
+      r.status = absl::InvalidArgumentError(
+          absl::StrCat("line ", p.line(), ": sample of ", p.series_text(), " at timestamp ", t,
+                       " is too far in the future (more than ", FormatDurationMs(opt.max_future_ms),
+                       " after the current time; limit set by --storage.tsdb.max-future)"));
       return;
     }
     r.samples[it->second].push_back(Sample{t, p.value()});
@@ -157,11 +157,11 @@ absl::StatusOr<BackfillResult> Backfill(DB& db, absl::string_view input,
   }
 
   // ---- Phase 1: parse and validate everything. ----
-  const int64_t now_ms =
-      options.now_ms != 0 ? options.now_ms : absl::ToUnixMillis(absl::Now());
-  const int64_t max_valid_t = options.max_future_ms > 0 && now_ms <= kMaxTime - options.max_future_ms
-                                  ? now_ms + options.max_future_ms
-                                  : kMaxTime;
+  const int64_t now_ms = options.now_ms != 0 ? options.now_ms : absl::ToUnixMillis(absl::Now());
+  const int64_t max_valid_t =
+      options.max_future_ms > 0 && now_ms <= kMaxTime - options.max_future_ms
+          ? now_ms + options.max_future_ms
+          : kMaxTime;
   std::vector<SliceResult> slices = Slice(input, threads);
   std::vector<int64_t> newlines(slices.size());
   arena.execute([&] {
@@ -173,10 +173,13 @@ absl::StatusOr<BackfillResult> Backfill(DB& db, absl::string_view input,
     slices[i].first_line = slices[i - 1].first_line + newlines[i - 1];
   }
   arena.execute([&] {
-    tbb::parallel_for(size_t{0}, slices.size(), [&](size_t i) {
-      ParseSlice(slices[i], result.format, options, max_valid_t);
-      if (progress != nullptr) progress->bytes_parsed += slices[i].text.size();
-    }, tbb::simple_partitioner());
+    tbb::parallel_for(
+        size_t{0}, slices.size(),
+        [&](size_t i) {
+          ParseSlice(slices[i], result.format, options, max_valid_t);
+          if (progress != nullptr) progress->bytes_parsed += slices[i].text.size();
+        },
+        tbb::simple_partitioner());
   });
   // The first error in file order wins (slices stop at their own first error).
   for (const SliceResult& s : slices) {

@@ -5,18 +5,18 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "rocksdb/convenience.h"
 #include "rocksdb/db.h"
 #include "rocksdb/env.h"
-#include "rocksdb/listener.h"
-#include "rocksdb/convenience.h"
-#include "rocksdb/utilities/table_properties_collectors.h"
-#include "storage/util/log.h"
-#include "storage/util/status_macros.h"
+#include "rocksdb/filter_policy.h"
 #include "rocksdb/iterator.h"
+#include "rocksdb/listener.h"
 #include "rocksdb/options.h"
 #include "rocksdb/table.h"
-#include "rocksdb/filter_policy.h"
+#include "rocksdb/utilities/table_properties_collectors.h"
 #include "rocksdb/write_batch.h"
+#include "storage/util/log.h"
+#include "storage/util/status_macros.h"
 
 namespace tally::storage::kv {
 namespace {
@@ -106,8 +106,7 @@ class HealthListener : public rocksdb::EventListener {
   // keep RocksDB's recovery: without it their background work would stay stopped.
   void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksdb::Status bg_error,
                             bool* auto_recovery) override {
-    if (auto_recovery != nullptr &&
-        bg_error.severity() >= rocksdb::Status::Severity::kHardError) {
+    if (auto_recovery != nullptr && bg_error.severity() >= rocksdb::Status::Severity::kHardError) {
       *auto_recovery = false;
     }
   }
@@ -280,8 +279,10 @@ RocksStore::Health RocksStore::health() const {
 void RocksStore::SetUnhealthy(absl::string_view reason) {
   absl::MutexLock l(&health_mu_);
   if (!unhealthy_.load()) {
-    TALLY_LOG(kError, "Storage is read-only after a write error; writes resume by themselves "
-                      "once the cause is gone", {{"err", reason}});
+    TALLY_LOG(kError,
+              "Storage is read-only after a write error; writes resume by themselves "
+              "once the cause is gone",
+              {{"err", reason}});
   }
   unhealthy_reason_ = std::string(reason);
   unhealthy_.store(true, std::memory_order_release);

@@ -17,9 +17,9 @@
 namespace tally::server {
 namespace {
 
-using ::testing::HasSubstr;
 using tally::testing::ClientResponse;
 using tally::testing::HttpClient;
+using ::testing::HasSubstr;
 
 constexpr int64_t kYear3000Ms = 32503680000000;
 
@@ -47,10 +47,10 @@ TEST(FutureSamplesE2ETest, RemoteWriteRefusesFarFutureSampleAndStoresTheRest) {
   const int port = (*srv)->port();
   const int64_t now = absl::ToUnixMillis(absl::Now());
 
-  ClientResponse r = PostWrite(port, Body({{{{"__name__", "clock"}, {"job", "a"}}, {{now, 1}}},
-                                           {{{"__name__", "clock"}, {"job", "b"}},
-                                            {{kYear3000Ms, 2}}},
-                                           {{{"__name__", "clock"}, {"job", "c"}}, {{now, 3}}}}));
+  ClientResponse r =
+      PostWrite(port, Body({{{{"__name__", "clock"}, {"job", "a"}}, {{now, 1}}},
+                            {{{"__name__", "clock"}, {"job", "b"}}, {{kYear3000Ms, 2}}},
+                            {{{"__name__", "clock"}, {"job", "c"}}, {{now, 3}}}}));
   EXPECT_EQ(r.status, 400) << r.body;
   EXPECT_THAT(r.body, HasSubstr("too far in the future sample for series "
                                 "{__name__=\"clock\", job=\"b\"}"));

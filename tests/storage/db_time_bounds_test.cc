@@ -134,9 +134,8 @@ TEST(DBTimeBoundsTest, RetentionNeverDeletesDataYoungerThanRetentionByWallClock)
   ASSERT_TRUE(db->ApplyRetention(kYear3000Ms).ok());
   EXPECT_EQ(CountSamples(db.get()), 20 * 240);
   // Data older than retention by the wall clock still goes.
-  ASSERT_EQ(CommitOne(db.get(), Labels{{"__name__", "old"}}, now - o.retention_ms + 1000, 1)
-                .appended,
-            1);
+  ASSERT_EQ(
+      CommitOne(db.get(), Labels{{"__name__", "old"}}, now - o.retention_ms + 1000, 1).appended, 1);
   ASSERT_TRUE(db->Flush().ok());
   o.clock_ms = [now] { return now + 3'600'000; };
   db.reset();

@@ -33,9 +33,9 @@ extern char** environ;
 namespace tally::tools {
 namespace {
 
-using ::testing::HasSubstr;
 using tally::testing::ClientResponse;
 using tally::testing::HttpClient;
+using ::testing::HasSubstr;
 using Clock = std::chrono::steady_clock;
 
 constexpr int kMountMiB = 32;
@@ -71,7 +71,7 @@ class ServeProcess {
   ServeProcess(const std::string& data, int port, const std::string& log) {
     const std::string bin = TALLY_BINARY_DIR "/tally";
     std::vector<std::string> args = {bin, "serve", "--storage.tsdb.path=" + data,
-                                      absl::StrCat("--web.listen-address=127.0.0.1:", port)};
+                                     absl::StrCat("--web.listen-address=127.0.0.1:", port)};
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -230,8 +230,7 @@ TEST(DiskFullE2ETest, FullDiskMakesStoreReadOnlyAndWritesResumeWhenSpaceIsBack) 
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  const double recovery_s =
-      std::chrono::duration<double>(Clock::now() - freed).count();
+  const double recovery_s = std::chrono::duration<double>(Clock::now() - freed).count();
   ASSERT_TRUE(resumed) << "writes did not resume within 60 s of freeing space\n" << log();
   EXPECT_THAT(client.Get("/metrics").body, HasSubstr("\ntally_storage_read_only 0\n"));
   EXPECT_THAT(client.Get("/-/ready").body, ::testing::Not(HasSubstr("read-only")));

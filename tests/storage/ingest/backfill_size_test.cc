@@ -27,8 +27,8 @@ TEST(BackfillSizeTest, StoreIsCompactWhenBackfillEnds) {
   in.reserve(size_t{kSeries} * kSamples * 48);
   for (int k = 0; k < kSamples; ++k) {
     for (int s = 0; s < kSeries; ++s) {
-      absl::StrAppend(&in, "bf_size{instance=\"i", s % 50, "\",s=\"", s, "\"} ",
-                      (k * 7 + s) % 1000, " ", int64_t{1'700'000'000'000} + k * 15'000, "\n");
+      absl::StrAppend(&in, "bf_size{instance=\"i", s % 50, "\",s=\"", s, "\"} ", (k * 7 + s) % 1000,
+                      " ", int64_t{1'700'000'000'000} + k * 15'000, "\n");
     }
   }
   {

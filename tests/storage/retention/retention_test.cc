@@ -65,8 +65,8 @@ TEST(RetentionTest, CommitsProceedWhileRetentionScans) {
   ASSERT_EQ(all.size(), 500u);
   for (const auto& [l, samples] : all) {
     ASSERT_FALSE(samples.empty());
-    EXPECT_GT(samples.front().t_ms, 1'800'000) << l;   // the oldest chunks went
-    EXPECT_LE(samples.front().t_ms, 3'600'000) << l;   // nothing after the cutoff did
+    EXPECT_GT(samples.front().t_ms, 1'800'000) << l;  // the oldest chunks went
+    EXPECT_LE(samples.front().t_ms, 3'600'000) << l;  // nothing after the cutoff did
     EXPECT_EQ(samples.back().t_ms, 479 * 15'000) << l;
   }
   EXPECT_EQ(QueryAll(db, MakeMatchers({{"=", "__name__", "live"}})).size(), 1u);
