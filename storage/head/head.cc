@@ -149,6 +149,10 @@ int64_t Head::MemoryBytes() const {
           total += sizeof(HeadChunk) + kMallocOverhead + static_cast<int64_t>(buf) + kMallocOverhead;
         }
         if (s->ooo) total += sizeof(OooBuffer) + s->ooo->samples.capacity() * sizeof(Sample);
+        if (s->iso_older) {
+          total += sizeof(std::vector<IsoMark>) + kMallocOverhead +
+                   static_cast<int64_t>(s->iso_older->capacity() * sizeof(IsoMark));
+        }
         if (s->sealing) {
           for (const auto& c : *s->sealing) total += sizeof(SealingChunk) + heap(c.bytes);
         }

@@ -42,8 +42,9 @@ class Head {
   Head& operator=(const Head&) = delete;
 
   // The series with exactly these labels (and this StableHash), or null. The pointer may
-  // only be dereferenced while removals() is unchanged since before the call (or under the
-  // DB's apply mutex); refs stay safe to hold across retention.
+  // only be dereferenced under the DB's apply mutex and only if removals() is unchanged
+  // since a read made before the call (the protocol above); refs stay safe to hold across
+  // retention.
   // *ref (if given) receives the series' ref, read under the stripe lock.
   MemSeries* FindByLabels(const Labels& labels, uint64_t hash, SeriesRef* ref = nullptr) const;
   // Finds or creates; *created tells which. New series get ref = next ref. Same pointer

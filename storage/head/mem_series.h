@@ -120,8 +120,6 @@ class MemSeries {
   }
 
   // Leader-only.
-  bool persisted = false;         // series record + postings are in RocksDB
-  bool state_dirty = false;       // persisted_* changed; state record to write
   uint64_t pend_epoch = 0;        // group in which pend_* were last initialised
   int64_t pend_t = kMinTime;      // last_t including samples accepted in this group
   uint64_t pend_v_bits = 0;
@@ -129,6 +127,8 @@ class MemSeries {
   uint64_t persisted_v_bits = 0;
   uint64_t ooo_persisted_seq = 0;  // WAL position of the last sealed OOO sample
   uint32_t ooo_persisted_index = 0;
+  bool persisted = false;          // series record + postings are in RocksDB
+  bool state_dirty = false;        // persisted_* changed; state record to write
 };
 
 }  // namespace tally::storage::head
