@@ -159,7 +159,7 @@ bool Lexer::Step() {
   return true;
 }
 
-const std::deque<Token>& Lexer::Lex() {
+const std::vector<Token>& Lexer::Lex() {
   while (!done_) done_ = !Step();
   return tokens_;
 }

@@ -8,13 +8,13 @@
 // rest of a huge input; Lex() tokenizes everything. The token list ends with exactly one
 // kEof or kError token (lexing stops at the first error, whose message is Token::val).
 // Tokens view `input` and the Lexer's own error text, so the Lexer and the input must
-// outlive them; references to tokens stay valid while more are lexed (a deque).
+// outlive them. A reference returned by At() is valid until the next At() or Lex().
 // Not thread-safe; one Lexer per input.
 #pragma once
 
 #include <cstddef>
-#include <deque>
 #include <string>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "promql/parser/token.h"
@@ -35,7 +35,7 @@ class Lexer {
   Lexer& operator=(const Lexer&) = delete;
 
   // Tokenizes the rest of `input`; comments are dropped.
-  const std::deque<Token>& Lex();
+  const std::vector<Token>& Lex();
   // Token i, lexing up to it if needed; the final kEof/kError token when the input ends
   // (or lexing failed) before token i.
   const Token& At(size_t i) {
@@ -43,7 +43,7 @@ class Lexer {
     return LexUpTo(i);
   }
   // Tokens lexed so far.
-  const std::deque<Token>& tokens() const { return tokens_; }
+  const std::vector<Token>& tokens() const { return tokens_; }
 
  private:
   const Token& LexUpTo(size_t i);
@@ -83,7 +83,7 @@ class Lexer {
   bool got_colon_ = false;
   bool done_ = false;  // kEof or kError emitted
   std::string error_;
-  std::deque<Token> tokens_;
+  std::vector<Token> tokens_;
 };
 
 // Go's strconv.QuoteRune ('x', '\n', '\'') and fmt's %#U ("U+0071 'q'"), for messages.

@@ -80,10 +80,12 @@ class Parser {
 
   // Tokens are lexed as the parser reaches them (Lexer::At), so an early error stops the
   // work: a 10 MB `1+1+...` fails at its 512th operator having lexed about 1,000 tokens.
-  const Token& Cur() { return lexer_.At(i_); }
-  const Token& Ahead(size_t k) { return lexer_.At(i_ + k); }
+  // By value: lexing more may move the lexer's tokens (Token is three words and views the
+  // input, so copies are cheap and stay valid).
+  Token Cur() { return lexer_.At(i_); }
+  Token Ahead(size_t k) { return lexer_.At(i_ + k); }
   void Advance() {
-    const Token& t = Cur();
+    const Token t = Cur();
     if (IsClosing(t.type)) last_closing_ = t.end();
     // The final kEof/kError token is never advanced past.
     if (t.type != TokenType::kEof && t.type != TokenType::kError) ++i_;
