@@ -72,7 +72,7 @@ absl::StatusOr<Evaluated> Evaluator::EvalVectorSelector(const VectorSelector& vs
           RETURN_IF_ERROR(ctx_->CheckInterrupt());
           buf.clear();
           RETURN_IF_ERROR(series[i]->Samples(mint, maxt, &buf));
-          RETURN_IF_ERROR(buf_held.Resize(static_cast<int64_t>(buf.capacity())));
+          RETURN_IF_ERROR(buf_held.Resize(static_cast<int64_t>(buf.size())));
           Row& row = rows[i];
           row.labels = series[i]->labels();
           row.v.assign(n, Absent());
@@ -111,7 +111,7 @@ absl::StatusOr<absl::Span<const storage::Sample>> MatrixOperand::Load(
   // The decoded samples count against the budget while they are swept. Storage reads a
   // series in one call, so this is settled right after the read: a single series larger
   // than the whole budget is read before it is refused (docs/promql.md).
-  RETURN_IF_ERROR(buf_held->Resize(static_cast<int64_t>(buf->capacity())));
+  RETURN_IF_ERROR(buf_held->Resize(static_cast<int64_t>(buf->size())));
   // Prometheus compat: range selectors skip stale markers.
   size_t out = 0;
   for (size_t k = 0; k < buf->size(); ++k) {

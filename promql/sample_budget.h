@@ -34,10 +34,6 @@ class SampleBudget {
   absl::Status Reserve(int64_t n);
   void Release(int64_t n) { used_.fetch_sub(n, std::memory_order_relaxed); }
 
-  // Whether n more samples would fit now (Prometheus's per-window check of range
-  // functions, which counts a window without keeping it).
-  bool Fits(int64_t n) const { return used() + n <= limit_; }
-
   int64_t used() const { return used_.load(std::memory_order_relaxed); }
   int64_t limit() const { return limit_; }
   // Largest used() seen: what a query needed at its peak (for tests and debugging).

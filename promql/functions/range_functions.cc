@@ -357,10 +357,9 @@ absl::StatusOr<Evaluated> EvalRangeFunction(Evaluator* ev, const Call& call) {
         a.range_ms = op.range_ms;
         Window win = w.Advance(a.start_ms, a.end_ms);
         if (win.empty()) continue;
-        // Prometheus compat (rangeEval): a window's samples count while it is evaluated.
-        if (!budget->Fits(static_cast<int64_t>(win.size()))) {
-          return SampleBudget::TooManySamples();
-        }
+        // Prometheus compat (rangeEval counts a window's samples while it is evaluated): the
+        // window is a view into the series' samples, which are already reserved (buf_held
+        // or the subquery's points), so it is not counted twice.
         // Big windows (quantile_over_time over a long range, many steps) take time too.
         work += static_cast<int64_t>(win.size()) + 1;
         if (work >= kInterruptEvery * 64) {

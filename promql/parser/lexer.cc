@@ -148,10 +148,25 @@ bool Lexer::Error(std::string msg) {
   return false;
 }
 
-const std::vector<Token>& Lexer::Lex() {
-  while (brace_open_ ? LexInsideBraces() : LexStatement()) {
+bool Lexer::Step() {
+  if (!(brace_open_ ? LexInsideBraces() : LexStatement())) return false;
+  if (tokens_.size() > kMaxQueryTokens) {
+    // The token past the limit becomes the error, at its own position.
+    start_ = static_cast<size_t>(tokens_.back().pos);
+    tokens_.pop_back();
+    return Error(absl::StrCat("query too long (more than ", kMaxQueryTokens, " tokens)"));
   }
+  return true;
+}
+
+const std::vector<Token>& Lexer::Lex() {
+  while (!done_) done_ = !Step();
   return tokens_;
+}
+
+const Token& Lexer::LexUpTo(size_t i) {
+  while (!done_ && tokens_.size() <= i) done_ = !Step();
+  return i < tokens_.size() ? tokens_[i] : tokens_.back();
 }
 
 void Lexer::LexLineComment() {

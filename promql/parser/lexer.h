@@ -3,12 +3,16 @@
 // digits, Go string escapes, `#` comments, and the same error messages and positions
 // ("unexpected character: '$'", "unclosed left parenthesis", "bad duration syntax: \"5\"").
 //
-// Lex() tokenizes the whole input up front. The token list ends with exactly one kEof or
-// kError token (lexing stops at the first error, whose message is Token::val). Tokens view
-// `input` and the Lexer's own error text, so the Lexer and the input must outlive them.
+// Tokens are produced on demand: At(i) lexes just far enough to return token i, so a parser
+// that stops at an early error (nesting too deep, an unexpected token) never tokenizes the
+// rest of a huge input; Lex() tokenizes everything. The token list ends with exactly one
+// kEof or kError token (lexing stops at the first error, whose message is Token::val).
+// Tokens view `input` and the Lexer's own error text, so the Lexer and the input must
+// outlive them. A reference returned by At() is valid until the next At() or Lex().
 // Not thread-safe; one Lexer per input.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -17,18 +21,35 @@
 
 namespace tally::promql {
 
+// Tally-only limit: an input of more tokens than this fails, when the lexer reaches that
+// token, with "query too long (more than 100000 tokens)". Prometheus has no limit; flat
+// lists (matchers, grouping labels, label_join arguments) are what it bounds, since
+// operator chains and nesting already stop at kMaxNestingDepth (parser.h). 100,000 tokens
+// are at least 200 KB of query text; their AST costs at most a few tens of MB.
+inline constexpr size_t kMaxQueryTokens = 100'000;
+
 class Lexer {
  public:
   explicit Lexer(absl::string_view input) : input_(input) {}
   Lexer(const Lexer&) = delete;
   Lexer& operator=(const Lexer&) = delete;
 
-  // Tokenizes `input`; comments are dropped. Call once.
+  // Tokenizes the rest of `input`; comments are dropped.
   const std::vector<Token>& Lex();
+  // Token i, lexing up to it if needed; the final kEof/kError token when the input ends
+  // (or lexing failed) before token i.
+  const Token& At(size_t i) {
+    if (i < tokens_.size()) return tokens_[i];
+    return LexUpTo(i);
+  }
+  // Tokens lexed so far.
   const std::vector<Token>& tokens() const { return tokens_; }
 
  private:
-  // Each returns false after emitting a kError token.
+  const Token& LexUpTo(size_t i);
+  // Lexes the next token(s); false once the final kEof/kError token is emitted.
+  bool Step();
+  // Each returns false after emitting a kError token (or kEof).
   bool LexStatement();
   bool LexInsideBraces();
   bool LexNumberOrDuration();
@@ -60,6 +81,7 @@ class Lexer {
   bool brace_open_ = false;
   bool bracket_open_ = false;
   bool got_colon_ = false;
+  bool done_ = false;  // kEof or kError emitted
   std::string error_;
   std::vector<Token> tokens_;
 };

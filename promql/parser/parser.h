@@ -10,7 +10,11 @@
 // (line:column, 1-based, column counted in bytes from the last newline). Only the first
 // error is reported. A tree higher than kMaxNestingDepth levels (parentheses, calls,
 // operator chains, subqueries all count) fails with "expression nesting too deep (more than
-// 512 levels)" instead of exhausting the stack; Prometheus has no such limit.
+// 512 levels)" instead of exhausting the stack, and an input of more than kMaxQueryTokens
+// (100,000, lexer.h) tokens fails with "query too long (more than 100000 tokens)";
+// Prometheus has neither limit. Both are checked as the input is read, so the failure
+// costs memory and time proportional to the part read, not to the whole input (tokens are
+// lexed as the parser reaches them).
 #pragma once
 
 #include "absl/status/statusor.h"

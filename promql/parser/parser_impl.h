@@ -39,9 +39,7 @@ bool IsClosing(TokenType t);
 
 class Parser {
  public:
-  explicit Parser(absl::string_view input) : input_(input), lexer_(input) {
-    toks_ = &lexer_.Lex();
-  }
+  explicit Parser(absl::string_view input) : input_(input), lexer_(input) {}
 
   absl::StatusOr<ExprPtr> ParseTop() {
     if (Cur().type == TokenType::kEof) {
@@ -80,14 +78,17 @@ class Parser {
 
  private:
 
-  const Token& Cur() const { return (*toks_)[i_]; }
-  const Token& Ahead(size_t k) const {
-    return (*toks_)[std::min(i_ + k, toks_->size() - 1)];
-  }
+  // Tokens are lexed as the parser reaches them (Lexer::At), so an early error stops the
+  // work: a 10 MB `1+1+...` fails at its 512th operator having lexed about 1,000 tokens.
+  // By value: lexing more may move the lexer's tokens (Token is three words and views the
+  // input, so copies are cheap and stay valid).
+  Token Cur() { return lexer_.At(i_); }
+  Token Ahead(size_t k) { return lexer_.At(i_ + k); }
   void Advance() {
-    const Token& t = Cur();
+    const Token t = Cur();
     if (IsClosing(t.type)) last_closing_ = t.end();
-    if (i_ + 1 < toks_->size()) ++i_;
+    // The final kEof/kError token is never advanced past.
+    if (t.type != TokenType::kEof && t.type != TokenType::kError) ++i_;
   }
 
   std::nullptr_t Fail(int32_t pos, absl::string_view msg) {
@@ -149,7 +150,6 @@ class Parser {
 
   absl::string_view input_;
   Lexer lexer_;
-  const std::vector<Token>* toks_ = nullptr;
   size_t i_ = 0;
   int32_t last_closing_ = 0;
   int depth_ = 0;

@@ -184,6 +184,20 @@ TEST_F(EngineTest, TooManySamplesIsResourceExhausted) {
   EXPECT_FALSE(Range("((req_total + 1) + 1) + 1", 0, 3'600'000, 15'000, chain).ok());
 }
 
+// A range function's windows are views into the series' decoded samples: those count once
+// (241 samples of req_total{job="a"} in the last hour, plus the one-cell result row).
+TEST_F(EngineTest, RangeFunctionCountsItsSeriesSamplesOnce) {
+  QueryOptions o;
+  o.max_samples = 242;
+  auto r = Instant("count_over_time(req_total{job=\"a\"}[1h])", 3'600'000, o);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(std::get<Vector>(*r).size(), 1u);
+  EXPECT_EQ(std::get<Vector>(*r)[0].v, 241);
+  o.max_samples = 241;
+  r = Instant("count_over_time(req_total{job=\"a\"}[1h])", 3'600'000, o);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted);
+}
+
 TEST_F(EngineTest, RejectsTooManyPointsAndBadStepAndRangeTypes) {
   auto many = Range("req_total", 0, 11'001'000, 1'000);
   ASSERT_FALSE(many.ok());

@@ -5,23 +5,18 @@
 // peak RSS from wait4(), so a regression fails the test instead of exhausting the machine.
 #include "promql/sample_budget.h"
 
-#include <signal.h>
-#include <sys/resource.h>
-#include <sys/time.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cstdio>
-#include <functional>
 #include <string>
 
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "promql/engine.h"
+#include "tests/testutil/child_process.h"
 
 namespace tally::promql {
 namespace {
+
+using testutil::ChildResult;
+using testutil::RunInChild;
 
 TEST(SampleBudgetTest, ReserveIsAllOrNothingAndReleaseReturnsSamples) {
   SampleBudget b(100);
@@ -53,49 +48,6 @@ TEST(SampleBudgetTest, ReservationReleasesOnDestructionAndFollowsMoves) {
   EXPECT_EQ(b.used(), 0);
 }
 
-// Runs fn in a forked child limited to `as_bytes` more address space than the parent has
-// and to `seconds` of wall time (SIGALRM). Returns the child's exit code (or 128 + signal)
-// and its peak RSS in bytes.
-struct ChildResult {
-  int code = -1;
-  int64_t max_rss_bytes = 0;
-  absl::Duration elapsed;
-};
-ChildResult RunInChild(const std::function<int()>& fn, int64_t as_bytes, int seconds) {
-  long pages = 0;
-  if (FILE* f = std::fopen("/proc/self/statm", "r")) {
-    if (std::fscanf(f, "%ld", &pages) != 1) pages = 0;
-    std::fclose(f);
-  }
-  const int64_t vm_now = static_cast<int64_t>(pages) * sysconf(_SC_PAGESIZE);
-  const absl::Time start = absl::Now();
-  pid_t pid = fork();
-  if (pid == 0) {
-    rlimit lim{static_cast<rlim_t>(vm_now + as_bytes), static_cast<rlim_t>(vm_now + as_bytes)};
-    setrlimit(RLIMIT_AS, &lim);
-    alarm(seconds);
-    _exit(fn());
-  }
-  ChildResult out;
-  if (pid < 0) return out;
-  int status = 0;
-  rusage ru{};
-  // Bounded wait: the child's alarm should end it; SIGKILL if even that does not.
-  const absl::Time deadline = absl::Now() + absl::Seconds(seconds + 10);
-  while (wait4(pid, &status, WNOHANG, &ru) == 0) {
-    if (absl::Now() > deadline) {
-      kill(pid, SIGKILL);
-      wait4(pid, &status, 0, &ru);
-      break;
-    }
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  out.elapsed = absl::Now() - start;
-  out.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  out.max_rss_bytes = static_cast<int64_t>(ru.ru_maxrss) * 1024;
-  return out;
-}
-
 // 0 when the instant query fails with ResourceExhausted, 1 otherwise.
 int ExpectTooManySamples(const std::string& query, int64_t max_samples) {
   QueryOptions o;
@@ -117,7 +69,7 @@ constexpr int64_t kMiB = 1 << 20;
 TEST(SampleBudgetTest, HugeSubqueryGridIsRefusedBeforeAllocating) {
   ChildResult r = RunInChild(
       [] { return ExpectTooManySamples("count_over_time(vector(1)[1y:1ms])", 50'000'000); },
-      /*as_bytes=*/2048 * kMiB, /*seconds=*/20);
+      /*extra_address_space_bytes=*/2048 * kMiB, /*seconds=*/20);
   EXPECT_EQ(r.code, 0) << "exit code (14 = alarm, 6 = abort on out of memory)";
   EXPECT_LT(r.elapsed, absl::Seconds(10));
   EXPECT_LT(r.max_rss_bytes, 512 * kMiB);
@@ -136,7 +88,7 @@ TEST(SampleBudgetTest, PeakMemoryStaysWithinTheSampleLimit) {
   for (const char* q : queries) {
     SCOPED_TRACE(q);
     ChildResult r = RunInChild([q] { return ExpectTooManySamples(q, kMaxSamples); },
-                               /*as_bytes=*/2048 * kMiB, /*seconds=*/20);
+                               /*extra_address_space_bytes=*/2048 * kMiB, /*seconds=*/20);
     EXPECT_EQ(r.code, 0);
     EXPECT_LT(r.max_rss_bytes, 64 * kMiB + 2 * kMaxSamples * 16);
   }

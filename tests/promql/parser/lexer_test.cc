@@ -17,6 +17,35 @@ std::vector<TokenType> Types(absl::string_view input) {
 
 using T = TokenType;
 
+TEST(LexerTest, LexesOnlyAsFarAsAsked) {
+  std::string big = "1";
+  for (int i = 0; i < 100'000; ++i) big += "+1";
+  Lexer l(big);
+  EXPECT_EQ(l.At(4).type, T::kNumber);
+  EXPECT_LE(l.tokens().size(), 6u);  // not the 200,001 tokens of the input
+  EXPECT_EQ(l.At(3).type, T::kAdd);
+  // Past the end: the final token, repeatedly.
+  Lexer s("a b");
+  EXPECT_EQ(s.At(10).type, T::kEof);
+  EXPECT_EQ(s.At(11).type, T::kEof);
+  EXPECT_EQ(s.tokens().size(), 3u);
+}
+
+TEST(LexerTest, MoreThanMaxQueryTokensIsAnError) {
+  std::string ok = "x";
+  while (ok.size() < 2 * kMaxQueryTokens - 1) ok += " x";  // exactly kMaxQueryTokens
+  Lexer a(ok);
+  EXPECT_EQ(a.Lex().back().type, T::kEof);
+  EXPECT_EQ(a.tokens().size(), kMaxQueryTokens + 1);
+  const std::string over = ok + " y";  // the Lexer views its input: keep it alive
+  Lexer b(over);
+  const auto& toks = b.Lex();
+  ASSERT_EQ(toks.size(), kMaxQueryTokens + 1);
+  EXPECT_EQ(toks.back().type, T::kError);
+  EXPECT_EQ(toks.back().val, "query too long (more than 100000 tokens)");
+  EXPECT_EQ(toks.back().pos, static_cast<int32_t>(ok.size() + 1));  // at the extra token
+}
+
 TEST(LexerTest, SelectorWithMatchersRangeAndOffset) {
   Lexer l("rate(foo:bar{a=\"b\",c!~'d'}[1h30m] offset -5m)");
   const auto& toks = l.Lex();

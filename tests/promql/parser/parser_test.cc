@@ -3,6 +3,8 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "promql/parser/lexer.h"
+#include "tests/testutil/child_process.h"
 #include "promql/parser/function_table.h"
 #include "promql/parser/printer.h"
 
@@ -285,6 +287,39 @@ TEST(ParserTest, CallPointsIntoFunctionTable) {
   e = ParseExpr("scalar(x)");
   ASSERT_TRUE(e.ok());
   EXPECT_EQ((*e)->type(), ValueType::kScalar);
+}
+
+// Both limits are hit while reading: a 10 MB operator chain fails at its 512th operator
+// without tokenizing the rest, so parsing it needs next to no memory. The child process may
+// grow by 16 MB only; lexing the whole input up front took ~120 MB of tokens.
+TEST(ParserTest, HugeInputsFailEarlyWithinLittleMemory) {
+  std::string chain = "1";
+  chain.reserve(10 << 20);
+  while (chain.size() < (10u << 20)) chain += "+1";
+  testutil::ChildResult r = testutil::RunInChild(
+      [&chain] {
+        auto e = ParseExpr(chain);
+        return !e.ok() && e.status().message() ==
+                              "1:1023: parse error: expression nesting too deep (more than "
+                              "512 levels)"
+                   ? 0
+                   : 1;
+      },
+      /*extra_address_space_bytes=*/16 << 20, /*seconds=*/20);
+  EXPECT_EQ(r.code, 0) << "134: out of memory, 142: too slow";
+
+  // A flat list has no depth: the token cap stops it (at the 100,001st token).
+  std::string labels = "sum by (a";
+  while (labels.size() < (10u << 20)) labels += ",a";
+  labels += ") (x)";
+  auto e = ParseExpr(labels);
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().message(), "1:100006: parse error: query too long (more than 100000 tokens)");
+  // Exactly kMaxQueryTokens tokens parse: sum by ( L labels, L-1 commas ) ( x ).
+  std::string fits = "sum by (a";
+  for (size_t i = 1; i < (kMaxQueryTokens - 6) / 2; ++i) fits += ",a";
+  fits += ") (x)";
+  EXPECT_TRUE(ParseExpr(fits).ok()) << ParseExpr(fits).status();
 }
 
 TEST(ParserTest, NestingDepthIsCapped) {
