@@ -418,9 +418,8 @@ class Parser {
         if (!ok()) return nullptr;
         n->else_list->nodes.push_back(std::move(inner));
       } else {
-        if (type == NodeType::kRange) ++range_depth_;
+        // Go: {{break}}/{{continue}} belong to the range body, not to its {{else}}.
         n->else_list = ItemList(&next);
-        if (type == NodeType::kRange) --range_depth_;
         if (!ok()) return nullptr;
         if (next->type != NodeType::kEnd) {
           Errorf("expected end; found " + next->String());

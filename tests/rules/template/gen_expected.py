@@ -149,6 +149,9 @@ TEMPLATES = [
     'a {{ b', '{{ $labels.job', '{{ printf "%s" "x"', '{{ ( }}', '{{ ) }}', '{{ | }}', '{{ $x := }}', '{{ $x, $y := 1 }}',
     '{{ range $x, $y := $labels }}{{ end }}{{ range $x, := . }}{{ end }}', '{{ if 1 }}{{ else }}{{ else }}{{ end }}',
     '{{ with 1 }}{{ else if 1 }}{{ end }}', '{{ 1 2 }}', '{{ .Labels 1 }}', '{{ nil 1 }}', '{{ $labels.job.x.y }}',
+    '{{ range $labels }}{{ else }}{{ break }}{{ end }}', '{{ range $labels }}{{ if 1 }}{{ continue }}{{ end }}x{{ end }}|after',
+    '{{ range $labels }}{{ break }}{{ end }}after', '{{ range $a := query "q" }}{{ range $labels }}{{ break }}{{ end }}{{ $a.Value }}{{ end }}',
+    '{{ with $labels.job }}{{ break }}{{ end }}',
     '{{ $ := 1 }}', '{{ .Value.x }}', '{{ printf "%s" . }}', '{{ "\\x41\\101\\u0041\\U00000041" }}', "{{ 'ab' }}",
 ]
 
