@@ -20,6 +20,7 @@
 #include "rules/client/http_client.h"
 #include "rules/notifier/alert_json.h"
 #include "storage/util/log.h"
+#include "storage/util/status_macros.h"
 
 namespace tally::rules {
 namespace {
@@ -62,6 +63,16 @@ absl::StatusOr<std::vector<std::shared_ptr<Target>>> BuildTargets(
   return out;
 }
 
+absl::Status ValidateOptions(const NotifierOptions& o) {
+  if (o.queue_capacity == 0 || o.max_batch_size == 0) {
+    return absl::InvalidArgumentError("notifier queue capacity and batch size must be positive");
+  }
+  if (o.timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("alertmanager timeout must be positive");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 struct Notifier::Impl {
@@ -90,9 +101,7 @@ Notifier::Notifier(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Notifier::~Notifier() { Stop(); }
 
 absl::StatusOr<std::unique_ptr<Notifier>> Notifier::Start(NotifierOptions options) {
-  if (options.queue_capacity == 0 || options.max_batch_size == 0) {
-    return absl::InvalidArgumentError("notifier queue capacity and batch size must be positive");
-  }
+  RETURN_IF_ERROR(ValidateOptions(options));
   absl::StatusOr<std::vector<std::shared_ptr<Target>>> targets = BuildTargets(options, {});
   if (!targets.ok()) return targets.status();
   auto impl = std::make_unique<Impl>();
@@ -142,9 +151,7 @@ void Notifier::Send(std::vector<NotifierAlert> alerts) {
 }
 
 absl::Status Notifier::ApplyConfig(const NotifierOptions& options) {
-  if (options.queue_capacity == 0 || options.max_batch_size == 0) {
-    return absl::InvalidArgumentError("notifier queue capacity and batch size must be positive");
-  }
+  RETURN_IF_ERROR(ValidateOptions(options));
   absl::MutexLock l(&impl_->mu);
   absl::StatusOr<std::vector<std::shared_ptr<Target>>> targets =
       BuildTargets(options, impl_->targets);

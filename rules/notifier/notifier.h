@@ -60,8 +60,8 @@ struct NotifierStats {
 
 class Notifier {
  public:
-  // Starts the sender thread. InvalidArgument for a malformed URL or a zero capacity or
-  // batch size; Unimplemented for an https:// URL (no TLS yet).
+  // Starts the sender thread. InvalidArgument for a malformed URL, a zero capacity or
+  // batch size, or a non-positive timeout; Unimplemented for an https:// URL (no TLS yet).
   static absl::StatusOr<std::unique_ptr<Notifier>> Start(NotifierOptions options);
   ~Notifier();  // Stop()
 

@@ -310,11 +310,17 @@ TEST(NotifierTest, ApplyConfigSwitchesAlertmanagersAndRejectsBadUrls) {
   EXPECT_EQ((*n)->Stats().alertmanagers, 1);
 }
 
-TEST(NotifierTest, StartRejectsBadUrls) {
+TEST(NotifierTest, StartRejectsBadOptions) {
   EXPECT_EQ(Notifier::Start(Options({"http://"})).status().code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(Notifier::Start(Options({"https://am:9093"})).status().code(),
             absl::StatusCode::kUnimplemented);
+  NotifierOptions o = Options({});
+  o.timeout = absl::ZeroDuration();
+  EXPECT_EQ(Notifier::Start(o).status().code(), absl::StatusCode::kInvalidArgument);
+  o = Options({});
+  o.queue_capacity = 0;
+  EXPECT_EQ(Notifier::Start(o).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(NotifierTest, StopFlushesTheQueue) {
