@@ -235,9 +235,9 @@ class State {
     const Node& first = *cmd.nodes[0];
     switch (first.type) {
       case NodeType::kField:
-        return EvalFieldNode(dot, first, cmd.nodes.size(), final);
+        return EvalFieldNode(dot, first, &cmd.nodes, final);
       case NodeType::kChain:
-        return EvalChainNode(dot, first, cmd.nodes.size(), final);
+        return EvalChainNode(dot, first, &cmd.nodes, final);
       case NodeType::kIdentifier:
         return EvalFunction(dot, first, cmd, &cmd.nodes, final);
       case NodeType::kPipe:
@@ -245,7 +245,7 @@ class State {
         if (failed()) return Value();
         return EvalPipeline(dot, &first);
       case NodeType::kVariable:
-        return EvalVariableNode(dot, first, cmd.nodes.size(), final);
+        return EvalVariableNode(dot, first, &cmd.nodes, final);
       default:
         break;
     }
@@ -291,12 +291,14 @@ class State {
     return Value();
   }
 
-  Value EvalFieldNode(const Value& dot, const Node& field, size_t nargs, const Value* final) {
+  Value EvalFieldNode(const Value& dot, const Node& field, const std::vector<NodePtr>* args,
+                      const Value* final) {
     At(&field);
-    return EvalFieldChain(dot, dot, field, field.ident, 0, nargs, final);
+    return EvalFieldChain(dot, dot, field, field.ident, 0, args, final);
   }
 
-  Value EvalChainNode(const Value& dot, const Node& chain, size_t nargs, const Value* final) {
+  Value EvalChainNode(const Value& dot, const Node& chain, const std::vector<NodePtr>* args,
+                      const Value* final) {
     At(&chain);
     if (chain.chain_node->type == NodeType::kNil) {
       Errorf("indirection through explicit nil in " + chain.String());
@@ -304,37 +306,39 @@ class State {
     }
     Value pipe = EvalArg(dot, kUntyped, *chain.chain_node);
     if (failed()) return Value();
-    return EvalFieldChain(dot, pipe, chain, chain.ident, 0, nargs, final);
+    return EvalFieldChain(dot, pipe, chain, chain.ident, 0, args, final);
   }
 
-  Value EvalVariableNode(const Value& dot, const Node& v, size_t nargs, const Value* final) {
+  Value EvalVariableNode(const Value& dot, const Node& v, const std::vector<NodePtr>* args,
+                         const Value* final) {
     At(&v);
     Value value = VarValue(v.ident[0]);
     if (failed()) return Value();
     if (v.ident.size() == 1) {
-      if (nargs > 1 || final != nullptr) {
+      if ((args != nullptr && args->size() > 1) || final != nullptr) {
         Errorf("can't give argument to non-function " + v.String());
         return Value();
       }
       return value;
     }
-    return EvalFieldChain(dot, value, v, v.ident, 1, nargs, final);
+    return EvalFieldChain(dot, value, v, v.ident, 1, args, final);
   }
 
   Value EvalFieldChain(const Value& dot, Value receiver, const Node& node,
-                       const std::vector<std::string>& ident, size_t first, size_t nargs,
-                       const Value* final) {
+                       const std::vector<std::string>& ident, size_t first,
+                       const std::vector<NodePtr>* args, const Value* final) {
     const size_t n = ident.size();
     for (size_t i = first; i + 1 < n; ++i) {
-      receiver = EvalField(ident[i], 0, nullptr, receiver);
+      receiver = EvalField(dot, ident[i], nullptr, nullptr, receiver);
       if (failed()) return Value();
     }
-    return EvalField(ident[n - 1], nargs, final, receiver);
+    return EvalField(dot, ident[n - 1], args, final, receiver);
   }
 
-  Value EvalField(const std::string& field, size_t nargs, const Value* final,
-                  const Value& receiver) {
+  Value EvalField(const Value& dot, const std::string& field, const std::vector<NodePtr>* args,
+                  const Value* final, const Value& receiver) {
     if (!receiver.valid()) return Value();  // missingkey=zero: no error on missing data
+    const size_t nargs = args != nullptr ? args->size() : 0;
     const bool has_args = nargs > 1 || final != nullptr;
     const char* type = TypeName(receiver);
     switch (receiver.kind) {
@@ -381,6 +385,7 @@ class State {
         return Value::String(it == receiver.labels->end() ? std::string() : it->second);
       }
       case Kind::kTime: {
+        if (field == "Format") return CallFormat(dot, receiver.i, args, final);
         // A few niladic methods of *time.Time (Go would call any method).
         absl::StatusOr<Value> v = TimeMethod(receiver.i, field);
         if (!v.ok()) break;
@@ -415,6 +420,22 @@ class State {
       return Value();
     }
     return EvalCall(dot, *fn, cmd, args, final);
+  }
+
+  // (*time.Time).Format(layout string) string, called as a method with Go's evalCall
+  // arity and argument rules.
+  Value CallFormat(const Value& dot, int64_t ms, const std::vector<NodePtr>* args,
+                   const Value* final) {
+    const size_t nargs = args != nullptr ? args->size() - 1 : 0;
+    const size_t num_in = nargs + (final != nullptr ? 1 : 0);
+    if (num_in != 1) {
+      Errorf(absl::StrCat("wrong number of args for Format: want 1 got ", num_in));
+      return Value();
+    }
+    Value layout = nargs == 1 ? EvalArg(dot, static_cast<int>(Param::kString), *(*args)[1])
+                              : ValidateType(*final, static_cast<int>(Param::kString));
+    if (failed()) return Value();
+    return Value::String(FormatGoLayout(ms, layout.s));
   }
 
   // text/template's evalCall: arity check, argument conversion, the call.
@@ -541,12 +562,12 @@ class State {
         return Value();
       }
       case NodeType::kField: {
-        Value v = EvalFieldNode(dot, n, 1, nullptr);
+        Value v = EvalFieldNode(dot, n, nullptr, nullptr);
         if (failed()) return Value();
         return ValidateType(v, typ);
       }
       case NodeType::kVariable: {
-        Value v = EvalVariableNode(dot, n, 0, nullptr);
+        Value v = EvalVariableNode(dot, n, nullptr, nullptr);
         if (failed()) return Value();
         return ValidateType(v, typ);
       }
@@ -561,7 +582,7 @@ class State {
         return ValidateType(v, typ);
       }
       case NodeType::kChain: {
-        Value v = EvalChainNode(dot, n, 0, nullptr);
+        Value v = EvalChainNode(dot, n, nullptr, nullptr);
         if (failed()) return Value();
         return ValidateType(v, typ);
       }

@@ -56,9 +56,8 @@ absl::StatusOr<std::shared_ptr<const RE2>> CompileUncached(absl::string_view pat
   opts.set_log_errors(false);
   auto re = std::make_shared<RE2>(re2::StringPiece(pattern.data(), pattern.size()), opts);
   if (!re->ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("error parsing regexp: ",
-                                                   GoErrorCode(re->error_code()), ": `",
-                                                   re->error_arg(), "`"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "error parsing regexp: ", GoErrorCode(re->error_code()), ": `", re->error_arg(), "`"));
   }
   return re;
 }

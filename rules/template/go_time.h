@@ -16,6 +16,10 @@ namespace tally::rules::tmpl {
 // digits only as needed).
 std::string FormatGoTimeUtc(int64_t unix_ms);
 
+// time.Time.Format(layout) of a UTC instant: Go's layout elements ("2006-01-02
+// 15:04:05.000 MST", "Jan _2", "3:04PM", "Monday", "-07:00", ".999"); other text is copied.
+std::string FormatGoLayout(int64_t unix_ms, absl::string_view layout);
+
 // The result of calling the niladic method `name` of a *time.Time at `unix_ms` (Unix,
 // UnixMilli, UnixMicro, UnixNano, UTC, String, Year, YearDay, Day, Hour, Minute, Second,
 // Nanosecond); NotFound for any other name.

@@ -6,6 +6,8 @@ promtool (through promtool_probe.py) and the exact output or error is recorded.
 
 Scenario data (must match kScenario* in template_expander_test.cc): the alert series
 m{<labels>} with the given value, plus q{i="1",k="b"} 2 and q{i="2",k="a"} 0.5 for `query`.
+Templates query "sort_desc(q)": the order of a plain selector's result is not stable in
+promtool (series creation order), sort_desc makes it b, a.
 """
 import json, subprocess, os
 
@@ -50,18 +52,18 @@ TEMPLATES = [
     '{{ eq $value 1234567.5 }}', '{{ lt $value 1e9 }}',
     # range
     '{{ range $k, $v := $labels }}{{ $k }}={{ $v }},{{ end }}', '{{ range $labels }}{{ . }};{{ end }}',
-    '{{ range $i, $s := query "q" }}{{ $i }}:{{ $s.Labels.k }}={{ $s.Value }} {{ end }}',
-    '{{ range query "q" }}{{ .Labels.k }}={{ .Value }};{{ end }}',
+    '{{ range $i, $s := query "sort_desc(q)" }}{{ $i }}:{{ $s.Labels.k }}={{ $s.Value }} {{ end }}',
+    '{{ range query "sort_desc(q)" }}{{ .Labels.k }}={{ .Value }};{{ end }}',
     '{{ range query "nothing" }}x{{ else }}empty{{ end }}',
-    '{{ range query "q" }}{{ if eq .Labels.k "b" }}{{ continue }}{{ end }}{{ .Labels.k }}{{ end }}',
-    '{{ range query "q" }}{{ .Labels.k }}{{ break }}{{ end }}',
-    '{{ range $i, $e := query "q" }}{{ $i }}{{ end }}{{ range $x := query "q" }}{{ $x.Value }}{{ end }}',
+    '{{ range query "sort_desc(q)" }}{{ if eq .Labels.k "b" }}{{ continue }}{{ end }}{{ .Labels.k }}{{ end }}',
+    '{{ range query "sort_desc(q)" }}{{ .Labels.k }}{{ break }}{{ end }}',
+    '{{ range $i, $e := query "sort_desc(q)" }}{{ $i }}{{ end }}{{ range $x := query "sort_desc(q)" }}{{ $x.Value }}{{ end }}',
     '{{ range (args 1 "two" 3.5) }}{{ . }},{{ end }}',
     # query helpers
-    '{{ query "q" | first | value }}', '{{ with query "q" }}{{ . | first | label "k" }}{{ end }}',
-    '{{ (query "q" | first).Labels.i }}', '{{ range sortByLabel "k" (query "q") }}{{ .Labels.k }}{{ end }}',
-    '{{ query "q" | len }}', '{{ (index (query "q") 1).Value }}', '{{ first (query "q") }}',
-    '{{ print (first (query "q")) }}', '{{ query "m" | first | strvalue }}|',
+    '{{ query "sort_desc(q)" | first | value }}', '{{ with query "sort_desc(q)" }}{{ . | first | label "k" }}{{ end }}',
+    '{{ (query "sort_desc(q)" | first).Labels.i }}', '{{ range sortByLabel "k" (query "sort_desc(q)") }}{{ .Labels.k }}{{ end }}',
+    '{{ query "sort_desc(q)" | len }}', '{{ (index (query "sort_desc(q)") 1).Value }}', '{{ first (query "sort_desc(q)") }}',
+    '{{ print (first (query "sort_desc(q)")) }}', '{{ query "m" | first | strvalue }}|',
     '{{ with query "nothing" }}x{{ else }}no data{{ end }}',
     # builtins
     '{{ len "héllo" }} {{ len $labels }} {{ index $labels "job" }} {{ index "abc" 1 }}',
@@ -114,6 +116,9 @@ TEMPLATES = [
     '{{ (toTime 1700000000.5).Unix }} {{ (toTime 1700000000.5).UnixMilli }} {{ (toTime 0).Year }} {{ (toTime 1700000000).YearDay }} {{ (toTime -1.5).Unix }}',
     '{{ (toTime 1700000000.25).Nanosecond }} {{ (toTime 1700000000).Hour }}:{{ (toTime 1700000000).Minute }}:{{ (toTime 1700000000).Second }} {{ (toTime 1700000000).Day }} {{ (toTime 5).UTC }} {{ (toTime 5).String }}',
     '{{ (toTime 0).Unix 1 }}', '{{ 1 | (toTime 0).Unix }}',
+    '{{ (toTime 1700000000.5).Format "2006-01-02 15:04:05.000 MST" }}|{{ (toTime 1700000000.5).Format "Jan _2 3:04PM Monday Mon January 06 1 2 3 4 5 pm -0700 -07:00 Z07:00 .999 ,000" }}',
+    '{{ (toTime 1700000000).Format "Jand Mond 002 .9 .000000 15h04" }}|{{ "2006" | (toTime 86400).Format }}',
+    '{{ (toTime 0).Format }}', '{{ (toTime 0).Format 1 }}', '{{ (toTime 0).Format "a" "b" }}',
     # more printf
     '{{ printf "[%08.3f|%+.3g|% d|%#x|%#o|%x|%e|%.0f|%.0f|%.1f]" -3.14159 1234.5 42 255 8 -255 0.0 2.5 3.5 0.05 }}',
     '{{ printf "[%.3d|%6.3d|%08d|%+08d|%o|%-5q|%5.1s|%c|%U|%q]" 7 7 -42 42 -8 "a" "xyz" 128512 128512 128512 }}',
@@ -125,20 +130,20 @@ TEMPLATES = [
     # builtins, more
     '{{ js 1 "a" }} {{ html 1.5 }} {{ urlquery "a" 1 }}', '{{ index (args 1 2) "arg1" }}', '{{ index (args 1) "zz" }}|',
     '{{ eq $labels.missing "" }} {{ and "a" "b" }} {{ or "" 0 }} {{ not "x" }}',
-    '{{ with $x := $labels.job }}{{ $x }}{{ end }}', '{{ range query "q" }}{{ $.Labels.job }}{{ end }}',
-    '{{ $x := 1 }}{{ range query "q" }}{{ $x = 2 }}{{ end }}{{ $x }}', '{{ $x := 1 }}{{ if true }}{{ $x := 2 }}{{ end }}{{ $x }}',
+    '{{ with $x := $labels.job }}{{ $x }}{{ end }}', '{{ range query "sort_desc(q)" }}{{ $.Labels.job }}{{ end }}',
+    '{{ $x := 1 }}{{ range query "sort_desc(q)" }}{{ $x = 2 }}{{ end }}{{ $x }}', '{{ $x := 1 }}{{ if true }}{{ $x := 2 }}{{ end }}{{ $x }}',
     '{{- /* a */ -}}', "{{/* multi\nline */}}x", "a\r\n{{- 1 -}}\r\nb", '{{ 0b101 }} {{ 0o17 }} {{ 0X1f }}', '{{ 1_000 }}',
     '{{ -0.0 }} {{ 0x1p-2 }} {{ 1e-400 }}', '{{ 9223372036854775808 }}', '{{ 1e400 }}', '{{ 99999999999999999999 }}',
     '{{ "\\u00e9" | len }}', '{{ len "\u00e9" }}', "{{ '\\n' }} {{ '\\x41' }} {{ 'é' }}",
     '{{ eq 1 1.0 }}', '{{ eq "a" 1 }}', '{{ ne 1 }}', '{{ eq $labels $labels }}', '{{ lt $labels 1 }}',
-    '{{ index $labels "job" "x" }}', '{{ index (query "q") 0 "x" }}', '{{ index (query "q") -1 }}', '{{ index (query "q") 2 }}', '{{ index (query "q") 3 }}',
-    '{{ len (first (query "q")) }}', '{{ len nil }}', '{{ (first (query "q")).Foo }}', '{{ (first (query "q")).Labels.k }}',
-    '{{ sortByLabel "i" (query "q") | first | label "k" }}', '{{ query "q" | sortByLabel "k" | len }}',
-    '{{ value (first (query "q")) | printf "%.1f" }}', '{{ label "__name__" (first (query "q")) }}',
+    '{{ index $labels "job" "x" }}', '{{ index (query "sort_desc(q)") 0 "x" }}', '{{ index (query "sort_desc(q)") -1 }}', '{{ index (query "sort_desc(q)") 2 }}', '{{ index (query "sort_desc(q)") 3 }}',
+    '{{ len (first (query "sort_desc(q)")) }}', '{{ len nil }}', '{{ (first (query "sort_desc(q)")).Foo }}', '{{ (first (query "sort_desc(q)")).Labels.k }}',
+    '{{ sortByLabel "i" (query "sort_desc(q)") | first | label "k" }}', '{{ query "sort_desc(q)" | sortByLabel "k" | len }}',
+    '{{ value (first (query "sort_desc(q)")) | printf "%.1f" }}', '{{ label "__name__" (first (query "sort_desc(q)")) }}',
     '{{ $labels.job | printf "%s:%s" "x" }}', '{{ "x" | printf "%s %s" }}', '{{ printf "%s" | len }}',
     '{{ range $k, $v := (args "a" "b") }}{{ $k }}:{{ $v }} {{ end }}', '{{ range $k := $labels }}{{ $k }} {{ end }}',
     '{{ range $externalLabels }}{{ . }}{{ else }}none{{ end }}', '{{ if not (query "nothing") }}empty{{ end }}',
-    '{{ if and (query "q") (gt (len (query "q")) 1) }}many{{ end }}', '{{ with first (query "q") }}{{ .Value }}{{ end }}',
+    '{{ if and (query "sort_desc(q)") (gt (len (query "sort_desc(q)")) 1) }}many{{ end }}', '{{ with first (query "sort_desc(q)") }}{{ .Value }}{{ end }}',
     '{{ .Labels.job | toUpper }}', '{{ .ExternalLabels.cluster }}', '{{ .Value | humanize }}', '{{ $value | humanizePercentage }}',
     '{{ stripDomain "a.b.c:80" }} {{ stripDomain "[::1]" }} {{ stripPort "[::1]" }} {{ stripPort ":80" }} {{ stripDomain "::1" }}',
     '{{ reReplaceAll "^" "x" "ab" }} {{ reReplaceAll "$" "x" "ab" }} {{ reReplaceAll "b*" "-" "abba" }} {{ reReplaceAll "(a)(b)?" "${2}${1}" "ab a" }}',
@@ -150,7 +155,7 @@ TEMPLATES = [
     '{{ range $x, $y := $labels }}{{ end }}{{ range $x, := . }}{{ end }}', '{{ if 1 }}{{ else }}{{ else }}{{ end }}',
     '{{ with 1 }}{{ else if 1 }}{{ end }}', '{{ 1 2 }}', '{{ .Labels 1 }}', '{{ nil 1 }}', '{{ $labels.job.x.y }}',
     '{{ range $labels }}{{ else }}{{ break }}{{ end }}', '{{ range $labels }}{{ if 1 }}{{ continue }}{{ end }}x{{ end }}|after',
-    '{{ range $labels }}{{ break }}{{ end }}after', '{{ range $a := query "q" }}{{ range $labels }}{{ break }}{{ end }}{{ $a.Value }}{{ end }}',
+    '{{ range $labels }}{{ break }}{{ end }}after', '{{ range $a := query "sort_desc(q)" }}{{ range $labels }}{{ break }}{{ end }}{{ $a.Value }}{{ end }}',
     '{{ with $labels.job }}{{ break }}{{ end }}',
     '{{ $ := 1 }}', '{{ .Value.x }}', '{{ printf "%s" . }}', '{{ "\\x41\\101\\u0041\\U00000041" }}', "{{ 'ab' }}",
 ]

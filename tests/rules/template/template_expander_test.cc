@@ -44,7 +44,7 @@ TemplateData ScenarioData(double value) {
   d.value = value;
   const std::map<std::string, std::string> labels = d.labels;
   d.query = [labels, value](absl::string_view expr, int64_t) -> absl::StatusOr<promql::Vector> {
-    if (expr == "q") return QSeries();
+    if (expr == "sort_desc(q)") return QSeries();
     if (expr == "m") {
       std::vector<storage::Label> ls;
       for (const auto& [k, v] : labels) ls.push_back({k, v});
