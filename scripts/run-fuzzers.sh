@@ -12,6 +12,15 @@ if [[ -z "$CLANG" ]]; then
   echo "run-fuzzers: clang++ not found; skipping the fuzz targets"
   exit 0
 fi
+# clang without its libFuzzer/ASan runtime (compiler-rt) cannot build the targets either.
+probe="$(mktemp -d)"
+trap 'rm -rf "$probe"' EXIT
+printf 'extern "C" int LLVMFuzzerTestOneInput(const unsigned char*, unsigned long) { return 0; }\n' \
+  >"$probe/p.cc"
+if ! "$CLANG" -fsanitize=fuzzer,address,undefined "$probe/p.cc" -o "$probe/p" 2>/dev/null; then
+  echo "run-fuzzers: $CLANG cannot link -fsanitize=fuzzer (no compiler-rt?); skipping"
+  exit 0
+fi
 BUILD_DIR="${TALLY_FUZZ_BUILD_DIR:-build-fuzz}"
 SECONDS_PER_TARGET="${TALLY_FUZZ_SECONDS:-20}"
 JOBS="${TALLY_JOBS:-2}"
