@@ -68,13 +68,14 @@ struct EvalContext {
   SampleBudget* samples = nullptr;
 
   // Cancelled / DeadlineExceeded when the query must stop. Cheap (one relaxed load and a
-  // clock read): long loops call it every few thousand iterations (kInterruptEvery).
+  // clock read): loops over series, steps or rows call it every iteration or every 1024,
+  // loops over window samples every kInterruptEvery samples.
   absl::Status CheckInterrupt() const;
 };
 
-// Loops over steps, series or samples check for cancellation and the deadline at least
-// this often, which keeps the reaction time far below 100 ms.
-inline constexpr int64_t kInterruptEvery = 4096;
+// Window samples swept between two interrupt checks: about a millisecond of kernel work,
+// so a cancel or timeout is honoured far below 100 ms.
+inline constexpr int64_t kInterruptEvery = 1 << 18;
 
 // Evaluation result of one node.
 struct Evaluated {

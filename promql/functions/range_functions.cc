@@ -362,7 +362,7 @@ absl::StatusOr<Evaluated> EvalRangeFunction(Evaluator* ev, const Call& call) {
         // or the subquery's points), so it is not counted twice.
         // Big windows (quantile_over_time over a long range, many steps) take time too.
         work += static_cast<int64_t>(win.size()) + 1;
-        if (work >= kInterruptEvery * 64) {
+        if (work >= kInterruptEvery) {
           RETURN_IF_ERROR(ctx->CheckInterrupt());
           work = 0;
         }
