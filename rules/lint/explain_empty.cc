@@ -80,6 +80,19 @@ std::string SelectorWhy(LintContext* ctx, const promql::VectorSelector& sel,
 
 std::optional<std::string> Why(LintContext* ctx, const Expr& e, int64_t step);
 
+// The operand a filtering comparison passes through (`x > 0.01` -> `x`, `(a > b)` -> `a`),
+// recursively; any other expression is returned as is. Matching is judged on these: two
+// filters that never hold at the same time are a quiet alert, not disjoint label sets.
+const Expr& Unfiltered(const Expr& e) {
+  if (e.kind == NodeKind::kParen) return Unfiltered(*e.As<promql::ParenExpr>().expr);
+  if (e.kind != NodeKind::kBinary) return e;
+  const auto& b = e.As<promql::BinaryExpr>();
+  if (!promql::IsComparisonOp(b.op) || b.return_bool) return e;
+  if (b.lhs->type() == promql::ValueType::kVector) return Unfiltered(*b.lhs);
+  if (b.rhs->type() == promql::ValueType::kVector) return Unfiltered(*b.rhs);
+  return e;
+}
+
 std::optional<std::string> WhyBinary(LintContext* ctx, const promql::BinaryExpr& b, int64_t step) {
   if (!b.matching) {  // vector op scalar (or scalar op scalar)
     const Expr& vec = b.lhs->type() == promql::ValueType::kVector ? *b.lhs : *b.rhs;
@@ -98,7 +111,7 @@ std::optional<std::string> WhyBinary(LintContext* ctx, const promql::BinaryExpr&
   if (l_empty) return Why(ctx, *b.lhs, step);
   if (b.op == promql::BinaryOp::kUnless) return std::nullopt;  // everything was excluded
   if (r_empty) return Why(ctx, *b.rhs, step);
-  auto lm = ctx->Eval(*b.lhs, step), rm = ctx->Eval(*b.rhs, step);
+  auto lm = ctx->Eval(Unfiltered(*b.lhs), step), rm = ctx->Eval(Unfiltered(*b.rhs), step);
   if (!lm.ok() || !rm.ok()) return std::nullopt;
   return ExplainNoMatch(**lm, **rm, b, promql::IsComparisonOp(b.op) && !b.return_bool);
 }

@@ -150,6 +150,19 @@ TEST_F(RuleLinterTest, BinaryOperationWithNoSharedMatchGroupNamesTheLabels) {
   EXPECT_THAT(f[0].message, HasSubstr("model is not on the right side"));
 }
 
+// Two filters on the same series that never hold at the same step make a quiet alert, not
+// a matching problem: `and` is judged on the series the filters pass through. (Before, the
+// shipped ModelCostEfficiencyDegraded was reported as "no series match" because each side's
+// filter had kept a different model.)
+TEST_F(RuleLinterTest, DisjointFiltersOnBothSidesOfAndAreNotAFinding) {
+  AddSeries({{"__name__", "eff"}, {"model", "m1"}}, 5);
+  AddSeries({{"__name__", "eff"}, {"model", "m2"}}, 0.001);
+  auto f = LintRules({Alert("Quiet", "(eff > 1) and eff < 0.01"),
+                      Alert("Disjoint", "(eff > 1) and on(model) absent_metric_x")});
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].rule, "Disjoint");
+}
+
 TEST_F(RuleLinterTest, OneToOneWithoutModifiersNamesLabelsOnlyOneSideHas) {
   AddSeries({{"__name__", "errors_total"}, {"model", "m1"}, {"type", "t"}}, 1, 1);
   AddSeries({{"__name__", "requests_total"}, {"model", "m1"}, {"status", "ok"}}, 1, 10);
