@@ -9,121 +9,13 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "storage/ingest/go_float.h"
+#include "tools/sim/llm_cost_model.h"
 
 namespace tally::sim {
 namespace {
 
 using storage::TextFormat;
-
-struct Model {
-  const char* name;
-  const char* provider;
-  double price_in;   // USD per prompt token
-  double price_out;  // USD per completion token
-  double weight;     // relative traffic
-  double latency_s;  // median latency of a 500-token completion
-};
-constexpr Model kModels[] = {
-    {"gpt-4o", "openai", 2.5e-6, 10e-6, 4, 1.8},
-    {"gpt-4o-mini", "openai", 0.15e-6, 0.6e-6, 8, 0.9},
-    {"claude-3-5-sonnet", "anthropic", 3e-6, 15e-6, 3, 2.2},
-    {"claude-3-haiku", "anthropic", 0.25e-6, 1.25e-6, 4, 0.8},
-    {"gemini-1.5-pro", "google", 1.25e-6, 5e-6, 2, 2.0},
-    {"llama-3-70b", "together", 0.9e-6, 0.9e-6, 1, 1.4},
-};
-constexpr int kNumModels = sizeof(kModels) / sizeof(kModels[0]);
-
-struct App {
-  const char* name;
-  double weight;
-  double prompt_mean;
-  double completion_mean;
-  double daily_budget_usd;
-};
-constexpr App kApps[] = {
-    {"chatbot", 3, 900, 350, 250},
-    {"summarizer", 1, 3500, 250, 60},
-    {"code-assistant", 2, 1800, 600, 200},
-    {"search-rag", 1.5, 2600, 300, 90},
-};
-constexpr int kNumApps = sizeof(kApps) / sizeof(kApps[0]);
-
-constexpr double kLe[] = {0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40};
-constexpr int kNumLe = sizeof(kLe) / sizeof(kLe[0]);
-constexpr int kNumBuckets = kNumLe + 1;  // + "+Inf"
-constexpr double kQuantiles[] = {0.5, 0.9, 0.99};
-constexpr const char* kErrorTypes[] = {"rate_limit", "timeout", "invalid_request",
-                                       "server_error"};
-struct Component {
-  const char* name;
-  double base_bytes;
-};
-constexpr Component kComponents[] = {
-    {"api", 512.0 * (1 << 20)},
-    {"worker", 1536.0 * (1 << 20)},
-    {"cache", 768.0 * (1 << 20)},
-    {"db_pool", 128.0 * (1 << 20)},
-};
-constexpr double kMemoryLimitBytes = 4.0 * (1 << 30);
-constexpr int kMaxRequestsPerStep = 256;
-constexpr double kBaseRatePerSecond = 0.01;  // × model weight × app weight
-constexpr int64_t kMeanRestartIntervalMs = int64_t{6} * 3600 * 1000;
-
-// SplitMix64: the PRNG and the key mixer (same results on every platform).
-inline uint64_t Mix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-inline uint64_t Key(uint64_t seed, uint64_t a, uint64_t b = 0, uint64_t c = 0, uint64_t d = 0) {
-  return Mix(seed ^ Mix(a ^ Mix(b ^ Mix(c ^ Mix(d)))));
-}
-
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : s_(seed) {}
-  uint64_t Next() {
-    s_ += 0x9e3779b97f4a7c15ULL;
-    return Mix(s_);
-  }
-  double Uniform() { return static_cast<double>(Next() >> 11) * 0x1p-53; }
-  double Gauss() {  // Box-Muller, one value per call
-    const double u1 = std::max(Uniform(), 1e-300);
-    const double u2 = Uniform();
-    return std::sqrt(-2 * std::log(u1)) * std::cos(6.283185307179586 * u2);
-  }
-  int Poisson(double mean) {
-    if (mean <= 0) return 0;
-    if (mean < 30) {  // Knuth
-      const double l = std::exp(-mean);
-      int k = 0;
-      double p = 1;
-      do {
-        ++k;
-        p *= Uniform();
-      } while (p > l);
-      return k - 1;
-    }
-    return std::max(0, static_cast<int>(std::lround(mean + std::sqrt(mean) * Gauss())));
-  }
-
- private:
-  uint64_t s_;
-};
-
-// Traffic of one (instance, model, application) during one scrape interval.
-struct Draw {
-  int success = 0;
-  int errors = 0;
-  std::array<int, 4> errors_by_type{};
-  double prompt_tokens = 0;
-  double completion_tokens = 0;
-  double cost = 0;
-  std::array<double, kNumBuckets> bucket{};  // cumulative (le) counts
-  double latency_sum = 0;
-  std::array<double, 3> cost_quantile{};     // NaN without successful requests
-};
+using namespace model;  // NOLINT: the model's tables and types are this file's vocabulary
 
 class Generator {
  public:
@@ -145,21 +37,13 @@ class Generator {
   static constexpr size_t kFlushBytes = 1 << 20;
 
   int64_t TimeMs(int instance, int64_t step) const {
-    // A scrape lands a few ms off its grid point; all series of an instance share it.
-    const int64_t jitter = static_cast<int64_t>(Key(o_.seed, 0x7a11, instance, step) % 7) - 3;
-    return start_ms_ + step * o_.step_ms + jitter;
+    return model::ScrapeTimeMs(o_, start_ms_, instance, step);
   }
-  bool Restarted(int instance, int64_t step) const {
-    const uint64_t every = static_cast<uint64_t>(std::max<int64_t>(1, kMeanRestartIntervalMs / o_.step_ms));
-    return step > 0 && Key(o_.seed, 0x5e5e, instance, step) % every == 0;
+  bool Restarted(int instance, int64_t step) const { return model::Restarted(o_, instance, step); }
+  static double Diurnal(int64_t t_ms) { return model::Diurnal(t_ms); }
+  Draw MakeDraw(int instance, int model, int app, int64_t step) const {
+    return model::MakeDraw(o_, instance, model, app, step, TimeMs(instance, step));
   }
-  double Diurnal(int64_t t_ms) const {
-    // Traffic peaks at 15:00 UTC and bottoms out at 03:00 UTC.
-    const double day_frac = static_cast<double>(t_ms % 86'400'000) / 86'400'000.0;
-    return 0.6 + 0.4 * std::sin(6.283185307179586 * (day_frac - 0.375));
-  }
-
-  Draw MakeDraw(int instance, int model, int app, int64_t step) const;
 
   // Output helpers.
   absl::Status Flush() {
@@ -226,50 +110,6 @@ class Generator {
   std::string prefix_;
   std::vector<Draw> draws_;  // one group's draws over all steps, reused
 };
-
-Draw Generator::MakeDraw(int instance, int model, int app, int64_t step) const {
-  Draw d;
-  Rng r(Key(o_.seed, instance + 1, model + 1, app + 1, step));
-  const Model& m = kModels[model];
-  const App& a = kApps[app];
-  const double step_s = static_cast<double>(o_.step_ms) / 1000;
-  const double mean =
-      kBaseRatePerSecond * m.weight * a.weight * step_s * Diurnal(TimeMs(instance, step));
-  const int n = std::min(r.Poisson(mean), kMaxRequestsPerStep);
-  std::array<double, kMaxRequestsPerStep> costs;
-  int nc = 0;
-  for (int i = 0; i < n; ++i) {
-    const bool error = r.Uniform() < 0.02;
-    double latency;
-    if (error) {
-      ++d.errors;
-      const int type = static_cast<int>(r.Next() % 4);
-      ++d.errors_by_type[type];
-      latency = type == 1 ? 30 + 10 * r.Uniform() : 0.05 + 0.2 * r.Uniform();
-    } else {
-      ++d.success;
-      const double pt = std::round(a.prompt_mean * std::exp(0.5 * r.Gauss()));
-      const double ct = std::round(a.completion_mean * std::exp(0.6 * r.Gauss()));
-      d.prompt_tokens += pt;
-      d.completion_tokens += ct;
-      const double cost = pt * m.price_in + ct * m.price_out;
-      d.cost += cost;
-      costs[nc++] = cost;
-      latency = m.latency_s * (0.3 + ct / 700) * std::exp(0.4 * r.Gauss());
-    }
-    d.latency_sum += latency;
-    for (int b = 0; b < kNumBuckets; ++b) {
-      if (b == kNumLe || latency <= kLe[b]) d.bucket[b] += 1;
-    }
-  }
-  std::sort(costs.begin(), costs.begin() + nc);
-  for (int q = 0; q < 3; ++q) {
-    d.cost_quantile[q] =
-        nc == 0 ? std::nan("")
-                : costs[std::min(nc - 1, static_cast<int>(kQuantiles[q] * nc))];
-  }
-  return d;
-}
 
 absl::Status Generator::Header(absl::string_view family, absl::string_view om_type,
                                absl::string_view prom_type, absl::string_view help,

@@ -25,6 +25,15 @@
 
 namespace tally::sim {
 
+// A switch that provokes one alert of examples/llm-cost-tracker/rules/alerts.yml from
+// LlmCostOptions::scenario_start_ms on: kBudgetOverrun multiplies prices by 40
+// (BudgetProjectedToExceed), kLatencySpike makes requests 4x slower (HighRequestLatency),
+// kTokenAnomaly makes prompts and completions 6x longer (UnusualTokenUsagePattern), kErrors
+// fails 25% of requests instead of 2% (HighErrorRate).
+enum class Scenario { kNone, kBudgetOverrun, kLatencySpike, kTokenAnomaly, kErrors };
+// "none", "budget-overrun", "latency-spike", "token-anomaly", "errors"; false if unknown.
+bool ParseScenario(absl::string_view name, Scenario* out);
+
 struct LlmCostOptions {
   uint64_t seed = 1;
   int64_t start_ms = 1'700'000'000'000;  // first scrape (aligned down to step_ms)
@@ -32,6 +41,8 @@ struct LlmCostOptions {
   int series_scale = 1;                   // number of tracker instances (~580 series each)
   int64_t step_ms = 15'000;               // scrape interval
   storage::TextFormat format = storage::TextFormat::kOpenMetrics;
+  Scenario scenario = Scenario::kNone;
+  int64_t scenario_start_ms = 0;  // the scenario applies to scrapes at or after this time
 };
 
 // Series per instance, and samples the options produce (for progress and tests).
