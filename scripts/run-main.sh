@@ -2,7 +2,9 @@
 # The main job: installs dependencies, builds the `tally` binary (Release, -O2), loads a
 # seeded sample of LLM-cost monitoring data into ./data on first run (generate + backfill),
 # prints `tally tsdb analyze`, then runs `tally serve` on 127.0.0.1:9090 with
-# examples/tally.yml until SIGTERM/Ctrl-C.
+# examples/tally.yml (which loads the LLM Cost Tracker rules) until SIGTERM/Ctrl-C, fed live
+# by `tally simulate --scenario latency-spike` over remote write, so HighRequestLatency fires
+# a few minutes after start-up (TALLY_SCENARIO picks another scenario, "none" none).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +16,7 @@ HOURS="${TALLY_SAMPLE_HOURS:-6}"
 SCALE="${TALLY_SAMPLE_SCALE:-1}"
 DATA_DIR="${TALLY_DATA_DIR:-./data}"
 LISTEN="${TALLY_LISTEN_ADDRESS:-127.0.0.1:9090}"
+SCENARIO="${TALLY_SCENARIO:-latency-spike}"
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release
 cmake --build "$BUILD_DIR" -j "$JOBS" --target tally
 
@@ -26,5 +29,22 @@ if [ ! -e "$DATA_DIR/CURRENT" ]; then
 fi
 "$BUILD_DIR/tally" tsdb analyze --storage.tsdb.path "$DATA_DIR"
 
-exec "$BUILD_DIR/tally" serve --config.file examples/tally.yml \
-  --storage.tsdb.path "$DATA_DIR" --web.listen-address "$LISTEN"
+# The live simulator pushes every 15 s step to serve's remote-write receiver (it retries
+# until serve listens). Both stop together: SIGTERM/Ctrl-C reaches serve, and the trap ends
+# the simulator when serve exits for any reason.
+"$BUILD_DIR/tally" serve --config.file examples/tally.yml \
+  --storage.tsdb.path "$DATA_DIR" --web.listen-address "$LISTEN" &
+SERVE_PID=$!
+"$BUILD_DIR/tally" simulate --remote-write.url "http://$LISTEN/api/v1/write" \
+  --scenario "$SCENARIO" &
+SIM_PID=$!
+stop() { kill -TERM "$SERVE_PID" 2>/dev/null || true; }
+trap stop INT TERM
+echo "tally serve: http://$LISTEN  (alerts: http://$LISTEN/api/v1/alerts; simulator scenario: $SCENARIO)"
+rc=0
+wait "$SERVE_PID" || rc=$?
+# wait returns early when a trapped signal arrives: wait again for serve's own exit.
+while kill -0 "$SERVE_PID" 2>/dev/null; do wait "$SERVE_PID" || rc=$?; done
+kill -TERM "$SIM_PID" 2>/dev/null || true
+wait "$SIM_PID" 2>/dev/null || true
+exit "$rc"
