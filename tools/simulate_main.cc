@@ -79,7 +79,7 @@ int RunSimulate(std::vector<std::string> args) {
   std::string listen, remote_write, out, scenario_name = "none";
   absl::Duration interval = absl::Seconds(15), backfill = absl::ZeroDuration(),
                  duration = absl::ZeroDuration(), scenario_after = absl::ZeroDuration();
-  int64_t scale = 1, seed = 1;
+  int64_t scale = 1, seed = 1, models = 0, applications = 0;
   FlagSet flags(
       "tally simulate (--web.listen-address ADDR | --remote-write.url URL | --backfill D --out F)",
       "Run a simulated LLM Cost Tracker (the model of `tally generate`): serve /metrics,\n"
@@ -92,6 +92,9 @@ int RunSimulate(std::vector<std::string> args) {
   flags.String("out", &out, "Output file of --backfill.");
   flags.Int("series-scale", &scale, "Number of simulated tracker instances (~580 series each).");
   flags.Int("seed", &seed, "Random seed.");
+  flags.Int("models", &models, "Simulate the first N of the 6 catalogue models (0: all).");
+  flags.Int("applications", &applications,
+            "Simulate the first N of the 4 catalogue applications (0: all).");
   flags.String("scenario", &scenario_name,
                "Provoke an alert: none, budget-overrun, latency-spike, token-anomaly, errors.");
   flags.Duration("scenario.after", &scenario_after,
@@ -113,8 +116,13 @@ int RunSimulate(std::vector<std::string> args) {
   if (interval < absl::Milliseconds(100) || interval > absl::Hours(1)) {
     return usage("--interval must be between 100ms and 1h");
   }
+  if (models < 0 || models > 6 || applications < 0 || applications > 4) {
+    return usage("--models must be in 0..6 and --applications in 0..4");
+  }
   sim::LlmCostOptions o;
   o.seed = static_cast<uint64_t>(seed);
+  o.models = static_cast<int>(models);
+  o.applications = static_cast<int>(applications);
   o.series_scale = static_cast<int>(scale);
   o.step_ms = absl::ToInt64Milliseconds(interval);
   if (!sim::ParseScenario(scenario_name, &o.scenario)) {

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <string>
 
@@ -16,6 +17,7 @@
 #include "storage/ingest/text_parser.h"
 #include "tests/testutil/external_process.h"
 #include "tests/testutil/temp_dir.h"
+#include "tools/sim/llm_cost_generator.h"
 
 namespace tally::tools {
 namespace {
@@ -98,6 +100,33 @@ TEST(SimulateE2e, ServesParsableMetricsWhoseCountersAdvance) {
   const std::string health = HttpGet(port, "/health");
   EXPECT_TRUE(absl::StrContains(health, R"("status": "healthy")")) << health;
   EXPECT_TRUE(absl::StrContains(HttpGet(port, "/health/detailed"), R"("components")"));
+}
+
+TEST(SimulateE2e, BackfillWritesOpenMetricsOfTheSelectedModelsAndApplications) {
+  testutil::TempDir dir;
+  const std::string out = dir.Sub("sim.om");
+  auto sim = testutil::ChildProcess::Start(
+      kTally,
+      {"simulate", "--backfill", "10m", "--out", out, "--models", "2", "--applications", "1"},
+      dir.Sub("sim.log"));
+  ASSERT_NE(sim, nullptr);
+  ASSERT_TRUE(testutil::PollUntil([&] { return !sim->Running(); }, absl::Seconds(30)));
+  std::ifstream f(out);
+  const std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  storage::TextParser p(text, storage::TextFormat::kOpenMetrics);
+  std::map<std::string, int> series;
+  while (true) {
+    absl::StatusOr<storage::TextEntry> e = p.Next();
+    ASSERT_TRUE(e.ok()) << "line " << p.line() << ": " << e.status() << "\n" << sim->Log();
+    if (*e == storage::TextEntry::kEnd) break;
+    if (*e == storage::TextEntry::kSample) ++series[std::string(p.series_text())];
+  }
+  sim::LlmCostOptions o;
+  o.models = 2;
+  o.applications = 1;
+  EXPECT_EQ(static_cast<int64_t>(series.size()), sim::LlmCostSeriesPerInstance(o));
+  EXPECT_LT(sim::LlmCostSeriesPerInstance(o), sim::LlmCostSeriesPerInstance());
+  EXPECT_EQ(series.begin()->second, 40);  // 10m of 15s steps
 }
 
 // Polls serve's instant query API until the body contains `needle`.

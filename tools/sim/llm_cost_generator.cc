@@ -129,8 +129,8 @@ absl::Status Generator::Header(absl::string_view family, absl::string_view om_ty
 template <typename F>
 absl::Status Generator::ComboCounter(absl::string_view name, absl::string_view extra, F inc) {
   for (int i = 0; i < o_.series_scale; ++i) {
-    for (int m = 0; m < kNumModels; ++m) {
-      for (int a = 0; a < kNumApps; ++a) {
+    for (int m = 0; m < NumModels(o_); ++m) {
+      for (int a = 0; a < NumApps(o_); ++a) {
         std::string labels = ComboLabels(i, m, a);
         if (!extra.empty()) absl::StrAppend(&labels, ",", extra);
         BeginSeries(name, labels);
@@ -156,8 +156,8 @@ absl::Status Generator::Histogram() {
   }
   draws_.resize(steps_);
   for (int i = 0; i < o_.series_scale; ++i) {
-    for (int m = 0; m < kNumModels; ++m) {
-      for (int a = 0; a < kNumApps; ++a) {
+    for (int m = 0; m < NumModels(o_); ++m) {
+      for (int a = 0; a < NumApps(o_); ++a) {
         for (int64_t s = 0; s < steps_; ++s) draws_[s] = MakeDraw(i, m, a, s);
         const std::string labels = ComboLabels(i, m, a);
         auto counter = [&](absl::string_view name, const std::string& lbl, auto inc) {
@@ -195,8 +195,8 @@ absl::Status Generator::Summary() {
   }
   draws_.resize(steps_);
   for (int i = 0; i < o_.series_scale; ++i) {
-    for (int m = 0; m < kNumModels; ++m) {
-      for (int a = 0; a < kNumApps; ++a) {
+    for (int m = 0; m < NumModels(o_); ++m) {
+      for (int a = 0; a < NumApps(o_); ++a) {
         for (int64_t s = 0; s < steps_; ++s) draws_[s] = MakeDraw(i, m, a, s);
         const std::string labels = ComboLabels(i, m, a);
         for (int q = 0; q < 3; ++q) {
@@ -231,7 +231,7 @@ absl::Status Generator::Errors() {
     return s;
   }
   for (int i = 0; i < o_.series_scale; ++i) {
-    for (int m = 0; m < kNumModels; ++m) {
+    for (int m = 0; m < NumModels(o_); ++m) {
       for (int e = 0; e < 4; ++e) {
         BeginSeries(kName, absl::StrCat(InstanceLabels(i), ",model=\"", kModels[m].name,
                                         "\",provider=\"", kModels[m].provider, "\",type=\"",
@@ -239,7 +239,7 @@ absl::Status Generator::Errors() {
         double v = 0;
         for (int64_t s = 0; s < steps_; ++s) {
           if (Restarted(i, s)) v = 0;
-          for (int a = 0; a < kNumApps; ++a) v += MakeDraw(i, m, a, s).errors_by_type[e];
+          for (int a = 0; a < NumApps(o_); ++a) v += MakeDraw(i, m, a, s).errors_by_type[e];
           Sample(i, s, v);
         }
         if (absl::Status st = MaybeFlush(); !st.ok()) return st;
@@ -258,13 +258,13 @@ absl::Status Generator::ModelCostRate() {
   }
   const double per_hour = 3600.0 * 1000 / static_cast<double>(o_.step_ms);
   for (int i = 0; i < o_.series_scale; ++i) {
-    for (int m = 0; m < kNumModels; ++m) {
+    for (int m = 0; m < NumModels(o_); ++m) {
       BeginSeries(kName, absl::StrCat(InstanceLabels(i), ",model=\"", kModels[m].name,
                                       "\",provider=\"", kModels[m].provider, "\""));
       double ema = 0;
       for (int64_t s = 0; s < steps_; ++s) {
         double cost = 0;
-        for (int a = 0; a < kNumApps; ++a) cost += MakeDraw(i, m, a, s).cost;
+        for (int a = 0; a < NumApps(o_); ++a) cost += MakeDraw(i, m, a, s).cost;
         ema = s == 0 ? cost * per_hour : 0.9 * ema + 0.1 * cost * per_hour;
         Sample(i, s, std::round(ema * 1e4) / 1e4);
       }
@@ -289,7 +289,7 @@ absl::Status Generator::Budgets() {
   for (const Fam& f : kFams) {
     if (absl::Status s = Header(f.name, "gauge", "gauge", f.help, ""); !s.ok()) return s;
     for (int i = 0; i < o_.series_scale; ++i) {
-      for (int a = 0; a < kNumApps; ++a) {
+      for (int a = 0; a < NumApps(o_); ++a) {
         BeginSeries(f.name,
                     absl::StrCat("application=\"", kApps[a].name, "\",", InstanceLabels(i)));
         double spent = 0;
@@ -302,7 +302,7 @@ absl::Status Generator::Budgets() {
           } else {
             const int64_t t = TimeMs(i, s);
             if (s > 0 && t / 86'400'000 != TimeMs(i, s - 1) / 86'400'000) spent = 0;
-            for (int m = 0; m < kNumModels; ++m) spent += MakeDraw(i, m, a, s).cost;
+            for (int m = 0; m < NumModels(o_); ++m) spent += MakeDraw(i, m, a, s).cost;
             v = std::round(spent / kApps[a].daily_budget_usd * 100 * 1e3) / 1e3;
           }
           Sample(i, s, v);
@@ -422,19 +422,22 @@ absl::Status Generator::Run() {
 
 }  // namespace
 
-int64_t LlmCostSeriesPerInstance() {
-  const int64_t combos = kNumModels * kNumApps;
+int64_t LlmCostSeriesPerInstance() { return LlmCostSeriesPerInstance(LlmCostOptions{}); }
+
+int64_t LlmCostSeriesPerInstance(const LlmCostOptions& o) {
+  const int64_t models = NumModels(o), apps = NumApps(o);
+  const int64_t combos = models * apps;
   const int64_t per_combo = 1 /*cost*/ + 2 /*requests*/ + 2 /*tokens*/ +
                             (kNumBuckets + 2) /*histogram*/ + (3 + 2) /*summary*/;
-  return combos * per_combo + kNumModels * 4 /*errors*/ + kNumModels /*cost rate*/ +
-         kNumApps * 3 /*budgets*/ + 4 /*memory*/ + 6 /*instance gauges*/;
+  return combos * per_combo + models * 4 /*errors*/ + models /*cost rate*/ +
+         apps * 3 /*budgets*/ + 4 /*memory*/ + 6 /*instance gauges*/;
 }
 
 int64_t LlmCostSampleCount(const LlmCostOptions& o) {
   const int64_t steps =
       std::max<int64_t>(1, static_cast<int64_t>(o.hours * 3600 * 1000 /
                                                 static_cast<double>(o.step_ms)));
-  return LlmCostSeriesPerInstance() * o.series_scale * steps;
+  return LlmCostSeriesPerInstance(o) * o.series_scale * steps;
 }
 
 absl::Status WriteLlmCostData(const LlmCostOptions& options,

@@ -89,9 +89,9 @@ void LlmCostLive::Step(int64_t s) {
     }
     const bool new_day = s > 0 && t / 86'400'000 != in.last_scrape_ms / 86'400'000;
     if (new_day) std::fill(in.spent.begin(), in.spent.end(), 0);
-    for (int m = 0; m < kNumModels; ++m) {
+    for (int m = 0; m < NumModels(o_); ++m) {
       double model_cost = 0;
-      for (int a = 0; a < kNumApps; ++a) {
+      for (int a = 0; a < NumApps(o_); ++a) {
         const Draw d = MakeDraw(o_, i, m, a, s, t);
         Combo& c = in.combos[m * kNumApps + a];
         c.cost += d.cost;
@@ -145,8 +145,8 @@ std::vector<LiveFamily> LlmCostLive::Snapshot() const {
                           const char* extra_name = nullptr, const char* extra_value = nullptr) {
     if (out.empty() || out.back().name != name) out.push_back({name, type, help, {}});
     for (int i = 0; i < n; ++i) {
-      for (int m = 0; m < kNumModels; ++m) {
-        for (int a = 0; a < kNumApps; ++a) {
+      for (int m = 0; m < NumModels(o_); ++m) {
+        for (int a = 0; a < NumApps(o_); ++a) {
           LabelList l = ComboLabels(i, m, a);
           if (extra_name != nullptr) l = With(std::move(l), extra_name, extra_value);
           out.back().series.push_back(
@@ -174,8 +174,8 @@ std::vector<LiveFamily> LlmCostLive::Snapshot() const {
   out.push_back({hist, "histogram", "Request latency by model and application.", {}});
   LiveFamily summary{summ, "summary", "Cost in USD of successful requests.", {}};
   for (int i = 0; i < n; ++i) {
-    for (int m = 0; m < kNumModels; ++m) {
-      for (int a = 0; a < kNumApps; ++a) {
+    for (int m = 0; m < NumModels(o_); ++m) {
+      for (int a = 0; a < NumApps(o_); ++a) {
         const Combo& c = instances_[i].combos[m * kNumApps + a];
         const LabelList l = ComboLabels(i, m, a);
         for (int b = 0; b < kNumBuckets; ++b) {
@@ -200,7 +200,7 @@ std::vector<LiveFamily> LlmCostLive::Snapshot() const {
 
   out.push_back({"llm_cost_tracker_errors_total", "counter", "Failed requests by error type.", {}});
   for (int i = 0; i < n; ++i) {
-    for (int m = 0; m < kNumModels; ++m) {
+    for (int m = 0; m < NumModels(o_); ++m) {
       for (int e = 0; e < kNumErrorTypes; ++e) {
         LabelList l = InstanceLabels(i);
         l.push_back({"model", kModels[m].name});
@@ -214,7 +214,7 @@ std::vector<LiveFamily> LlmCostLive::Snapshot() const {
   out.push_back({"llm_cost_tracker_hourly_cost_rate", "gauge",
                  "Current cost rate in USD per hour (smoothed).", {}});
   for (int i = 0; i < n; ++i) {
-    for (int m = 0; m < kNumModels; ++m) {
+    for (int m = 0; m < NumModels(o_); ++m) {
       LabelList l = InstanceLabels(i);
       l.push_back({"model", kModels[m].name});
       l.push_back({"provider", kModels[m].provider});
@@ -235,7 +235,7 @@ std::vector<LiveFamily> LlmCostLive::Snapshot() const {
   for (int k = 0; k < 3; ++k) {
     out.push_back({kBudgets[k].name, "gauge", kBudgets[k].help, {}});
     for (int i = 0; i < n; ++i) {
-      for (int a = 0; a < kNumApps; ++a) {
+      for (int a = 0; a < NumApps(o_); ++a) {
         LabelList l = {{"application", kApps[a].name}};
         for (auto& p : InstanceLabels(i)) l.push_back(std::move(p));
         const double budget = kApps[a].daily_budget_usd;
@@ -302,7 +302,7 @@ std::string LlmCostLive::HealthJson(bool detailed, int64_t now_ms) const {
   if (!detailed) return absl::StrFormat(R"({"status": "%s", "timestamp": "%s"})", status, ts);
   const Instance& in = instances_[0];
   double max_util = 0;
-  for (int a = 0; a < kNumApps; ++a) {
+  for (int a = 0; a < NumApps(o_); ++a) {
     max_util = std::max(max_util, in.spent[a] / kApps[a].daily_budget_usd * 100);
   }
   return absl::StrFormat(

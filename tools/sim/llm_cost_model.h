@@ -124,6 +124,14 @@ struct Draw {
   std::array<double, 3> cost_quantile{};     // NaN without successful requests
 };
 
+// How many of the catalogue's models and applications the options select (the first N).
+inline int NumModels(const LlmCostOptions& o) {
+  return o.models > 0 ? std::min(o.models, kNumModels) : kNumModels;
+}
+inline int NumApps(const LlmCostOptions& o) {
+  return o.applications > 0 ? std::min(o.applications, kNumApps) : kNumApps;
+}
+
 // The request draw of one (instance, model, application) during scrape interval `step`
 // whose scrape time is t_ms; the options' scenario applies from scenario_start_ms on.
 Draw MakeDraw(const LlmCostOptions& o, int instance, int model, int app, int64_t step,
