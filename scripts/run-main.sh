@@ -21,12 +21,17 @@ cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release
 cmake --build "$BUILD_DIR" -j "$JOBS" --target tally
 
 # Backfill only into a fresh data dir: a second run would find every sample already there.
+# The simulator continues this history (same seed, step and scale), so counters go on across
+# the seam; the history's start is kept next to the data for later runs.
 if [ ! -e "$DATA_DIR/CURRENT" ]; then
   SAMPLE="$BUILD_DIR/llm-cost-sample.om"
+  START_MS=$(( $(date +%s) * 1000 - HOURS * 3600000 ))
   "$BUILD_DIR/tally" generate --hours "$HOURS" --series-scale "$SCALE" --format openmetrics \
-    --out "$SAMPLE"
+    --start "$START_MS" --out "$SAMPLE"
   "$BUILD_DIR/tally" backfill --storage.tsdb.path "$DATA_DIR" "$SAMPLE"
+  echo "$START_MS" > "$DATA_DIR/simulator-history-start"
 fi
+HISTORY_START=$(cat "$DATA_DIR/simulator-history-start" 2>/dev/null || echo -1)
 "$BUILD_DIR/tally" tsdb analyze --storage.tsdb.path "$DATA_DIR"
 
 # The live simulator pushes every 15 s step to serve's remote-write receiver (it retries
@@ -36,7 +41,7 @@ fi
   --storage.tsdb.path "$DATA_DIR" --web.listen-address "$LISTEN" &
 SERVE_PID=$!
 "$BUILD_DIR/tally" simulate --remote-write.url "http://$LISTEN/api/v1/write" \
-  --scenario "$SCENARIO" &
+  --series-scale "$SCALE" --history.start "$HISTORY_START" --scenario "$SCENARIO" &
 SIM_PID=$!
 stop() { kill -TERM "$SERVE_PID" 2>/dev/null || true; }
 trap stop INT TERM

@@ -79,7 +79,7 @@ int RunSimulate(std::vector<std::string> args) {
   std::string listen, remote_write, out, scenario_name = "none";
   absl::Duration interval = absl::Seconds(15), backfill = absl::ZeroDuration(),
                  duration = absl::ZeroDuration(), scenario_after = absl::ZeroDuration();
-  int64_t scale = 1, seed = 1, models = 0, applications = 0;
+  int64_t scale = 1, seed = 1, models = 0, applications = 0, history_start = -1;
   FlagSet flags(
       "tally simulate (--web.listen-address ADDR | --remote-write.url URL | --backfill D --out F)",
       "Run a simulated LLM Cost Tracker (the model of `tally generate`): serve /metrics,\n"
@@ -99,6 +99,9 @@ int RunSimulate(std::vector<std::string> args) {
                "Provoke an alert: none, budget-overrun, latency-spike, token-anomaly, errors.");
   flags.Duration("scenario.after", &scenario_after,
                  "Live modes: start the scenario this long after start-up.");
+  flags.Int("history.start", &history_start,
+            "Live modes: continue a `tally generate --start MS` history (same --seed, --interval,\n"
+            "--series-scale): counters go on from its values instead of starting at 0.");
   flags.Duration("duration", &duration, "Stop after this long (0: run until interrupted).");
   std::vector<std::string> pos;
   if (int rc = ParseFlagsOrExit(flags, args, &pos); rc >= 0) return rc;
@@ -132,11 +135,14 @@ int RunSimulate(std::vector<std::string> args) {
   if (backfill > absl::ZeroDuration()) return WriteBackfill(o, backfill, out);
 
   const int64_t start = NowMs();
-  o.start_ms = start;
+  if (history_start > start || (history_start >= 0 && start - history_start > 400LL * 86'400'000)) {
+    return usage("--history.start must be in the past 400 days (ms since the epoch)");
+  }
+  o.start_ms = history_start >= 0 ? history_start : start;
   o.scenario_start_ms = start + absl::ToInt64Milliseconds(scenario_after);
   std::mutex mu;
   sim::LlmCostLive live(o);  // guarded by mu
-  live.AdvanceTo(start);
+  live.AdvanceTo(start);  // replays the history's steps (not pushed again)
 
   std::unique_ptr<server::http::HttpServer> http;
   if (!listen.empty()) {
@@ -187,7 +193,7 @@ int RunSimulate(std::vector<std::string> args) {
               {{"remote_write_url", remote_write}, {"scenario", scenario_name}});
   }
 
-  int64_t pushed_step = 0;
+  int64_t pushed_step = live.steps();
   int64_t failures = 0;
   const int64_t stop_at =
       duration > absl::ZeroDuration() ? start + absl::ToInt64Milliseconds(duration) : -1;
