@@ -93,5 +93,20 @@ TEST(LlmCostLiveTest, LatencySpikeSlowsRequests) {
   EXPECT_GT(mean_latency(spiked), 2.5 * mean_latency(o));
 }
 
+TEST(LlmCostLiveTest, ErrorsScenarioFailsHealthChecksBelowTheAlertThreshold) {
+  LlmCostOptions o;
+  o.start_ms = 1'700'000'000'000;
+  LlmCostOptions failing = o;
+  failing.scenario = Scenario::kErrors;
+  auto ratio = [](const LlmCostOptions& opt) {
+    LlmCostLive live(opt);
+    live.AdvanceTo(opt.start_ms + 600'000);  // 10 minutes
+    return LastValues(live.RenderText())
+        ["llm_cost_tracker_health_check_success_ratio{instance=\"tracker-0:8000\",job=\"llm-cost-tracker\"}"];
+  };
+  EXPECT_GT(ratio(o), 0.95);        // HealthCheckFailing: ratio < 0.95 for 2m
+  EXPECT_LT(ratio(failing), 0.93);
+}
+
 }  // namespace
 }  // namespace tally::sim

@@ -86,7 +86,7 @@ TEST(SimulateE2e, ServesParsableMetricsWhoseCountersAdvance) {
       << sim->Log();
   int n1 = 0;
   const double r1 = ParseAndSum(first, "llm_cost_tracker_requests_total", &n1);
-  EXPECT_EQ(n1, 580 * 5);
+  EXPECT_EQ(n1, sim::LlmCostSeriesPerInstance() * 5);
   // Traffic is random: wait (bounded) until some request was counted.
   double r2 = r1;
   EXPECT_TRUE(testutil::PollUntil(
@@ -160,7 +160,8 @@ TEST(SimulateE2e, RemoteWriteLandsInServe) {
                               absl::Seconds(30), &last))
       << last << "\nserve: " << serve->Log() << "\nsim: " << sim->Log();
   // Every series of the instance arrived, not just one family.
-  EXPECT_TRUE(QueryEventually(port, "count(%7Bjob%3D%22llm-cost-tracker%22%7D)", "\"580\"]",
+  EXPECT_TRUE(QueryEventually(port, "count(%7Bjob%3D%22llm-cost-tracker%22%7D)",
+                              absl::StrCat("\"", sim::LlmCostSeriesPerInstance(), "\"]"),
                               absl::Seconds(10), &last))
       << last;
 }

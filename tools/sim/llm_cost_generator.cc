@@ -100,6 +100,7 @@ class Generator {
   absl::Status ModelCostRate();
   absl::Status Budgets();
   absl::Status InstanceGauges();
+  absl::Status HealthChecks();
 
   const LlmCostOptions& o_;
   const std::function<absl::Status(absl::string_view)>& sink_;
@@ -374,6 +375,49 @@ absl::Status Generator::InstanceGauges() {
   return absl::OkStatus();
 }
 
+absl::Status Generator::HealthChecks() {
+  constexpr absl::string_view kName = "llm_cost_tracker_health_checks_total";
+  if (absl::Status s = Header(kName, "counter", "counter",
+                              "Health-check probes by check and outcome.", "");
+      !s.ok()) {
+    return s;
+  }
+  for (int i = 0; i < o_.series_scale; ++i) {
+    for (int c = 0; c < kNumHealthChecks; ++c) {
+      for (int ok = 1; ok >= 0; --ok) {
+        BeginSeries(kName, absl::StrCat("check=\"", kHealthChecks[c], "\",", InstanceLabels(i),
+                                        ",status=\"", ok ? "success" : "failure", "\""));
+        double v = 0;
+        for (int64_t s = 0; s < steps_; ++s) {
+          if (Restarted(i, s)) v = 0;
+          const int failed = HealthProbeFailures(o_, i, c, s, TimeMs(i, s));
+          v += ok ? kHealthProbesPerStep - failed : failed;
+          Sample(i, s, v);
+        }
+        if (absl::Status st = MaybeFlush(); !st.ok()) return st;
+      }
+    }
+  }
+  constexpr absl::string_view kRatio = "llm_cost_tracker_health_check_success_ratio";
+  if (absl::Status s = Header(kRatio, "gauge", "gauge",
+                              "Recent share of successful health-check probes (0..1).", "ratio");
+      !s.ok()) {
+    return s;
+  }
+  for (int i = 0; i < o_.series_scale; ++i) {
+    BeginSeries(kRatio, InstanceLabels(i));
+    double ratio = 1;
+    for (int64_t s = 0; s < steps_; ++s) {
+      int failed = 0;
+      for (int c = 0; c < kNumHealthChecks; ++c) failed += HealthProbeFailures(o_, i, c, s, TimeMs(i, s));
+      ratio = NextHealthRatio(ratio, s, failed);
+      Sample(i, s, std::round(ratio * 1e4) / 1e4);
+    }
+    if (absl::Status st = MaybeFlush(); !st.ok()) return st;
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Generator::Run() {
   // Cost: OpenMetrics wants counters to end in _total; the guide's name does not, so it is
   // declared unknown there (see the header).
@@ -415,6 +459,7 @@ absl::Status Generator::Run() {
   if (s.ok()) s = ModelCostRate();
   if (s.ok()) s = Budgets();
   if (s.ok()) s = InstanceGauges();
+  if (s.ok()) s = HealthChecks();
   if (s.ok() && om_) out_.append("# EOF\n");
   if (s.ok()) s = Flush();
   return s;
@@ -430,7 +475,8 @@ int64_t LlmCostSeriesPerInstance(const LlmCostOptions& o) {
   const int64_t per_combo = 1 /*cost*/ + 2 /*requests*/ + 2 /*tokens*/ +
                             (kNumBuckets + 2) /*histogram*/ + (3 + 2) /*summary*/;
   return combos * per_combo + models * 4 /*errors*/ + models /*cost rate*/ +
-         apps * 3 /*budgets*/ + 4 /*memory*/ + 6 /*instance gauges*/;
+         apps * 3 /*budgets*/ + 4 /*memory*/ + 6 /*instance gauges*/ +
+         kNumHealthChecks * 2 + 1 /*health checks*/;
 }
 
 int64_t LlmCostSampleCount(const LlmCostOptions& o) {

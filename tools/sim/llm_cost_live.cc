@@ -55,6 +55,7 @@ LlmCostLive::LlmCostLive(const LlmCostOptions& options) : o_(options) {
       in.memory_rng.emplace_back(Key(o_.seed, 0x3e3, i, c));
     }
     in.gauges.assign(kNumGauges, 0);
+    in.health.assign(kNumHealthChecks * 2, 0);
     for (int k = 0; k < kNumGauges; ++k) in.gauge_rng.emplace_back(Key(o_.seed, 0x9a9, i, k));
   }
 }
@@ -86,6 +87,7 @@ void LlmCostLive::Step(int64_t s) {
         c.latency_sum = c.summary_sum = c.summary_count = 0;
       }
       std::fill(in.errors.begin(), in.errors.end(), 0);
+      std::fill(in.health.begin(), in.health.end(), 0);
     }
     const bool new_day = s > 0 && t / 86'400'000 != in.last_scrape_ms / 86'400'000;
     if (new_day) std::fill(in.spent.begin(), in.spent.end(), 0);
@@ -134,6 +136,14 @@ void LlmCostLive::Step(int64_t s) {
         case 5: v = std::round(std::clamp(0.82 + 0.03 * r.Gauss(), 0.0, 1.0) * 1e4) / 1e4; break;
       }
     }
+    int failed_total = 0;
+    for (int c = 0; c < kNumHealthChecks; ++c) {
+      const int failed = HealthProbeFailures(o_, i, c, s, t);
+      in.health[c * 2] += kHealthProbesPerStep - failed;
+      in.health[c * 2 + 1] += failed;
+      failed_total += failed;
+    }
+    in.health_ratio = NextHealthRatio(in.health_ratio, s, failed_total);
     in.last_scrape_ms = t;
   }
 }
@@ -268,6 +278,25 @@ std::vector<LiveFamily> LlmCostLive::Snapshot() const {
     for (int i = 0; i < n; ++i) {
       out.back().series.push_back({kGauges[k].name, InstanceLabels(i), instances_[i].gauges[k]});
     }
+  }
+  out.push_back({"llm_cost_tracker_health_checks_total", "counter",
+                 "Health-check probes by check and outcome.", {}});
+  for (int i = 0; i < n; ++i) {
+    for (int c = 0; c < kNumHealthChecks; ++c) {
+      for (int ok = 1; ok >= 0; --ok) {
+        LabelList l = {{"check", kHealthChecks[c]}};
+        for (auto& p : InstanceLabels(i)) l.push_back(std::move(p));
+        l.push_back({"status", ok ? "success" : "failure"});
+        out.back().series.push_back(
+            {out.back().name, std::move(l), instances_[i].health[c * 2 + (ok ? 0 : 1)]});
+      }
+    }
+  }
+  out.push_back({"llm_cost_tracker_health_check_success_ratio", "gauge",
+                 "Recent share of successful health-check probes (0..1).", {}});
+  for (int i = 0; i < n; ++i) {
+    out.back().series.push_back({out.back().name, InstanceLabels(i),
+                                 std::round(instances_[i].health_ratio * 1e4) / 1e4});
   }
   return out;
 }

@@ -56,6 +56,16 @@ Draw MakeDraw(const LlmCostOptions& o, int instance, int model, int app, int64_t
   return d;
 }
 
+int HealthProbeFailures(const LlmCostOptions& o, int instance, int check, int64_t step,
+                        int64_t t_ms) {
+  const bool errors = t_ms >= o.scenario_start_ms && o.scenario == Scenario::kErrors;
+  const double fail_p = errors && check == 1 ? 0.5 : 0.002;
+  Rng r(Key(o.seed, 0x4ea1, instance, check, step));
+  int failures = 0;
+  for (int p = 0; p < kHealthProbesPerStep; ++p) failures += r.Uniform() < fail_p;
+  return failures;
+}
+
 }  // namespace tally::sim::model
 
 namespace tally::sim {

@@ -132,6 +132,23 @@ inline int NumApps(const LlmCostOptions& o) {
   return o.applications > 0 ? std::min(o.applications, kNumApps) : kNumApps;
 }
 
+// The guide's component health checks (/health/database, /health/providers, ...), probed
+// kHealthProbesPerStep times per scrape interval.
+constexpr const char* kHealthChecks[] = {"database", "providers", "cache", "budget-engine"};
+constexpr int kNumHealthChecks = 4;
+constexpr int kHealthProbesPerStep = 3;
+
+// Failed probes (0..kHealthProbesPerStep) of one check during `step`: rare normally; under
+// the errors scenario the providers check fails half its probes.
+int HealthProbeFailures(const LlmCostOptions& o, int instance, int check, int64_t step,
+                        int64_t t_ms);
+
+// The success-ratio gauge is an exponentially weighted average of each step's ratio.
+inline double NextHealthRatio(double prev, int64_t step, int failures) {
+  const double r = 1 - static_cast<double>(failures) / (kNumHealthChecks * kHealthProbesPerStep);
+  return step == 0 ? r : 0.8 * prev + 0.2 * r;
+}
+
 // The request draw of one (instance, model, application) during scrape interval `step`
 // whose scrape time is t_ms; the options' scenario applies from scenario_start_ms on.
 Draw MakeDraw(const LlmCostOptions& o, int instance, int model, int app, int64_t step,
