@@ -3,8 +3,9 @@
 # seeded sample of LLM-cost monitoring data into ./data on first run (generate + backfill),
 # prints `tally tsdb analyze`, then runs `tally serve` on 127.0.0.1:9090 with
 # examples/tally.yml (which loads the LLM Cost Tracker rules) until SIGTERM/Ctrl-C, fed live
-# by `tally simulate --scenario latency-spike` over remote write, so HighRequestLatency fires
-# a few minutes after start-up (TALLY_SCENARIO picks another scenario, "none" none).
+# by `tally simulate --scenario errors` over remote write: HealthCheckFailing (for: 2m) fires
+# about 4 minutes after start-up, HighErrorRate after about 5 (TALLY_SCENARIO picks another
+# scenario: latency-spike, token-anomaly, budget-overrun or none).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,7 +17,7 @@ HOURS="${TALLY_SAMPLE_HOURS:-6}"
 SCALE="${TALLY_SAMPLE_SCALE:-1}"
 DATA_DIR="${TALLY_DATA_DIR:-./data}"
 LISTEN="${TALLY_LISTEN_ADDRESS:-127.0.0.1:9090}"
-SCENARIO="${TALLY_SCENARIO:-latency-spike}"
+SCENARIO="${TALLY_SCENARIO:-errors}"
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release
 cmake --build "$BUILD_DIR" -j "$JOBS" --target tally
 
