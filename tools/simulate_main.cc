@@ -42,8 +42,7 @@ std::vector<rules::OutputSample> ToSamples(const sim::LlmCostLive& live) {
   return out;
 }
 
-int WriteBackfill(const sim::LlmCostOptions& base, absl::Duration window,
-                  const std::string& out) {
+int WriteBackfill(const sim::LlmCostOptions& base, absl::Duration window, const std::string& out) {
   sim::LlmCostOptions o = base;
   o.hours = absl::ToDoubleHours(window);
   const int64_t now = NowMs();
@@ -142,7 +141,7 @@ int RunSimulate(std::vector<std::string> args) {
   o.scenario_start_ms = start + absl::ToInt64Milliseconds(scenario_after);
   std::mutex mu;
   sim::LlmCostLive live(o);  // guarded by mu
-  live.AdvanceTo(start);  // replays the history's steps (not pushed again)
+  live.AdvanceTo(start);     // replays the history's steps (not pushed again)
 
   std::unique_ptr<server::http::HttpServer> http;
   if (!listen.empty()) {

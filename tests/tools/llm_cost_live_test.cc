@@ -102,9 +102,10 @@ TEST(LlmCostLiveTest, ErrorsScenarioFailsHealthChecksBelowTheAlertThreshold) {
     LlmCostLive live(opt);
     live.AdvanceTo(opt.start_ms + 600'000);  // 10 minutes
     return LastValues(live.RenderText())
-        ["llm_cost_tracker_health_check_success_ratio{instance=\"tracker-0:8000\",job=\"llm-cost-tracker\"}"];
+        ["llm_cost_tracker_health_check_success_ratio{instance=\"tracker-0:8000\",job=\"llm-cost-"
+         "tracker\"}"];
   };
-  EXPECT_GT(ratio(o), 0.95);        // HealthCheckFailing: ratio < 0.95 for 2m
+  EXPECT_GT(ratio(o), 0.95);  // HealthCheckFailing: ratio < 0.95 for 2m
   EXPECT_LT(ratio(failing), 0.93);
 }
 

@@ -76,8 +76,8 @@ TEST(SimulateE2e, ServesParsableMetricsWhoseCountersAdvance) {
   const int port = testutil::FreePort();
   auto sim = testutil::ChildProcess::Start(
       kTally,
-      {"simulate", "--web.listen-address", absl::StrCat("127.0.0.1:", port), "--interval",
-       "200ms", "--series-scale", "5", "--duration", "60s"},
+      {"simulate", "--web.listen-address", absl::StrCat("127.0.0.1:", port), "--interval", "200ms",
+       "--series-scale", "5", "--duration", "60s"},
       dir.Sub("sim.log"));
   ASSERT_NE(sim, nullptr);
   std::string first;
@@ -143,11 +143,11 @@ bool QueryEventually(int port, const std::string& escaped_query, const std::stri
 TEST(SimulateE2e, RemoteWriteLandsInServe) {
   testutil::TempDir dir;
   const int port = testutil::FreePort();
-  auto serve = testutil::ChildProcess::Start(
-      kTally,
-      {"serve", "--storage.tsdb.path", dir.Sub("data"), "--web.listen-address",
-       absl::StrCat("127.0.0.1:", port)},
-      dir.Sub("serve.log"));
+  auto serve =
+      testutil::ChildProcess::Start(kTally,
+                                    {"serve", "--storage.tsdb.path", dir.Sub("data"),
+                                     "--web.listen-address", absl::StrCat("127.0.0.1:", port)},
+                                    dir.Sub("serve.log"));
   ASSERT_NE(serve, nullptr);
   auto sim = testutil::ChildProcess::Start(
       kTally,
@@ -195,8 +195,7 @@ std::string RunLatencyScenario(const std::string& scenario, absl::Duration wait)
   auto sim = testutil::ChildProcess::Start(
       kTally,
       {"simulate", "--remote-write.url", absl::StrCat("http://127.0.0.1:", port, "/api/v1/write"),
-       "--interval", "500ms", "--series-scale", "20", "--scenario", scenario, "--duration",
-       "90s"},
+       "--interval", "500ms", "--series-scale", "20", "--scenario", scenario, "--duration", "90s"},
       dir.Sub("sim.log"));
   if (serve == nullptr || sim == nullptr) return "spawn failed";
   std::string alerts;

@@ -106,15 +106,16 @@ void LlmCostLive::Step(int64_t s) {
         c.summary_sum += d.cost;
         c.summary_count += d.success;
         for (int q = 0; q < 3; ++q) c.cost_quantile[q] = d.cost_quantile[q];
-        for (int e = 0; e < kNumErrorTypes; ++e) in.errors[m * kNumErrorTypes + e] += d.errors_by_type[e];
+        for (int e = 0; e < kNumErrorTypes; ++e)
+          in.errors[m * kNumErrorTypes + e] += d.errors_by_type[e];
         in.spent[a] += d.cost;
         model_cost += d.cost;
         last_requests_ += d.success + d.errors;
         last_errors_ += d.errors;
         last_latency_sum_ += d.latency_sum;
       }
-      const double ema = s == 0 ? model_cost * per_hour
-                                : 0.9 * in.cost_rate[m] + 0.1 * model_cost * per_hour;
+      const double ema =
+          s == 0 ? model_cost * per_hour : 0.9 * in.cost_rate[m] + 0.1 * model_cost * per_hour;
       in.cost_rate[m] = ema;
     }
     for (int c = 0; c < kNumComponents; ++c) {
@@ -128,12 +129,24 @@ void LlmCostLive::Step(int64_t s) {
       Rng& r = in.gauge_rng[k];
       double& v = in.gauges[k];
       switch (k) {
-        case 0: v = kMemoryLimitBytes; break;
-        case 1: v = std::round(std::clamp(0.1 + 0.5 * load + 0.05 * r.Gauss(), 0.0, 1.0) * 1e4) / 1e4; break;
-        case 2: v = r.Poisson(1.65 * 1.5 * load); break;
-        case 3: v = std::min(100, 8 + r.Poisson(12 * load)); break;
-        case 4: v = 100; break;
-        case 5: v = std::round(std::clamp(0.82 + 0.03 * r.Gauss(), 0.0, 1.0) * 1e4) / 1e4; break;
+        case 0:
+          v = kMemoryLimitBytes;
+          break;
+        case 1:
+          v = std::round(std::clamp(0.1 + 0.5 * load + 0.05 * r.Gauss(), 0.0, 1.0) * 1e4) / 1e4;
+          break;
+        case 2:
+          v = r.Poisson(1.65 * 1.5 * load);
+          break;
+        case 3:
+          v = std::min(100, 8 + r.Poisson(12 * load));
+          break;
+        case 4:
+          v = 100;
+          break;
+        case 5:
+          v = std::round(std::clamp(0.82 + 0.03 * r.Gauss(), 0.0, 1.0) * 1e4) / 1e4;
+          break;
       }
     }
     int failed_total = 0;
@@ -168,12 +181,14 @@ std::vector<LiveFamily> LlmCostLive::Snapshot() const {
   combo_family("llm_cost_tracker_total_cost_usd", "counter",
                "Total cost accumulated by model and application (a counter).",
                [](const Combo& c) { return c.cost; });
-  combo_family("llm_cost_tracker_requests_total", "counter",
-               "Total requests by model, application and status.",
-               [](const Combo& c) { return c.success; }, "status", "success");
-  combo_family("llm_cost_tracker_requests_total", "counter",
-               "Total requests by model, application and status.",
-               [](const Combo& c) { return c.errors; }, "status", "error");
+  combo_family(
+      "llm_cost_tracker_requests_total", "counter",
+      "Total requests by model, application and status.", [](const Combo& c) { return c.success; },
+      "status", "success");
+  combo_family(
+      "llm_cost_tracker_requests_total", "counter",
+      "Total requests by model, application and status.", [](const Combo& c) { return c.errors; },
+      "status", "error");
   combo_family("llm_cost_tracker_prompt_tokens_total", "counter", "Prompt tokens consumed.",
                [](const Combo& c) { return c.prompt; });
   combo_family("llm_cost_tracker_completion_tokens_total", "counter",
@@ -191,15 +206,14 @@ std::vector<LiveFamily> LlmCostLive::Snapshot() const {
         for (int b = 0; b < kNumBuckets; ++b) {
           out.back().series.push_back(
               {hist + "_bucket",
-               With(l, "le", b == kNumLe ? "+Inf" : storage::FormatGoFloat(kLe[b])),
-               c.bucket[b]});
+               With(l, "le", b == kNumLe ? "+Inf" : storage::FormatGoFloat(kLe[b])), c.bucket[b]});
         }
         out.back().series.push_back({hist + "_sum", l, c.latency_sum});
         out.back().series.push_back({hist + "_count", l, c.bucket[kNumLe]});
         for (int q = 0; q < 3; ++q) {
-          summary.series.push_back(
-              {summ, With(l, "quantile", storage::FormatGoFloat(kQuantiles[q])),
-               c.cost_quantile[q]});
+          summary.series.push_back({summ,
+                                    With(l, "quantile", storage::FormatGoFloat(kQuantiles[q])),
+                                    c.cost_quantile[q]});
         }
         summary.series.push_back({summ + "_sum", l, c.summary_sum});
         summary.series.push_back({summ + "_count", l, c.summary_count});
@@ -221,15 +235,17 @@ std::vector<LiveFamily> LlmCostLive::Snapshot() const {
       }
     }
   }
-  out.push_back({"llm_cost_tracker_hourly_cost_rate", "gauge",
-                 "Current cost rate in USD per hour (smoothed).", {}});
+  out.push_back({"llm_cost_tracker_hourly_cost_rate",
+                 "gauge",
+                 "Current cost rate in USD per hour (smoothed).",
+                 {}});
   for (int i = 0; i < n; ++i) {
     for (int m = 0; m < NumModels(o_); ++m) {
       LabelList l = InstanceLabels(i);
       l.push_back({"model", kModels[m].name});
       l.push_back({"provider", kModels[m].provider});
-      out.back().series.push_back({out.back().name, std::move(l),
-                                   std::round(instances_[i].cost_rate[m] * 1e4) / 1e4});
+      out.back().series.push_back(
+          {out.back().name, std::move(l), std::round(instances_[i].cost_rate[m] * 1e4) / 1e4});
     }
   }
   struct Budget {
@@ -249,15 +265,15 @@ std::vector<LiveFamily> LlmCostLive::Snapshot() const {
         LabelList l = {{"application", kApps[a].name}};
         for (auto& p : InstanceLabels(i)) l.push_back(std::move(p));
         const double budget = kApps[a].daily_budget_usd;
-        const double v =
-            k == 0 ? budget
-            : k == 1 ? 30 * budget
-                     : std::round(instances_[i].spent[a] / budget * 100 * 1e3) / 1e3;
+        const double v = k == 0   ? budget
+                         : k == 1 ? 30 * budget
+                                  : std::round(instances_[i].spent[a] / budget * 100 * 1e3) / 1e3;
         out.back().series.push_back({kBudgets[k].name, std::move(l), v});
       }
     }
   }
-  out.push_back({"llm_cost_tracker_memory_usage_bytes", "gauge", "Resident memory by component.", {}});
+  out.push_back(
+      {"llm_cost_tracker_memory_usage_bytes", "gauge", "Resident memory by component.", {}});
   for (int i = 0; i < n; ++i) {
     for (int c = 0; c < kNumComponents; ++c) {
       LabelList l = {{"component", kComponents[c].name}};
@@ -279,8 +295,10 @@ std::vector<LiveFamily> LlmCostLive::Snapshot() const {
       out.back().series.push_back({kGauges[k].name, InstanceLabels(i), instances_[i].gauges[k]});
     }
   }
-  out.push_back({"llm_cost_tracker_health_checks_total", "counter",
-                 "Health-check probes by check and outcome.", {}});
+  out.push_back({"llm_cost_tracker_health_checks_total",
+                 "counter",
+                 "Health-check probes by check and outcome.",
+                 {}});
   for (int i = 0; i < n; ++i) {
     for (int c = 0; c < kNumHealthChecks; ++c) {
       for (int ok = 1; ok >= 0; --ok) {
@@ -292,11 +310,13 @@ std::vector<LiveFamily> LlmCostLive::Snapshot() const {
       }
     }
   }
-  out.push_back({"llm_cost_tracker_health_check_success_ratio", "gauge",
-                 "Recent share of successful health-check probes (0..1).", {}});
+  out.push_back({"llm_cost_tracker_health_check_success_ratio",
+                 "gauge",
+                 "Recent share of successful health-check probes (0..1).",
+                 {}});
   for (int i = 0; i < n; ++i) {
-    out.back().series.push_back({out.back().name, InstanceLabels(i),
-                                 std::round(instances_[i].health_ratio * 1e4) / 1e4});
+    out.back().series.push_back(
+        {out.back().name, InstanceLabels(i), std::round(instances_[i].health_ratio * 1e4) / 1e4});
   }
   return out;
 }

@@ -74,7 +74,7 @@ class LlmCostLive {
     std::vector<model::Rng> memory_rng;  // per component, one stream per series
     std::vector<double> gauges;          // the six instance gauges, generator order
     std::vector<model::Rng> gauge_rng;
-    std::vector<double> health;          // check * 2 + (0 success, 1 failure)
+    std::vector<double> health;  // check * 2 + (0 success, 1 failure)
     double health_ratio = 1;
     int64_t last_scrape_ms = -1;
   };

@@ -12,8 +12,7 @@ Draw MakeDraw(const LlmCostOptions& o, int instance, int model, int app, int64_t
   const Model& m = kModels[model];
   const App& a = kApps[app];
   const double step_s = static_cast<double>(o.step_ms) / 1000;
-  const double mean =
-      kBaseRatePerSecond * m.weight * a.weight * step_s * Diurnal(t_ms);
+  const double mean = kBaseRatePerSecond * m.weight * a.weight * step_s * Diurnal(t_ms);
   const int n = std::min(r.Poisson(mean), kMaxRequestsPerStep);
   std::array<double, kMaxRequestsPerStep> costs;
   int nc = 0;
@@ -50,8 +49,7 @@ Draw MakeDraw(const LlmCostOptions& o, int instance, int model, int app, int64_t
   std::sort(costs.begin(), costs.begin() + nc);
   for (int q = 0; q < 3; ++q) {
     d.cost_quantile[q] =
-        nc == 0 ? std::nan("")
-                : costs[std::min(nc - 1, static_cast<int>(kQuantiles[q] * nc))];
+        nc == 0 ? std::nan("") : costs[std::min(nc - 1, static_cast<int>(kQuantiles[q] * nc))];
   }
   return d;
 }

@@ -51,8 +51,7 @@ constexpr double kLe[] = {0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40};
 constexpr int kNumLe = sizeof(kLe) / sizeof(kLe[0]);
 constexpr int kNumBuckets = kNumLe + 1;  // + "+Inf"
 constexpr double kQuantiles[] = {0.5, 0.9, 0.99};
-constexpr const char* kErrorTypes[] = {"rate_limit", "timeout", "invalid_request",
-                                       "server_error"};
+constexpr const char* kErrorTypes[] = {"rate_limit", "timeout", "invalid_request", "server_error"};
 struct Component {
   const char* name;
   double base_bytes;
@@ -121,7 +120,7 @@ struct Draw {
   double cost = 0;
   std::array<double, kNumBuckets> bucket{};  // cumulative (le) counts
   double latency_sum = 0;
-  std::array<double, 3> cost_quantile{};     // NaN without successful requests
+  std::array<double, 3> cost_quantile{};  // NaN without successful requests
 };
 
 // How many of the catalogue's models and applications the options select (the first N).
