@@ -3,13 +3,17 @@
 // write lands its samples in `tally serve`; a scenario makes a latency alert fire in serve.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
 #include <iterator>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -18,6 +22,8 @@
 #include "tests/testutil/external_process.h"
 #include "tests/testutil/temp_dir.h"
 #include "tools/sim/llm_cost_generator.h"
+
+extern char** environ;
 
 namespace tally::tools {
 namespace {
@@ -127,6 +133,34 @@ TEST(SimulateE2e, BackfillWritesOpenMetricsOfTheSelectedModelsAndApplications) {
   EXPECT_EQ(static_cast<int64_t>(series.size()), sim::LlmCostSeriesPerInstance(o));
   EXPECT_LT(sim::LlmCostSeriesPerInstance(o), sim::LlmCostSeriesPerInstance());
   EXPECT_EQ(series.begin()->second, 40);  // 10m of 15s steps
+}
+
+// SIGTERM and SIGINT stop the live modes cleanly with exit code 0.
+TEST(SimulateE2e, SignalsStopWithExitZero) {
+  for (int sig : {SIGTERM, SIGINT}) {
+    const int port = testutil::FreePort();
+    const std::string addr = absl::StrCat("127.0.0.1:", port);
+    std::vector<std::string> args = {kTally, "simulate", "--web.listen-address", addr};
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    pid_t pid;
+    ASSERT_EQ(posix_spawn(&pid, kTally.c_str(), nullptr, nullptr, argv.data(), environ), 0);
+    // Wait until it serves, so the signal lands after the handler is installed.
+    EXPECT_TRUE(testutil::PollUntil([&] { return !HttpGet(port, "/health").empty(); },
+                                    absl::Seconds(15)));
+    kill(pid, sig);
+    int status = -1;
+    const bool exited = testutil::PollUntil(
+        [&] { return waitpid(pid, &status, WNOHANG) == pid; }, absl::Seconds(15));
+    if (!exited) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+    }
+    ASSERT_TRUE(exited) << "signal " << sig;
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "signal " << sig << ": "
+                                                               << status;
+  }
 }
 
 // Polls serve's instant query API until the body contains `needle`.
