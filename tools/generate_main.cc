@@ -20,6 +20,7 @@ int RunGenerate(std::vector<std::string> args) {
   double hours = 1;
   int64_t scale = 1;
   int64_t seed = 1;
+  int64_t models = 0, applications = 0;
   int64_t start_ms = -1;
   absl::Duration step = absl::Seconds(15);
   std::string format = "openmetrics";
@@ -32,6 +33,9 @@ int RunGenerate(std::vector<std::string> args) {
   flags.Double("hours", &hours, "Time span to cover, ending now (or starting at --start).");
   flags.Int("series-scale", &scale, "Number of simulated tracker instances.");
   flags.Int("seed", &seed, "Random seed.");
+  flags.Int("models", &models, "Generate the first N of the 6 catalogue models (0: all).");
+  flags.Int("applications", &applications,
+            "Generate the first N of the 4 catalogue applications (0: all).");
   flags.Int("start", &start_ms, "First timestamp in ms since the epoch (default: now - hours).");
   flags.Duration("step", &step, "Scrape interval.");
   flags.String("format", &format, "Output format: openmetrics or prometheus.");
@@ -44,6 +48,8 @@ int RunGenerate(std::vector<std::string> args) {
   }
   sim::LlmCostOptions o;
   o.seed = static_cast<uint64_t>(seed);
+  o.models = static_cast<int>(models);
+  o.applications = static_cast<int>(applications);
   o.hours = hours;
   o.series_scale = static_cast<int>(scale);
   o.step_ms = absl::ToInt64Milliseconds(step);
@@ -55,10 +61,11 @@ int RunGenerate(std::vector<std::string> args) {
     std::fprintf(stderr, "tally: error: invalid --format \"%s\", try --help\n", format.c_str());
     return kExitUsage;
   }
-  if (!(hours > 0) || scale < 1 || o.step_ms < 10) {
+  if (!(hours > 0) || scale < 1 || o.step_ms < 10 || models < 0 || models > 6 ||
+      applications < 0 || applications > 4) {
     std::fprintf(stderr,
-                 "tally: error: need --hours > 0, --series-scale >= 1, --step >= 10ms, try "
-                 "--help\n");
+                 "tally: error: need --hours > 0, --series-scale >= 1, --step >= 10ms, "
+                 "--models in 0..6, --applications in 0..4, try --help\n");
     return kExitUsage;
   }
   o.start_ms = start_ms >= 0
@@ -93,7 +100,7 @@ int RunGenerate(std::vector<std::string> args) {
     return kExitFailure;
   }
   TALLY_LOG(kInfo, "generated LLM-cost data",
-            {{"series", sim::LlmCostSeriesPerInstance() * o.series_scale},
+            {{"series", sim::LlmCostSeriesPerInstance(o) * o.series_scale},
              {"samples", sim::LlmCostSampleCount(o)},
              {"format", format},
              {"out", out}});

@@ -186,7 +186,7 @@ TEST(TallyE2ETest, BackfillThenDumpIsBitForBit) {
   EXPECT_THAT(a.out, HasSubstr(absl::StrCat("Samples:           ",
                                             sim::LlmCostSeriesPerInstance() * 60, "\n")));
   EXPECT_THAT(a.out, HasSubstr("Bytes per sample:"));
-  EXPECT_THAT(a.out, HasSubstr("Metadata:          18 metric families\n"));
+  EXPECT_THAT(a.out, HasSubstr("Metadata:          20 metric families\n"));
   EXPECT_THAT(a.out, HasSubstr("model"));
 
   // --match and time bounds select a subset.

@@ -9,121 +9,13 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "storage/ingest/go_float.h"
+#include "tools/sim/llm_cost_model.h"
 
 namespace tally::sim {
 namespace {
 
 using storage::TextFormat;
-
-struct Model {
-  const char* name;
-  const char* provider;
-  double price_in;   // USD per prompt token
-  double price_out;  // USD per completion token
-  double weight;     // relative traffic
-  double latency_s;  // median latency of a 500-token completion
-};
-constexpr Model kModels[] = {
-    {"gpt-4o", "openai", 2.5e-6, 10e-6, 4, 1.8},
-    {"gpt-4o-mini", "openai", 0.15e-6, 0.6e-6, 8, 0.9},
-    {"claude-3-5-sonnet", "anthropic", 3e-6, 15e-6, 3, 2.2},
-    {"claude-3-haiku", "anthropic", 0.25e-6, 1.25e-6, 4, 0.8},
-    {"gemini-1.5-pro", "google", 1.25e-6, 5e-6, 2, 2.0},
-    {"llama-3-70b", "together", 0.9e-6, 0.9e-6, 1, 1.4},
-};
-constexpr int kNumModels = sizeof(kModels) / sizeof(kModels[0]);
-
-struct App {
-  const char* name;
-  double weight;
-  double prompt_mean;
-  double completion_mean;
-  double daily_budget_usd;
-};
-constexpr App kApps[] = {
-    {"chatbot", 3, 900, 350, 250},
-    {"summarizer", 1, 3500, 250, 60},
-    {"code-assistant", 2, 1800, 600, 200},
-    {"search-rag", 1.5, 2600, 300, 90},
-};
-constexpr int kNumApps = sizeof(kApps) / sizeof(kApps[0]);
-
-constexpr double kLe[] = {0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40};
-constexpr int kNumLe = sizeof(kLe) / sizeof(kLe[0]);
-constexpr int kNumBuckets = kNumLe + 1;  // + "+Inf"
-constexpr double kQuantiles[] = {0.5, 0.9, 0.99};
-constexpr const char* kErrorTypes[] = {"rate_limit", "timeout", "invalid_request",
-                                       "server_error"};
-struct Component {
-  const char* name;
-  double base_bytes;
-};
-constexpr Component kComponents[] = {
-    {"api", 512.0 * (1 << 20)},
-    {"worker", 1536.0 * (1 << 20)},
-    {"cache", 768.0 * (1 << 20)},
-    {"db_pool", 128.0 * (1 << 20)},
-};
-constexpr double kMemoryLimitBytes = 4.0 * (1 << 30);
-constexpr int kMaxRequestsPerStep = 256;
-constexpr double kBaseRatePerSecond = 0.01;  // × model weight × app weight
-constexpr int64_t kMeanRestartIntervalMs = int64_t{6} * 3600 * 1000;
-
-// SplitMix64: the PRNG and the key mixer (same results on every platform).
-inline uint64_t Mix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-inline uint64_t Key(uint64_t seed, uint64_t a, uint64_t b = 0, uint64_t c = 0, uint64_t d = 0) {
-  return Mix(seed ^ Mix(a ^ Mix(b ^ Mix(c ^ Mix(d)))));
-}
-
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : s_(seed) {}
-  uint64_t Next() {
-    s_ += 0x9e3779b97f4a7c15ULL;
-    return Mix(s_);
-  }
-  double Uniform() { return static_cast<double>(Next() >> 11) * 0x1p-53; }
-  double Gauss() {  // Box-Muller, one value per call
-    const double u1 = std::max(Uniform(), 1e-300);
-    const double u2 = Uniform();
-    return std::sqrt(-2 * std::log(u1)) * std::cos(6.283185307179586 * u2);
-  }
-  int Poisson(double mean) {
-    if (mean <= 0) return 0;
-    if (mean < 30) {  // Knuth
-      const double l = std::exp(-mean);
-      int k = 0;
-      double p = 1;
-      do {
-        ++k;
-        p *= Uniform();
-      } while (p > l);
-      return k - 1;
-    }
-    return std::max(0, static_cast<int>(std::lround(mean + std::sqrt(mean) * Gauss())));
-  }
-
- private:
-  uint64_t s_;
-};
-
-// Traffic of one (instance, model, application) during one scrape interval.
-struct Draw {
-  int success = 0;
-  int errors = 0;
-  std::array<int, 4> errors_by_type{};
-  double prompt_tokens = 0;
-  double completion_tokens = 0;
-  double cost = 0;
-  std::array<double, kNumBuckets> bucket{};  // cumulative (le) counts
-  double latency_sum = 0;
-  std::array<double, 3> cost_quantile{};     // NaN without successful requests
-};
+using namespace model;  // NOLINT: the model's tables and types are this file's vocabulary
 
 class Generator {
  public:
@@ -145,21 +37,13 @@ class Generator {
   static constexpr size_t kFlushBytes = 1 << 20;
 
   int64_t TimeMs(int instance, int64_t step) const {
-    // A scrape lands a few ms off its grid point; all series of an instance share it.
-    const int64_t jitter = static_cast<int64_t>(Key(o_.seed, 0x7a11, instance, step) % 7) - 3;
-    return start_ms_ + step * o_.step_ms + jitter;
+    return model::ScrapeTimeMs(o_, start_ms_, instance, step);
   }
-  bool Restarted(int instance, int64_t step) const {
-    const uint64_t every = static_cast<uint64_t>(std::max<int64_t>(1, kMeanRestartIntervalMs / o_.step_ms));
-    return step > 0 && Key(o_.seed, 0x5e5e, instance, step) % every == 0;
+  bool Restarted(int instance, int64_t step) const { return model::Restarted(o_, instance, step); }
+  static double Diurnal(int64_t t_ms) { return model::Diurnal(t_ms); }
+  Draw MakeDraw(int instance, int model, int app, int64_t step) const {
+    return model::MakeDraw(o_, instance, model, app, step, TimeMs(instance, step));
   }
-  double Diurnal(int64_t t_ms) const {
-    // Traffic peaks at 15:00 UTC and bottoms out at 03:00 UTC.
-    const double day_frac = static_cast<double>(t_ms % 86'400'000) / 86'400'000.0;
-    return 0.6 + 0.4 * std::sin(6.283185307179586 * (day_frac - 0.375));
-  }
-
-  Draw MakeDraw(int instance, int model, int app, int64_t step) const;
 
   // Output helpers.
   absl::Status Flush() {
@@ -216,6 +100,7 @@ class Generator {
   absl::Status ModelCostRate();
   absl::Status Budgets();
   absl::Status InstanceGauges();
+  absl::Status HealthChecks();
 
   const LlmCostOptions& o_;
   const std::function<absl::Status(absl::string_view)>& sink_;
@@ -226,50 +111,6 @@ class Generator {
   std::string prefix_;
   std::vector<Draw> draws_;  // one group's draws over all steps, reused
 };
-
-Draw Generator::MakeDraw(int instance, int model, int app, int64_t step) const {
-  Draw d;
-  Rng r(Key(o_.seed, instance + 1, model + 1, app + 1, step));
-  const Model& m = kModels[model];
-  const App& a = kApps[app];
-  const double step_s = static_cast<double>(o_.step_ms) / 1000;
-  const double mean =
-      kBaseRatePerSecond * m.weight * a.weight * step_s * Diurnal(TimeMs(instance, step));
-  const int n = std::min(r.Poisson(mean), kMaxRequestsPerStep);
-  std::array<double, kMaxRequestsPerStep> costs;
-  int nc = 0;
-  for (int i = 0; i < n; ++i) {
-    const bool error = r.Uniform() < 0.02;
-    double latency;
-    if (error) {
-      ++d.errors;
-      const int type = static_cast<int>(r.Next() % 4);
-      ++d.errors_by_type[type];
-      latency = type == 1 ? 30 + 10 * r.Uniform() : 0.05 + 0.2 * r.Uniform();
-    } else {
-      ++d.success;
-      const double pt = std::round(a.prompt_mean * std::exp(0.5 * r.Gauss()));
-      const double ct = std::round(a.completion_mean * std::exp(0.6 * r.Gauss()));
-      d.prompt_tokens += pt;
-      d.completion_tokens += ct;
-      const double cost = pt * m.price_in + ct * m.price_out;
-      d.cost += cost;
-      costs[nc++] = cost;
-      latency = m.latency_s * (0.3 + ct / 700) * std::exp(0.4 * r.Gauss());
-    }
-    d.latency_sum += latency;
-    for (int b = 0; b < kNumBuckets; ++b) {
-      if (b == kNumLe || latency <= kLe[b]) d.bucket[b] += 1;
-    }
-  }
-  std::sort(costs.begin(), costs.begin() + nc);
-  for (int q = 0; q < 3; ++q) {
-    d.cost_quantile[q] =
-        nc == 0 ? std::nan("")
-                : costs[std::min(nc - 1, static_cast<int>(kQuantiles[q] * nc))];
-  }
-  return d;
-}
 
 absl::Status Generator::Header(absl::string_view family, absl::string_view om_type,
                                absl::string_view prom_type, absl::string_view help,
@@ -289,8 +130,8 @@ absl::Status Generator::Header(absl::string_view family, absl::string_view om_ty
 template <typename F>
 absl::Status Generator::ComboCounter(absl::string_view name, absl::string_view extra, F inc) {
   for (int i = 0; i < o_.series_scale; ++i) {
-    for (int m = 0; m < kNumModels; ++m) {
-      for (int a = 0; a < kNumApps; ++a) {
+    for (int m = 0; m < NumModels(o_); ++m) {
+      for (int a = 0; a < NumApps(o_); ++a) {
         std::string labels = ComboLabels(i, m, a);
         if (!extra.empty()) absl::StrAppend(&labels, ",", extra);
         BeginSeries(name, labels);
@@ -316,8 +157,8 @@ absl::Status Generator::Histogram() {
   }
   draws_.resize(steps_);
   for (int i = 0; i < o_.series_scale; ++i) {
-    for (int m = 0; m < kNumModels; ++m) {
-      for (int a = 0; a < kNumApps; ++a) {
+    for (int m = 0; m < NumModels(o_); ++m) {
+      for (int a = 0; a < NumApps(o_); ++a) {
         for (int64_t s = 0; s < steps_; ++s) draws_[s] = MakeDraw(i, m, a, s);
         const std::string labels = ComboLabels(i, m, a);
         auto counter = [&](absl::string_view name, const std::string& lbl, auto inc) {
@@ -355,8 +196,8 @@ absl::Status Generator::Summary() {
   }
   draws_.resize(steps_);
   for (int i = 0; i < o_.series_scale; ++i) {
-    for (int m = 0; m < kNumModels; ++m) {
-      for (int a = 0; a < kNumApps; ++a) {
+    for (int m = 0; m < NumModels(o_); ++m) {
+      for (int a = 0; a < NumApps(o_); ++a) {
         for (int64_t s = 0; s < steps_; ++s) draws_[s] = MakeDraw(i, m, a, s);
         const std::string labels = ComboLabels(i, m, a);
         for (int q = 0; q < 3; ++q) {
@@ -391,7 +232,7 @@ absl::Status Generator::Errors() {
     return s;
   }
   for (int i = 0; i < o_.series_scale; ++i) {
-    for (int m = 0; m < kNumModels; ++m) {
+    for (int m = 0; m < NumModels(o_); ++m) {
       for (int e = 0; e < 4; ++e) {
         BeginSeries(kName, absl::StrCat(InstanceLabels(i), ",model=\"", kModels[m].name,
                                         "\",provider=\"", kModels[m].provider, "\",type=\"",
@@ -399,7 +240,7 @@ absl::Status Generator::Errors() {
         double v = 0;
         for (int64_t s = 0; s < steps_; ++s) {
           if (Restarted(i, s)) v = 0;
-          for (int a = 0; a < kNumApps; ++a) v += MakeDraw(i, m, a, s).errors_by_type[e];
+          for (int a = 0; a < NumApps(o_); ++a) v += MakeDraw(i, m, a, s).errors_by_type[e];
           Sample(i, s, v);
         }
         if (absl::Status st = MaybeFlush(); !st.ok()) return st;
@@ -418,13 +259,13 @@ absl::Status Generator::ModelCostRate() {
   }
   const double per_hour = 3600.0 * 1000 / static_cast<double>(o_.step_ms);
   for (int i = 0; i < o_.series_scale; ++i) {
-    for (int m = 0; m < kNumModels; ++m) {
+    for (int m = 0; m < NumModels(o_); ++m) {
       BeginSeries(kName, absl::StrCat(InstanceLabels(i), ",model=\"", kModels[m].name,
                                       "\",provider=\"", kModels[m].provider, "\""));
       double ema = 0;
       for (int64_t s = 0; s < steps_; ++s) {
         double cost = 0;
-        for (int a = 0; a < kNumApps; ++a) cost += MakeDraw(i, m, a, s).cost;
+        for (int a = 0; a < NumApps(o_); ++a) cost += MakeDraw(i, m, a, s).cost;
         ema = s == 0 ? cost * per_hour : 0.9 * ema + 0.1 * cost * per_hour;
         Sample(i, s, std::round(ema * 1e4) / 1e4);
       }
@@ -449,7 +290,7 @@ absl::Status Generator::Budgets() {
   for (const Fam& f : kFams) {
     if (absl::Status s = Header(f.name, "gauge", "gauge", f.help, ""); !s.ok()) return s;
     for (int i = 0; i < o_.series_scale; ++i) {
-      for (int a = 0; a < kNumApps; ++a) {
+      for (int a = 0; a < NumApps(o_); ++a) {
         BeginSeries(f.name,
                     absl::StrCat("application=\"", kApps[a].name, "\",", InstanceLabels(i)));
         double spent = 0;
@@ -462,7 +303,7 @@ absl::Status Generator::Budgets() {
           } else {
             const int64_t t = TimeMs(i, s);
             if (s > 0 && t / 86'400'000 != TimeMs(i, s - 1) / 86'400'000) spent = 0;
-            for (int m = 0; m < kNumModels; ++m) spent += MakeDraw(i, m, a, s).cost;
+            for (int m = 0; m < NumModels(o_); ++m) spent += MakeDraw(i, m, a, s).cost;
             v = std::round(spent / kApps[a].daily_budget_usd * 100 * 1e3) / 1e3;
           }
           Sample(i, s, v);
@@ -534,6 +375,49 @@ absl::Status Generator::InstanceGauges() {
   return absl::OkStatus();
 }
 
+absl::Status Generator::HealthChecks() {
+  constexpr absl::string_view kName = "llm_cost_tracker_health_checks_total";
+  if (absl::Status s = Header(kName, "counter", "counter",
+                              "Health-check probes by check and outcome.", "");
+      !s.ok()) {
+    return s;
+  }
+  for (int i = 0; i < o_.series_scale; ++i) {
+    for (int c = 0; c < kNumHealthChecks; ++c) {
+      for (int ok = 1; ok >= 0; --ok) {
+        BeginSeries(kName, absl::StrCat("check=\"", kHealthChecks[c], "\",", InstanceLabels(i),
+                                        ",status=\"", ok ? "success" : "failure", "\""));
+        double v = 0;
+        for (int64_t s = 0; s < steps_; ++s) {
+          if (Restarted(i, s)) v = 0;
+          const int failed = HealthProbeFailures(o_, i, c, s, TimeMs(i, s));
+          v += ok ? kHealthProbesPerStep - failed : failed;
+          Sample(i, s, v);
+        }
+        if (absl::Status st = MaybeFlush(); !st.ok()) return st;
+      }
+    }
+  }
+  constexpr absl::string_view kRatio = "llm_cost_tracker_health_check_success_ratio";
+  if (absl::Status s = Header(kRatio, "gauge", "gauge",
+                              "Recent share of successful health-check probes (0..1).", "ratio");
+      !s.ok()) {
+    return s;
+  }
+  for (int i = 0; i < o_.series_scale; ++i) {
+    BeginSeries(kRatio, InstanceLabels(i));
+    double ratio = 1;
+    for (int64_t s = 0; s < steps_; ++s) {
+      int failed = 0;
+      for (int c = 0; c < kNumHealthChecks; ++c) failed += HealthProbeFailures(o_, i, c, s, TimeMs(i, s));
+      ratio = NextHealthRatio(ratio, s, failed);
+      Sample(i, s, std::round(ratio * 1e4) / 1e4);
+    }
+    if (absl::Status st = MaybeFlush(); !st.ok()) return st;
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Generator::Run() {
   // Cost: OpenMetrics wants counters to end in _total; the guide's name does not, so it is
   // declared unknown there (see the header).
@@ -575,6 +459,7 @@ absl::Status Generator::Run() {
   if (s.ok()) s = ModelCostRate();
   if (s.ok()) s = Budgets();
   if (s.ok()) s = InstanceGauges();
+  if (s.ok()) s = HealthChecks();
   if (s.ok() && om_) out_.append("# EOF\n");
   if (s.ok()) s = Flush();
   return s;
@@ -582,19 +467,23 @@ absl::Status Generator::Run() {
 
 }  // namespace
 
-int64_t LlmCostSeriesPerInstance() {
-  const int64_t combos = kNumModels * kNumApps;
+int64_t LlmCostSeriesPerInstance() { return LlmCostSeriesPerInstance(LlmCostOptions{}); }
+
+int64_t LlmCostSeriesPerInstance(const LlmCostOptions& o) {
+  const int64_t models = NumModels(o), apps = NumApps(o);
+  const int64_t combos = models * apps;
   const int64_t per_combo = 1 /*cost*/ + 2 /*requests*/ + 2 /*tokens*/ +
                             (kNumBuckets + 2) /*histogram*/ + (3 + 2) /*summary*/;
-  return combos * per_combo + kNumModels * 4 /*errors*/ + kNumModels /*cost rate*/ +
-         kNumApps * 3 /*budgets*/ + 4 /*memory*/ + 6 /*instance gauges*/;
+  return combos * per_combo + models * 4 /*errors*/ + models /*cost rate*/ +
+         apps * 3 /*budgets*/ + 4 /*memory*/ + 6 /*instance gauges*/ +
+         kNumHealthChecks * 2 + 1 /*health checks*/;
 }
 
 int64_t LlmCostSampleCount(const LlmCostOptions& o) {
   const int64_t steps =
       std::max<int64_t>(1, static_cast<int64_t>(o.hours * 3600 * 1000 /
                                                 static_cast<double>(o.step_ms)));
-  return LlmCostSeriesPerInstance() * o.series_scale * steps;
+  return LlmCostSeriesPerInstance(o) * o.series_scale * steps;
 }
 
 absl::Status WriteLlmCostData(const LlmCostOptions& options,

@@ -25,6 +25,15 @@
 
 namespace tally::sim {
 
+// A switch that provokes one alert of examples/llm-cost-tracker/rules/alerts.yml from
+// LlmCostOptions::scenario_start_ms on: kBudgetOverrun multiplies prices by 40
+// (BudgetProjectedToExceed), kLatencySpike makes requests 4x slower (HighRequestLatency),
+// kTokenAnomaly makes prompts and completions 6x longer (UnusualTokenUsagePattern), kErrors
+// fails 25% of requests instead of 2% (HighErrorRate).
+enum class Scenario { kNone, kBudgetOverrun, kLatencySpike, kTokenAnomaly, kErrors };
+// "none", "budget-overrun", "latency-spike", "token-anomaly", "errors"; false if unknown.
+bool ParseScenario(absl::string_view name, Scenario* out);
+
 struct LlmCostOptions {
   uint64_t seed = 1;
   int64_t start_ms = 1'700'000'000'000;  // first scrape (aligned down to step_ms)
@@ -32,10 +41,15 @@ struct LlmCostOptions {
   int series_scale = 1;                   // number of tracker instances (~580 series each)
   int64_t step_ms = 15'000;               // scrape interval
   storage::TextFormat format = storage::TextFormat::kOpenMetrics;
+  int models = 0;        // the first N of the 6 catalogue models; 0: all
+  int applications = 0;  // the first N of the 4 catalogue applications; 0: all
+  Scenario scenario = Scenario::kNone;
+  int64_t scenario_start_ms = 0;  // the scenario applies to scrapes at or after this time
 };
 
 // Series per instance, and samples the options produce (for progress and tests).
-int64_t LlmCostSeriesPerInstance();
+int64_t LlmCostSeriesPerInstance();  // all models and applications
+int64_t LlmCostSeriesPerInstance(const LlmCostOptions& options);
 int64_t LlmCostSampleCount(const LlmCostOptions& options);
 
 // Streams the whole exposition to `sink`; stops at the first sink error and returns it.

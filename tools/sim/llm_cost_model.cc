@@ -1,0 +1,88 @@
+#include "tools/sim/llm_cost_model.h"
+
+#include <string>
+#include <utility>
+
+namespace tally::sim::model {
+
+Draw MakeDraw(const LlmCostOptions& o, int instance, int model, int app, int64_t step,
+              int64_t t_ms) {
+  Draw d;
+  Rng r(Key(o.seed, instance + 1, model + 1, app + 1, step));
+  const Model& m = kModels[model];
+  const App& a = kApps[app];
+  const double step_s = static_cast<double>(o.step_ms) / 1000;
+  const double mean = kBaseRatePerSecond * m.weight * a.weight * step_s * Diurnal(t_ms);
+  const int n = std::min(r.Poisson(mean), kMaxRequestsPerStep);
+  std::array<double, kMaxRequestsPerStep> costs;
+  int nc = 0;
+  const Scenario sc = t_ms >= o.scenario_start_ms ? o.scenario : Scenario::kNone;
+  const double error_p = sc == Scenario::kErrors ? 0.25 : 0.02;
+  const double latency_x = sc == Scenario::kLatencySpike ? 4 : 1;
+  const double tokens_x = sc == Scenario::kTokenAnomaly ? 6 : 1;
+  const double price_x = sc == Scenario::kBudgetOverrun ? 40 : 1;
+  for (int i = 0; i < n; ++i) {
+    const bool error = r.Uniform() < error_p;
+    double latency;
+    if (error) {
+      ++d.errors;
+      const int type = static_cast<int>(r.Next() % 4);
+      ++d.errors_by_type[type];
+      latency = type == 1 ? 30 + 10 * r.Uniform() : 0.05 + 0.2 * r.Uniform();
+    } else {
+      ++d.success;
+      const double pt = std::round(tokens_x * a.prompt_mean * std::exp(0.5 * r.Gauss()));
+      const double ct = std::round(tokens_x * a.completion_mean * std::exp(0.6 * r.Gauss()));
+      d.prompt_tokens += pt;
+      d.completion_tokens += ct;
+      const double cost = price_x * (pt * m.price_in + ct * m.price_out);
+      d.cost += cost;
+      costs[nc++] = cost;
+      // A spike slows every request down; token-anomaly requests are slow only by their size.
+      latency = latency_x * m.latency_s * (0.3 + ct / tokens_x / 700) * std::exp(0.4 * r.Gauss());
+    }
+    d.latency_sum += latency;
+    for (int b = 0; b < kNumBuckets; ++b) {
+      if (b == kNumLe || latency <= kLe[b]) d.bucket[b] += 1;
+    }
+  }
+  std::sort(costs.begin(), costs.begin() + nc);
+  for (int q = 0; q < 3; ++q) {
+    d.cost_quantile[q] =
+        nc == 0 ? std::nan("") : costs[std::min(nc - 1, static_cast<int>(kQuantiles[q] * nc))];
+  }
+  return d;
+}
+
+int HealthProbeFailures(const LlmCostOptions& o, int instance, int check, int64_t step,
+                        int64_t t_ms) {
+  const bool errors = t_ms >= o.scenario_start_ms && o.scenario == Scenario::kErrors;
+  const double fail_p = errors && check == 1 ? 0.5 : 0.002;
+  Rng r(Key(o.seed, 0x4ea1, instance, check, step));
+  int failures = 0;
+  for (int p = 0; p < kHealthProbesPerStep; ++p) failures += r.Uniform() < fail_p;
+  return failures;
+}
+
+}  // namespace tally::sim::model
+
+namespace tally::sim {
+
+bool ParseScenario(absl::string_view name, Scenario* out) {
+  static constexpr std::pair<absl::string_view, Scenario> kNames[] = {
+      {"none", Scenario::kNone},
+      {"budget-overrun", Scenario::kBudgetOverrun},
+      {"latency-spike", Scenario::kLatencySpike},
+      {"token-anomaly", Scenario::kTokenAnomaly},
+      {"errors", Scenario::kErrors},
+  };
+  for (const auto& [n, s] : kNames) {
+    if (n == name) {
+      *out = s;
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace tally::sim

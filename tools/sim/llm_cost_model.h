@@ -1,0 +1,177 @@
+// The LLM Cost Tracker's traffic model, shared by the batch generator
+// (llm_cost_generator.cc, `tally generate` / `simulate --backfill`) and the live simulator
+// (llm_cost_live.cc, `tally simulate`): models, applications, prices, the per-interval
+// request draw, restarts and the diurnal curve. One model, several outputs.
+// Internal to tools/sim. Pure functions of their arguments; thread-safe.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdint>
+
+#include "tools/sim/llm_cost_generator.h"
+
+namespace tally::sim::model {
+
+struct Model {
+  const char* name;
+  const char* provider;
+  double price_in;   // USD per prompt token
+  double price_out;  // USD per completion token
+  double weight;     // relative traffic
+  double latency_s;  // median latency of a 500-token completion
+};
+constexpr Model kModels[] = {
+    {"gpt-4o", "openai", 2.5e-6, 10e-6, 4, 1.8},
+    {"gpt-4o-mini", "openai", 0.15e-6, 0.6e-6, 8, 0.9},
+    {"claude-3-5-sonnet", "anthropic", 3e-6, 15e-6, 3, 2.2},
+    {"claude-3-haiku", "anthropic", 0.25e-6, 1.25e-6, 4, 0.8},
+    {"gemini-1.5-pro", "google", 1.25e-6, 5e-6, 2, 2.0},
+    {"llama-3-70b", "together", 0.9e-6, 0.9e-6, 1, 1.4},
+};
+constexpr int kNumModels = sizeof(kModels) / sizeof(kModels[0]);
+
+struct App {
+  const char* name;
+  double weight;
+  double prompt_mean;
+  double completion_mean;
+  double daily_budget_usd;
+};
+constexpr App kApps[] = {
+    {"chatbot", 3, 900, 350, 250},
+    {"summarizer", 1, 3500, 250, 60},
+    {"code-assistant", 2, 1800, 600, 200},
+    {"search-rag", 1.5, 2600, 300, 90},
+};
+constexpr int kNumApps = sizeof(kApps) / sizeof(kApps[0]);
+
+constexpr double kLe[] = {0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40};
+constexpr int kNumLe = sizeof(kLe) / sizeof(kLe[0]);
+constexpr int kNumBuckets = kNumLe + 1;  // + "+Inf"
+constexpr double kQuantiles[] = {0.5, 0.9, 0.99};
+constexpr const char* kErrorTypes[] = {"rate_limit", "timeout", "invalid_request", "server_error"};
+struct Component {
+  const char* name;
+  double base_bytes;
+};
+constexpr Component kComponents[] = {
+    {"api", 512.0 * (1 << 20)},
+    {"worker", 1536.0 * (1 << 20)},
+    {"cache", 768.0 * (1 << 20)},
+    {"db_pool", 128.0 * (1 << 20)},
+};
+constexpr double kMemoryLimitBytes = 4.0 * (1 << 30);
+constexpr int kMaxRequestsPerStep = 256;
+constexpr double kBaseRatePerSecond = 0.01;  // × model weight × app weight
+constexpr int64_t kMeanRestartIntervalMs = int64_t{6} * 3600 * 1000;
+
+// SplitMix64: the PRNG and the key mixer (same results on every platform).
+inline uint64_t Mix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+inline uint64_t Key(uint64_t seed, uint64_t a, uint64_t b = 0, uint64_t c = 0, uint64_t d = 0) {
+  return Mix(seed ^ Mix(a ^ Mix(b ^ Mix(c ^ Mix(d)))));
+}
+
+class Rng {
+ public:
+  explicit Rng(uint64_t seed) : s_(seed) {}
+  uint64_t Next() {
+    s_ += 0x9e3779b97f4a7c15ULL;
+    return Mix(s_);
+  }
+  double Uniform() { return static_cast<double>(Next() >> 11) * 0x1p-53; }
+  double Gauss() {  // Box-Muller, one value per call
+    const double u1 = std::max(Uniform(), 1e-300);
+    const double u2 = Uniform();
+    return std::sqrt(-2 * std::log(u1)) * std::cos(6.283185307179586 * u2);
+  }
+  int Poisson(double mean) {
+    if (mean <= 0) return 0;
+    if (mean < 30) {  // Knuth
+      const double l = std::exp(-mean);
+      int k = 0;
+      double p = 1;
+      do {
+        ++k;
+        p *= Uniform();
+      } while (p > l);
+      return k - 1;
+    }
+    return std::max(0, static_cast<int>(std::lround(mean + std::sqrt(mean) * Gauss())));
+  }
+
+ private:
+  uint64_t s_;
+};
+
+// Traffic of one (instance, model, application) during one scrape interval.
+struct Draw {
+  int success = 0;
+  int errors = 0;
+  std::array<int, 4> errors_by_type{};
+  double prompt_tokens = 0;
+  double completion_tokens = 0;
+  double cost = 0;
+  std::array<double, kNumBuckets> bucket{};  // cumulative (le) counts
+  double latency_sum = 0;
+  std::array<double, 3> cost_quantile{};  // NaN without successful requests
+};
+
+// How many of the catalogue's models and applications the options select (the first N).
+inline int NumModels(const LlmCostOptions& o) {
+  return o.models > 0 ? std::min(o.models, kNumModels) : kNumModels;
+}
+inline int NumApps(const LlmCostOptions& o) {
+  return o.applications > 0 ? std::min(o.applications, kNumApps) : kNumApps;
+}
+
+// The guide's component health checks (/health/database, /health/providers, ...), probed
+// kHealthProbesPerStep times per scrape interval.
+constexpr const char* kHealthChecks[] = {"database", "providers", "cache", "budget-engine"};
+constexpr int kNumHealthChecks = 4;
+constexpr int kHealthProbesPerStep = 3;
+
+// Failed probes (0..kHealthProbesPerStep) of one check during `step`: rare normally; under
+// the errors scenario the providers check fails half its probes.
+int HealthProbeFailures(const LlmCostOptions& o, int instance, int check, int64_t step,
+                        int64_t t_ms);
+
+// The success-ratio gauge is an exponentially weighted average of each step's ratio.
+inline double NextHealthRatio(double prev, int64_t step, int failures) {
+  const double r = 1 - static_cast<double>(failures) / (kNumHealthChecks * kHealthProbesPerStep);
+  return step == 0 ? r : 0.8 * prev + 0.2 * r;
+}
+
+// The request draw of one (instance, model, application) during scrape interval `step`
+// whose scrape time is t_ms; the options' scenario applies from scenario_start_ms on.
+Draw MakeDraw(const LlmCostOptions& o, int instance, int model, int app, int64_t step,
+              int64_t t_ms);
+
+// Whether instance restarts (its counters reset) at `step` (about every 6 hours).
+inline bool Restarted(const LlmCostOptions& o, int instance, int64_t step) {
+  const uint64_t every =
+      static_cast<uint64_t>(std::max<int64_t>(1, kMeanRestartIntervalMs / o.step_ms));
+  return step > 0 && Key(o.seed, 0x5e5e, instance, step) % every == 0;
+}
+
+// Traffic factor in [0.2, 1]: peaks at 15:00 UTC and bottoms out at 03:00 UTC.
+inline double Diurnal(int64_t t_ms) {
+  const double day_frac = static_cast<double>(t_ms % 86'400'000) / 86'400'000.0;
+  return 0.6 + 0.4 * std::sin(6.283185307179586 * (day_frac - 0.375));
+}
+
+// The scrape time of `step` of an instance: the grid point plus a few ms of jitter shared
+// by all series of the instance. grid_start_ms is aligned to o.step_ms.
+inline int64_t ScrapeTimeMs(const LlmCostOptions& o, int64_t grid_start_ms, int instance,
+                            int64_t step) {
+  const int64_t jitter = static_cast<int64_t>(Key(o.seed, 0x7a11, instance, step) % 7) - 3;
+  return grid_start_ms + step * o.step_ms + jitter;
+}
+
+}  // namespace tally::sim::model
