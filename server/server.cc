@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "rules/alert_sender.h"
+#include "rules/notifier/notifier_metrics.h"
 #include "storage/model/labels.h"
 #include "storage/util/log.h"
 
@@ -115,6 +116,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options, sto
   };
   s->rules_ = std::make_unique<rules::RuleManager>(std::move(ro));
   s->metrics_.AddCollector([self](std::string* out) { self->rules_->RenderMetrics(out); });
+  s->metrics_.AddCollector([self](std::string* out) {
+    rules::RenderNotifierMetrics(self->notifier_->Stats(),
+                                 static_cast<int64_t>(rules::NotifierOptions{}.queue_capacity),
+                                 out);
+  });
 
   api::ApiHooks hooks;
   hooks.config = [self] { return self->config(); };

@@ -252,6 +252,13 @@ TEST_F(RulesE2ETest, FiringAlertReachesAlertmanager) {
             absl::StrCat("{\"status\":\"success\",\"data\":{\"activeAlertmanagers\":[{\"url\":"
                          "\"http://127.0.0.1:", port, "/api/v2/alerts\"}],"
                          "\"droppedAlertmanagers\":[]}}"));
+  // The notifier's self-metrics count the delivery (Prometheus's names).
+  const std::string metrics = Get("/metrics");
+  EXPECT_TRUE(absl::StrContains(metrics, "prometheus_notifications_alertmanagers_discovered 1\n"))
+      << metrics;
+  EXPECT_TRUE(absl::StrContains(metrics, "prometheus_notifications_queue_capacity 10000\n"));
+  EXPECT_FALSE(absl::StrContains(metrics, "prometheus_notifications_sent_total 0\n"));
+  EXPECT_TRUE(absl::StrContains(metrics, "prometheus_notifications_sent_total ")) << metrics;
 }
 
 }  // namespace
