@@ -2,16 +2,20 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <spawn.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "gtest/gtest.h"
 
 namespace tally::testutil {
 
@@ -87,6 +91,57 @@ bool PollUntil(const std::function<bool()>& done, absl::Duration timeout, absl::
     if (absl::Now() >= end) return false;
     absl::SleepFor(every);
   }
+}
+
+namespace {
+
+std::string ReadWhole(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+RunResult RunToCompletion(const std::string& binary, const std::vector<std::string>& args,
+                          const std::string& capture_prefix, const std::string& stdin_path,
+                          absl::Duration timeout) {
+  static std::atomic<int> counter{0};
+  const int n = counter++;
+  const std::string out_path = absl::StrCat(capture_prefix, ".stdout.", n);
+  const std::string err_path = absl::StrCat(capture_prefix, ".stderr.", n);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, stdin_path.c_str(), O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&fa, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  std::vector<char*> argv{const_cast<char*>(binary.c_str())};
+  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  RunResult r;
+  pid_t pid;
+  const int rc = posix_spawn(&pid, binary.c_str(), &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) {
+    ADD_FAILURE() << "spawn " << binary << " failed: " << rc;
+    return r;
+  }
+  int status = 0;
+  const absl::Time deadline = absl::Now() + timeout;
+  while (waitpid(pid, &status, WNOHANG) == 0) {
+    if (absl::Now() > deadline) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      ADD_FAILURE() << binary << " timed out";
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = ReadWhole(out_path);
+  r.err = ReadWhole(err_path);
+  return r;
 }
 
 }  // namespace tally::testutil

@@ -46,6 +46,22 @@ class ChildProcess {
   bool exited_ = false;
 };
 
+// The outcome of RunToCompletion: exit code (128 + signal when killed; -1 when it could not
+// start), and what the process wrote to stdout and stderr.
+struct RunResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs `binary` with `args` to completion, stdin from `stdin_path`, stdout and stderr
+// captured through files named `<capture_prefix>.stdout.N` / `.stderr.N`. Killed (and the
+// test failed) after `timeout`; a spawn failure fails the test too.
+RunResult RunToCompletion(const std::string& binary, const std::vector<std::string>& args,
+                          const std::string& capture_prefix,
+                          const std::string& stdin_path = "/dev/null",
+                          absl::Duration timeout = absl::Seconds(120));
+
 // Polls `done` every `every` until it returns true or `timeout` passes; returns its last
 // result. External processes have no completion signal to wait on, hence polling.
 bool PollUntil(const std::function<bool()>& done, absl::Duration timeout,

@@ -1,18 +1,12 @@
 // End-to-end tests of the `tally` binary (build/tally, run as a subprocess).
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -22,10 +16,10 @@
 #include "gtest/gtest.h"
 #include "storage/ingest/go_float.h"
 #include "storage/ingest/text_parser.h"
+#include "tests/testutil/external_process.h"
 #include "tests/testutil/temp_dir.h"
 #include "tools/sim/llm_cost_generator.h"
 
-extern char** environ;
 
 namespace tally::tools {
 namespace {
@@ -33,11 +27,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
 
-struct RunResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using testutil::RunResult;
 
 std::string ReadFile(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
@@ -54,42 +44,8 @@ void WriteFile(const std::string& path, const std::string& data) {
 // Runs build/tally with args; stdin from `stdin_path` (or /dev/null). Kills it after 120 s.
 RunResult RunTally(const testutil::TempDir& dir, const std::vector<std::string>& args,
                    const std::string& stdin_path = "/dev/null") {
-  static int counter = 0;
-  const std::string out_path = dir.Sub(absl::StrCat("stdout.", counter));
-  const std::string err_path = dir.Sub(absl::StrCat("stderr.", counter++));
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, stdin_path.c_str(), O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&fa, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  const std::string bin = TALLY_BINARY_DIR "/tally";
-  std::vector<char*> argv;
-  argv.push_back(const_cast<char*>(bin.c_str()));
-  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  pid_t pid;
-  RunResult r;
-  const int rc = posix_spawn(&pid, bin.c_str(), &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0) {
-    ADD_FAILURE() << "spawn " << bin << " failed: " << rc;
-    return r;
-  }
-  int status = 0;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-  while (waitpid(pid, &status, WNOHANG) == 0) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      ADD_FAILURE() << "tally timed out";
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = ReadFile(out_path);
-  r.err = ReadFile(err_path);
-  return r;
+  return testutil::RunToCompletion(TALLY_BINARY_DIR "/tally", args, dir.Sub("tally"),
+                                   stdin_path);
 }
 
 // What `tsdb dump` must print for `text`: computed independently of the storage engine

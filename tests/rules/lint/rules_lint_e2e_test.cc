@@ -1,84 +1,28 @@
 // End to end: build/tally generate + backfill sample data, then `tally rules lint` on the
 // seed's original rules, checking the findings the seed is known to have, with file:line.
 // Skips when build/tally has not been built.
-#include <arpa/inet.h>
-#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "tests/testutil/external_process.h"
 #include "tests/testutil/temp_dir.h"
-
-extern char** environ;
 
 namespace tally::rules::lint {
 namespace {
 
 using ::testing::HasSubstr;
 
-struct RunResult {
-  int exit_code = -1;
-  std::string out, err;
-};
-
-std::string Slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
+using testutil::RunResult;
 
 // Runs build/tally with `args`; killed after 120 s.
 RunResult Tally(const testutil::TempDir& dir, const std::vector<std::string>& args) {
-  static int n = 0;
-  const std::string out = dir.Sub(absl::StrCat("out.", n)),
-                    err = dir.Sub(absl::StrCat("err.", n++));
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  const std::string bin = TALLY_BINARY_DIR "/tally";
-  std::vector<char*> argv{const_cast<char*>(bin.c_str())};
-  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  RunResult r;
-  pid_t pid;
-  int rc = posix_spawn(&pid, bin.c_str(), &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0) {
-    ADD_FAILURE() << "spawn failed: " << rc;
-    return r;
-  }
-  int status = 0;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-  while (waitpid(pid, &status, WNOHANG) == 0) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      ADD_FAILURE() << "tally timed out";
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = Slurp(out);
-  r.err = Slurp(err);
-  return r;
+  return testutil::RunToCompletion(TALLY_BINARY_DIR "/tally", args, dir.Sub("tally"));
 }
 
 // The line of `needle` (1-based) in `path`.
@@ -90,81 +34,6 @@ int LineOf(const std::string& path, const std::string& needle) {
   }
   return 0;
 }
-
-// A loopback port that was free a moment ago.
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  socklen_t len = sizeof(a);
-  int port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
-    port = ntohs(a.sin_port);
-  }
-  close(fd);
-  return port;
-}
-
-// `tally serve` in the background; killed (SIGTERM, then SIGKILL) on destruction.
-class Server {
- public:
-  Server(const testutil::TempDir& dir, const std::string& data, int port) {
-    const std::string bin = TALLY_BINARY_DIR "/tally";
-    const std::string log = dir.Sub("serve.log");
-    std::vector<std::string> args = {bin,
-                                     "serve",
-                                     "--storage.tsdb.path",
-                                     data,
-                                     "--web.listen-address",
-                                     absl::StrCat("127.0.0.1:", port)};
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&fa, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (posix_spawn(&pid_, bin.c_str(), &fa, nullptr, argv.data(), environ) != 0) pid_ = -1;
-    posix_spawn_file_actions_destroy(&fa);
-    // Ready when the log says so (bounded: 30 s).
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (pid_ > 0 && std::chrono::steady_clock::now() < deadline) {
-      if (Slurp(log).find("ready to receive web requests") != std::string::npos) {
-        ready_ = true;
-        break;
-      }
-      int status;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-  }
-  ~Server() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGTERM);
-    int status;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (waitpid(pid_, &status, WNOHANG) == 0) {
-      if (std::chrono::steady_clock::now() > deadline) {
-        kill(pid_, SIGKILL);
-        waitpid(pid_, &status, 0);
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-  }
-  bool ready() const { return ready_; }
-
- private:
-  pid_t pid_ = -1;
-  bool ready_ = false;
-};
 
 class RulesLintE2ETest : public ::testing::Test {
  protected:
@@ -249,10 +118,22 @@ TEST_F(RulesLintE2ETest, UrlModeFindsWhatTheDataDirModeFinds) {
   ASSERT_EQ(local.exit_code, 1) << local.err;
   ASSERT_THAT(local.out, HasSubstr("BudgetProjectedToExceed"));
 
-  const int port = FreePort();
+  const int port = testutil::FreePort();
   ASSERT_GT(port, 0);
-  Server server(dir_, data, port);
-  if (!server.ready()) GTEST_SKIP() << "tally serve did not start on port " << port;
+  auto server = testutil::ChildProcess::Start(
+      TALLY_BINARY_DIR "/tally",
+      {"serve", "--storage.tsdb.path", data, "--web.listen-address",
+       absl::StrCat("127.0.0.1:", port)},
+      dir_.Sub("serve.log"));
+  ASSERT_NE(server, nullptr);
+  // Ready when the log says so (bounded: 30 s).
+  if (!testutil::PollUntil(
+          [&] {
+            return server->Log().find("ready to receive web requests") != std::string::npos;
+          },
+          absl::Seconds(30), absl::Milliseconds(20))) {
+    GTEST_SKIP() << "tally serve did not start on port " << port << ": " << server->Log();
+  }
   RunResult remote = Tally(dir_, {"rules", "lint", "--time", at, "--url",
                                   absl::StrCat("http://127.0.0.1:", port), rules});
   EXPECT_EQ(remote.exit_code, 1) << remote.err;
