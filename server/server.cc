@@ -147,6 +147,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options, sto
   };
   s->api_ = std::make_unique<api::HttpApi>(db, &s->metrics_, s->options_.api, std::move(hooks));
   s->api_->Register(&s->router_);
+  ui::RegisterUi(&s->router_, s->options_.ui);
   s->http_ = std::make_unique<http::HttpServer>(
       s->options_.http, [self](const http::HttpRequest& req, http::HttpResponse* resp) {
         const absl::Time t0 = absl::Now();

@@ -26,6 +26,7 @@
 #include "server/http/http_server.h"
 #include "server/http/router.h"
 #include "server/self_metrics.h"
+#include "server/ui/ui_handler.h"
 #include "storage/db.h"
 
 namespace tally::server {
@@ -44,6 +45,7 @@ struct ServerOptions {
   http::HttpServerOptions http;
   api::ApiOptions api;
   RulesOptions rules;
+  ui::UiOptions ui;  // the web UI's routes (server/ui/ui_handler.h)
   // POST /-/quit (with api.enable_lifecycle): asks the owner to shut down. Called on an HTTP
   // worker thread; it must not call Shutdown() itself (that waits for the calling request).
   std::function<void()> on_quit;

@@ -48,6 +48,7 @@ int RunServe(std::vector<std::string> args) {
   int64_t rw_name_limit = static_cast<int64_t>(rw_default.series.label_name_length_limit);
   int64_t rw_value_limit = static_cast<int64_t>(rw_default.series.label_value_length_limit);
   std::string cors_origin = ".*";
+  std::string dashboards_dir;
   FlagSet flags("tally serve --config.file=FILE [<flags>]",
                 "Serve the Prometheus HTTP API, remote write and federation on a data dir.\n"
                 "SIGHUP (or POST /-/reload with --web.enable-lifecycle) reloads the config;\n"
@@ -87,6 +88,9 @@ int RunServe(std::vector<std::string> args) {
   flags.String("web.cors.origin", &cors_origin,
                "Regex for CORS origin. It is fully anchored. Example: "
                "'https?://(domain1|domain2)\\.com'");
+  flags.String("web.dashboards-dir", &dashboards_dir,
+               "Folder of Grafana-style dashboard JSON files shown at /dashboards/<name> "
+               "(<name>.json; overrides the built-in llm-cost).");
   flags.Int("remote-write.max-decoded-bytes", &rw_max_bytes,
             "Largest remote-write request after snappy decompression; larger ones get 413.");
   flags.Int("remote-write.max-series-per-request", &rw_max_series,
@@ -169,6 +173,7 @@ int RunServe(std::vector<std::string> args) {
       .label_name_length_limit = static_cast<uint64_t>(rw_name_limit),
       .label_value_length_limit = static_cast<uint64_t>(rw_value_limit)};
   so.api.cors_origin = cors_origin;
+  so.ui.dashboards_dir = dashboards_dir;
   // POST /-/quit: wake the sigwait loop below with the signal it already handles.
   static std::atomic<bool> quit_requested{false};
   so.on_quit = [] {
@@ -198,6 +203,7 @@ int RunServe(std::vector<std::string> args) {
        storage::FormatDurationMs(absl::ToInt64Milliseconds(rules_opts.resend_delay))},
       {"web.enable-lifecycle", enable_lifecycle ? "true" : "false"},
       {"web.cors.origin", cors_origin},
+      {"web.dashboards-dir", dashboards_dir},
       {"remote-write.max-decoded-bytes", absl::StrCat(rw_max_bytes)},
       {"remote-write.max-series-per-request", absl::StrCat(rw_max_series)},
       {"remote-write.max-samples-per-request", absl::StrCat(rw_max_samples)},
