@@ -33,7 +33,9 @@ export function matrixToColumns(result, startSec, endSec, stepSec, stacked) {
     const ys = new Array(n).fill(null);
     for (const [t, v] of s.values || []) {
       const i = Math.round((t - startSec) / stepSec);
-      if (i >= 0 && i < n) ys[i] = parseFloat(v);
+      const f = parseFloat(v);
+      // NaN and ±Inf (0/0 ratios) leave a gap: uPlot cannot scale an axis over them.
+      if (i >= 0 && i < n && isFinite(f)) ys[i] = f;
     }
     cols.push(ys);
   }
