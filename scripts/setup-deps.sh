@@ -15,7 +15,13 @@ PACKAGES=(
   nlohmann-json3-dev
   protobuf-compiler libprotobuf-dev
   prometheus prometheus-alertmanager
+  chromium  # headless browser for the web UI's end-to-end tests (docs/ui.md)
 )
+# node and npm bundle the web UI (web/, docs/ui.md). Skipped when npm already exists: a
+# NodeSource nodejs bundles npm and conflicts with Debian's npm package.
+if ! command -v npm >/dev/null 2>&1; then
+  PACKAGES+=(nodejs npm)
+fi
 
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update -q
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends \
