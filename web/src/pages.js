@@ -23,7 +23,7 @@ function seconds(v) {
 
 function table(headers, rows) {
   return h('table', { class: 'grid' },
-    h('thead', {}, h('tr', {}, ...headers.map((x) => h('th', {}, x)))),
+    headers.some((x) => x) ? h('thead', {}, h('tr', {}, ...headers.map((x) => h('th', {}, x)))) : null,
     h('tbody', {}, ...rows.map((r) => h('tr', {}, ...r.map((c) => h('td', {}, c))))));
 }
 
