@@ -312,8 +312,11 @@ TEST_F(UiBrowserE2ETest, ExpressionBoxCompletesFormatsAndExecutesOnEnter) {
 }
 
 TEST_F(UiBrowserE2ETest, LlmCostDashboardDrawsEveryPanelWithData) {
+  // TALLY_UI_E2E_RANGE: the dashboard's range (15m ... 7d), e.g. to time a long one.
+  const char* range = std::getenv("TALLY_UI_E2E_RANGE");
   ASSERT_TRUE(browser_
-                  ->NavigateAndWait(Url("/dashboards/llm-cost?range=1h"),
+                  ->NavigateAndWait(Url(absl::StrCat("/dashboards/llm-cost?range=",
+                                                     range != nullptr && *range ? range : "1h")),
                                     "document.getElementById('app').dataset.state === 'done'",
                                     absl::Seconds(60))
                   .ok());
