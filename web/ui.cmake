@@ -21,7 +21,7 @@ if(TALLY_BUILD_UI AND TALLY_NODE AND TALLY_NPM)
     OUTPUT ${ui_out}/npm/ci.stamp
     COMMAND ${CMAKE_COMMAND} -E copy_if_different ${ui_src}/package.json ${ui_src}/package-lock.json
             ${ui_out}/npm/
-    COMMAND ${TALLY_NPM} ci --no-audit --no-fund --prefer-offline --loglevel=error
+    COMMAND ${TALLY_NPM} ci --include=dev --no-audit --no-fund --prefer-offline --loglevel=error
     COMMAND ${CMAKE_COMMAND} -E touch ${ui_out}/npm/ci.stamp
     WORKING_DIRECTORY ${ui_out}/npm
     DEPENDS ${ui_src}/package.json ${ui_src}/package-lock.json
