@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
@@ -40,6 +41,7 @@ struct UiState {
   UiOptions options;
   std::string index_html;
   std::string index_etag;
+  absl::flat_hash_map<std::string, std::string> etags;  // embedded asset path -> ETag
 };
 
 // Answers `body` with its ETag, or 304 when the client has it.
@@ -119,7 +121,7 @@ void ServeDashboard(const std::shared_ptr<const UiState>& st, absl::string_view 
   }
   const UiAsset* a = FindUiAsset(absl::StrCat("dashboards/", name, ".json"));
   if (a == nullptr) return NotFound(resp);
-  Serve(req, resp, a->data, a->content_type, ETagOf(a->data), "no-cache");
+  Serve(req, resp, a->data, a->content_type, st->etags.at(a->path), "no-cache");
 }
 
 }  // namespace
@@ -127,12 +129,13 @@ void ServeDashboard(const std::shared_ptr<const UiState>& st, absl::string_view 
 void RegisterUi(http::Router* router, const UiOptions& options) {
   auto st = std::make_shared<UiState>();
   st->options = options;
+  for (const UiAsset& a : EmbeddedUiAssets()) st->etags[a.path] = ETagOf(a.data);
   if (const UiAsset* index = FindUiAsset("index.html"); index != nullptr) {
     // Versioned links: a new binary's bundle is never mixed with a cached old one.
     std::vector<std::pair<std::string, std::string>> repl;
     for (const UiAsset& a : EmbeddedUiAssets()) {
       if (!absl::StartsWith(a.path, "static/")) continue;
-      const std::string etag = ETagOf(a.data);
+      const std::string& etag = st->etags[a.path];
       repl.emplace_back(absl::StrCat("\"", a.path, "\""),
                         absl::StrCat("\"", a.path, "?v=", etag.substr(1, etag.size() - 2), "\""));
     }
@@ -156,11 +159,11 @@ void RegisterUi(http::Router* router, const UiOptions& options) {
     if (absl::ConsumeSuffix(&name, ".json")) return ServeDashboard(cst, name, req, resp);
     ServePage(cst, req, resp);
   });
-  router->Handle("GET", "/static/{file}", [](const HttpRequest& req, HttpResponse* resp) {
+  router->Handle("GET", "/static/{file}", [cst](const HttpRequest& req, HttpResponse* resp) {
     const UiAsset* a = FindUiAsset(absl::StrCat("static/", req.PathParam("file")));
     if (a == nullptr) return NotFound(resp);
     // index.html links carry ?v=<etag>: a cached copy of such a URL can never be stale.
-    Serve(req, resp, a->data, a->content_type, ETagOf(a->data),
+    Serve(req, resp, a->data, a->content_type, cst->etags.at(a->path),
           req.query.empty() ? "no-cache" : "public, max-age=31536000, immutable");
   });
 }
