@@ -166,6 +166,7 @@ class Decoder {
     FileSDConfig f;
     f.files = StrList(n["files"]);
     if (int64_t d = Duration(n["refresh_interval"])) f.refresh_interval_ms = d;
+    if (absl::Status st = ValidateFileSDConfig(f); !st.ok()) Fail(std::string(st.message()));
     return f;
   }
   RelabelConfig Relabel(const YAML::Node& n) {
@@ -181,6 +182,8 @@ class Decoder {
     if (n["target_label"]) r.target_label = Str(n["target_label"]);
     if (n["replacement"]) r.replacement = Str(n["replacement"]);
     if (n["action"]) r.action = Str(n["action"]);
+    if (absl::Status st = ValidateRelabelConfig(r); !st.ok()) Fail(std::string(st.message()));
+    r.action = absl::AsciiStrToLower(r.action);  // Prometheus compat: actions are case-insensitive
     return r;
   }
   TlsConfig Tls(const YAML::Node& n) {
