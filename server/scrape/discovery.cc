@@ -133,15 +133,7 @@ void DiscoveryManager::Run() {
             if (same) j.files = std::move(old->second.files);
           }
           j.files.resize(cfg.file_sd_configs.size());
-          for (size_t i = 0; i < cfg.static_configs.size(); ++i) {
-            TargetGroup g;
-            for (const std::string& t : cfg.static_configs[i].targets) {
-              g.targets.push_back(storage::Labels{{"__address__", t}});
-            }
-            g.labels = cfg.static_configs[i].labels;
-            g.source = absl::StrCat(i);  // Prometheus's static source names
-            j.static_groups.push_back(std::move(g));
-          }
+          j.static_groups = StaticTargetGroups(cfg);
           j.cfg = std::move(cfg);
         }
         s.jobs = std::move(next);

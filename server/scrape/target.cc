@@ -172,6 +172,20 @@ uint64_t Target::Hash() const {
   return absl::HashOf(labels.StableHash(), scrape_url, interval_ms, timeout_ms);
 }
 
+std::vector<TargetGroup> StaticTargetGroups(const config::ScrapeConfig& cfg) {
+  std::vector<TargetGroup> out;
+  for (size_t i = 0; i < cfg.static_configs.size(); ++i) {
+    TargetGroup g;
+    for (const std::string& t : cfg.static_configs[i].targets) {
+      g.targets.push_back(storage::Labels{{kAddressLabel, t}});
+    }
+    g.labels = cfg.static_configs[i].labels;
+    g.source = absl::StrCat(i);
+    out.push_back(std::move(g));
+  }
+  return out;
+}
+
 PopulatedTargets PopulateTargets(const config::ScrapeConfig& cfg, const Relabeler& relabel,
                                  const std::vector<TargetGroup>& groups) {
   PopulatedTargets res;

@@ -42,6 +42,10 @@ struct PopulatedTargets {
   std::vector<std::string> errors;
 };
 
+// The groups of a job's static_configs: one per entry, each target as {__address__: t},
+// sources "0", "1", ... (Prometheus's static discovery).
+std::vector<TargetGroup> StaticTargetGroups(const config::ScrapeConfig& cfg);
+
 // Prometheus's scrape.PopulateLabels for every target of `groups`: group labels, then
 // target labels, then defaults (when absent) job, __scheme__, __metrics_path__,
 // __scrape_interval__, __scrape_timeout__, then __param_<k> = first value of each
