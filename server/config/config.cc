@@ -562,7 +562,23 @@ absl::StatusOr<Config> LoadConfigFile(const std::string& path) {
   }
   ::close(fd);
   absl::StatusOr<Config> c = ParseConfig(data, path);
-  if (c.ok()) c->source_path = path;
+  if (!c.ok()) return c;
+  c->source_path = path;
+  // Prometheus compat (file SDConfig.SetDirectory): relative file_sd paths are relative to
+  // the config file's directory.
+  const size_t slash = path.rfind('/');
+  if (slash != std::string::npos) {
+    const std::string dir = path.substr(0, slash + 1);
+    auto resolve = [&](std::vector<FileSDConfig>& sds) {
+      for (FileSDConfig& f : sds) {
+        for (std::string& file : f.files) {
+          if (!file.empty() && file[0] != '/') file = dir + file;
+        }
+      }
+    };
+    for (ScrapeConfig& s : c->scrape_configs) resolve(s.file_sd_configs);
+    for (AlertmanagerConfig& am : c->alerting.alertmanagers) resolve(am.file_sd_configs);
+  }
   return c;
 }
 
