@@ -109,6 +109,9 @@ TEST(DiscoveryManagerTest, FileSDFollowsEditsCreatesRemovalsAndKeepsLastGoodOnEr
   EXPECT_NE(metrics.find("prometheus_sd_discovered_targets{config=\"files\",name=\"scrape\"} 3\n"),
             std::string::npos)
       << metrics;
+  EXPECT_NE(metrics.find("prometheus_sd_file_mtime_seconds{filename=\"" + dir.Sub("a.json") + "\"} "),
+            std::string::npos)
+      << metrics;
 
   // Fixed again.
   WriteFile(dir.Sub("a.json"), R"([{"targets": ["a:3"]}])");
