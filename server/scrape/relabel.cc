@@ -223,6 +223,7 @@ bool Relabeler::Apply(storage::LabelsBuilder& lb) const {
           }
           target.clear();
           Expand(c.replacement, *r.re, groups, r.ngroups, &target);
+          if (target.empty()) continue;  // a group that did not participate: no name to set
           lb.Set(target, l.value);
         }
         break;
