@@ -42,11 +42,12 @@ struct JobState {
   size_t last_targets = 0;
 };
 
-// filepath.Glob for one pattern (a plain path matches itself if it exists).
+// filepath.Glob for one pattern (a plain path matches itself if it exists). GLOB_PERIOD:
+// Go's `*` also matches a leading dot.
 std::vector<std::string> Glob(const std::string& pattern) {
   std::vector<std::string> out;
   glob_t g{};
-  if (::glob(pattern.c_str(), GLOB_NOSORT, nullptr, &g) == 0) {
+  if (::glob(pattern.c_str(), GLOB_NOSORT | GLOB_PERIOD, nullptr, &g) == 0) {
     for (size_t i = 0; i < g.gl_pathc; ++i) out.emplace_back(g.gl_pathv[i]);
   }
   ::globfree(&g);
