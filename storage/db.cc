@@ -199,6 +199,7 @@ absl::Status DBImpl::Init() {
     PutFixed32BE(&v, kv::kFormatVersion);
     b.Put(Cf::kMeta, kv::kMagicKey, v);
     RETURN_IF_ERROR(store_->Write(&b, /*sync=*/true));
+    stored_version_ = kv::kFormatVersion;
   } else if (!magic.ok()) {
     return magic.status();
   } else {
@@ -208,11 +209,14 @@ absl::Status DBImpl::Init() {
           "data dir ", options_.path, " is not a Tally database (bad format marker)"));
     }
     const uint32_t version = DecodeFixed32BE(m.data() + 8);
-    if (version != kv::kFormatVersion) {
+    if (version > kv::kFormatVersion || version < kv::kOldestMigratableVersion) {
       return absl::FailedPreconditionError(
           absl::StrCat("data dir ", options_.path, " has format version ", version,
-                       "; this build reads version ", kv::kFormatVersion));
+                       "; this build reads version ", kv::kFormatVersion,
+                       " and migrates versions ", kv::kOldestMigratableVersion, " to ",
+                       kv::kFormatVersion - 1));
     }
+    stored_version_ = version;
   }
 
   uint64_t span = static_cast<uint64_t>(options_.max_chunk_span_ms);
@@ -226,7 +230,8 @@ absl::Status DBImpl::Init() {
     b.Put(Cf::kMeta, kv::kMaxChunkSpanKey, kv::EncodeU64(span));
     RETURN_IF_ERROR(store_->Write(&b, /*sync=*/true));
   }
-  read_ctx_ = ReadContext{&head_, store_.get(), static_cast<int64_t>(span)};
+  read_ctx_ = ReadContext{&head_, store_.get(), static_cast<int64_t>(span), &postings_,
+                          &chunk_writes_};
 
   absl::MutexLock a(&apply_mu_);
   if (auto s = store_->Get(Cf::kMeta, kv::kChunkIdKey); s.ok()) {
@@ -235,8 +240,19 @@ absl::Status DBImpl::Init() {
   if (auto s = store_->Get(Cf::kMeta, "wal_seq"); s.ok()) {
     if (!kv::DecodeU64(*s, &seq_)) return absl::DataLossError("corrupt data dir: bad meta");
   }
+  const absl::Time t0 = absl::Now();
   RETURN_IF_ERROR(LoadSeries());
-  return Replay();
+  if (stored_version_ < kv::kFormatVersion && !options_.read_only) {
+    RETURN_IF_ERROR(FinishMigration());
+  }
+  const absl::Time t1 = absl::Now();
+  RETURN_IF_ERROR(Replay());
+  const absl::Time t2 = absl::Now();
+  TALLY_LOG(kDebug, "Data dir opened",
+            {{"series", head_.num_series()},
+             {"load_ms", absl::ToInt64Milliseconds(t1 - t0)},
+             {"replay_ms", absl::ToInt64Milliseconds(t2 - t1)}});
+  return absl::OkStatus();
 }
 
 absl::Status DBImpl::LoadSeries() {
@@ -248,9 +264,11 @@ absl::Status DBImpl::LoadSeries() {
       return absl::DataLossError("corrupt data dir: malformed series record");
     }
     head_.InsertLoaded(ref, lset.StableHash(), std::string(it->value()));
+    postings_.Add(ref, lset);
   }
   RETURN_IF_ERROR(it->status());
 
+  bool bounds_missing = false;
   auto st = store_->NewIterator(Cf::kState);
   for (st->SeekToFirst(); st->Valid(); st->Next()) {
     SeriesRef ref;
@@ -264,9 +282,14 @@ absl::Status DBImpl::LoadSeries() {
     s->last_v_bits = s->persisted_v_bits = state.last_v_bits;
     s->ooo_persisted_seq = state.ooo_seq;
     s->ooo_persisted_index = state.ooo_index;
+    s->disk_mint = state.disk_mint;
+    s->disk_maxt = state.disk_maxt;
+    bounds_missing |= !state.has_bounds;
     if (state.last_t != kMinTime) NoteTime(state.last_t);
   }
   RETURN_IF_ERROR(st->status());
+  // Format 1 kept no bounds: one scan of the chunks (the migration persists them).
+  if (bounds_missing) RETURN_IF_ERROR(ComputeDiskBoundsByScan());
 
   RecomputeMinTime();
   return LoadDiskTotals();

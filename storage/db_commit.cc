@@ -185,13 +185,8 @@ void DBImpl::ProcessGroup(const std::vector<Writer*>& group) {
           if (!s->persisted) {
             s->persisted = true;
             new_series.push_back(s);
-            Labels lset;
-            kv::DecodeLabels(s->labels_enc, &lset);
             key = kv::SeriesKey(s->ref);
             batch.Put(kv::Cf::kSeries, key, s->labels_enc);
-            for (const Label& l : lset) {
-              batch.Put(kv::Cf::kPostings, kv::PostingsKey(l.name, l.value, s->ref), "");
-            }
           }
           continue;
         case Verdict::kNoop:
@@ -242,6 +237,12 @@ void DBImpl::ProcessGroup(const std::vector<Writer*>& group) {
     }
   }
   if (has_wal) seq_ = seq;
+  // The in-memory postings list exactly the persisted series (see mem_postings.h).
+  for (head::MemSeries* s : new_series) {
+    Labels lset;
+    kv::DecodeLabels(s->labels_enc, &lset);
+    postings_.Add(s->ref, lset);
+  }
 
   // Durable: now apply the samples under a new commit id, then publish it, so a Querier
   // sees all of the group or none of it (db_impl.h, Isolation).
@@ -355,12 +356,15 @@ absl::Status DBImpl::WriteSealed() {
   uint64_t id = chunk_id_;
   int64_t chunks = 0, samples = 0;
   for (head::MemSeries* s : sealed_) {
+    int64_t mint = s->disk_mint, maxt = s->disk_maxt;
     if (s->sealing) {
       for (const head::SealingChunk& c : *s->sealing) {
         ++chunks;
         samples += c.num_samples;
         kv::EncodeChunkValue(c.mint, c.maxt, c.num_samples, c.bytes, &val);
         b.Put(kv::Cf::kChunks, kv::ChunkKey(s->ref, c.mint, ++id), val);
+        mint = std::min(mint, c.mint);
+        maxt = std::max(maxt, c.maxt);
       }
     }
     if (s->state_dirty) {
@@ -369,6 +373,8 @@ absl::Status DBImpl::WriteSealed() {
       st.last_v_bits = s->persisted_v_bits;
       st.ooo_seq = s->ooo_persisted_seq;
       st.ooo_index = s->ooo_persisted_index;
+      st.disk_mint = mint;
+      st.disk_maxt = maxt;
       b.Put(kv::Cf::kState, kv::SeriesKey(s->ref), kv::EncodeSeriesState(st));
     }
   }
@@ -382,8 +388,16 @@ absl::Status DBImpl::WriteSealed() {
   chunk_id_ = id;
   disk_chunks_.fetch_add(chunks);
   disk_samples_.fetch_add(samples);
+  // Readers that reuse a RocksDB iterator re-create it when this moved (ReadContext).
+  chunk_writes_.fetch_add(1, std::memory_order_release);
   for (head::MemSeries* s : sealed_) {
     absl::MutexLock l(&s->mu);
+    if (s->sealing) {
+      for (const head::SealingChunk& c : *s->sealing) {
+        s->disk_mint = std::min(s->disk_mint, c.mint);
+        s->disk_maxt = std::max(s->disk_maxt, c.maxt);
+      }
+    }
     s->sealing.reset();
     s->state_dirty = false;
   }

@@ -38,6 +38,7 @@
 #include "storage/db.h"
 #include "storage/head/head.h"
 #include "storage/head/wal_record.h"
+#include "storage/index/mem_postings.h"
 #include "storage/kv/rocksdb_store.h"
 
 namespace tally::storage {
@@ -54,6 +55,11 @@ struct ReadContext {
   const head::Head* head;
   kv::RocksStore* store;
   int64_t max_chunk_span_ms;  // no persisted chunk spans more (bounds the seek-back)
+  const index::MemPostings* postings;  // every persisted series
+  // Incremented (release) after each chunk write completes and before the written chunks
+  // leave the head: a reader that reads the head and then finds this unchanged since it
+  // created a RocksDB iterator knows the iterator sees every chunk the head no longer has.
+  const std::atomic<uint64_t>* chunk_writes;
 };
 
 class DBImpl : public DB {
@@ -122,6 +128,11 @@ class DBImpl : public DB {
   absl::Status CheckWritable() const;
   absl::Status LoadSeries();
   absl::Status Replay();
+  // Format 1 -> 2 (db_migrate.cc): sets every series' disk bounds from one scan of the
+  // chunks (format-1 states lack them); when writable, rewrites the states, empties the
+  // postings family and records version 2. Idempotent, so a crash midway is harmless.
+  absl::Status ComputeDiskBoundsByScan();
+  absl::Status FinishMigration();
 
   void ProcessGroup(const std::vector<Writer*>& group) ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
   Verdict Validate(head::MemSeries* s, int64_t t, uint64_t v_bits, int64_t min_valid_t,
@@ -153,6 +164,9 @@ class DBImpl : public DB {
   int lock_fd_ = -1;
   std::unique_ptr<kv::RocksStore> store_;
   head::Head head_;
+  index::MemPostings postings_;
+  std::atomic<uint64_t> chunk_writes_{0};
+  uint32_t stored_version_ = 0;  // format version found on open
   ReadContext read_ctx_{};
 
   absl::Mutex queue_mu_;

@@ -26,11 +26,14 @@ absl::Status DBImpl::ApplyRetention(int64_t now_ms) {
       ref_ms < kMinTime + options_.retention_ms ? kMinTime : ref_ms - options_.retention_ms;
 
   // Scan without any DB lock: commits and queries proceed while the store is walked.
-  std::vector<SeriesRef> refs;
-  refs.reserve(static_cast<size_t>(head_.num_series()));
-  head_.ForEach([&](head::MemSeries* s) { refs.push_back(s->ref); });
+  std::vector<retention::ScanTarget> targets;
+  targets.reserve(static_cast<size_t>(head_.num_series()));
+  head_.ForEach([&](head::MemSeries* s) {
+    absl::MutexLock l(&s->mu);
+    targets.push_back(retention::ScanTarget{s->ref, s->disk_mint});
+  });
   ASSIGN_OR_RETURN(std::vector<retention::SeriesExpiry> expired,
-                   retention::ScanExpired(store_.get(), refs, cutoff));
+                   retention::ScanExpired(store_.get(), targets, cutoff));
   if (options_.retention_scan_hook) options_.retention_scan_hook();
 
   // Delete in slices, each under the apply mutex for a bounded time.
@@ -52,10 +55,12 @@ absl::Status DBImpl::ApplyRetention(int64_t now_ms) {
     if (batch.Count() > 0) RETURN_IF_ERROR(store_->Write(&batch, /*sync=*/true));
     disk_chunks_.fetch_sub(res.chunks_deleted);
     disk_samples_.fetch_sub(res.samples_deleted);
-    for (SeriesRef ref : res.dead) head_.Remove(ref);
+    for (const auto& [ref, labels] : res.dead) head_.Remove(ref);
+    postings_.Remove(res.dead);
     total.chunks_deleted += res.chunks_deleted;
     total.samples_deleted += res.samples_deleted;
-    total.dead.insert(total.dead.end(), res.dead.begin(), res.dead.end());
+    total.dead.insert(total.dead.end(), std::make_move_iterator(res.dead.begin()),
+                      std::make_move_iterator(res.dead.end()));
     if (!res.first_deleted_key.empty() &&
         (total.first_deleted_key.empty() || res.first_deleted_key < total.first_deleted_key)) {
       total.first_deleted_key = res.first_deleted_key;
@@ -91,7 +96,7 @@ absl::Status DBImpl::ApplyRetention(int64_t now_ms) {
   end.push_back('\0');  // just past the last deleted key
   RETURN_IF_ERROR(store_->CompactRange(Cf::kChunks, total.first_deleted_key, end));
   if (!total.dead.empty()) {
-    for (Cf cf : {Cf::kSeries, Cf::kState, Cf::kPostings}) {
+    for (Cf cf : {Cf::kSeries, Cf::kState}) {
       RETURN_IF_ERROR(store_->CompactRange(cf, {}, {}));
     }
   }

@@ -14,24 +14,16 @@ namespace fs = std::filesystem;
 using kv::Cf;
 
 void DBImpl::RecomputeMinTime() {
+  // No I/O: each series keeps the exact bounds of its persisted chunks.
   int64_t min_t = kMaxTime;
   head_.ForEach([&](head::MemSeries* s) {
-    {
-      absl::MutexLock l(&s->mu);
-      if (s->open) min_t = std::min(min_t, s->open->mint);
-      if (s->ooo && !s->ooo->samples.empty()) min_t = std::min(min_t, s->ooo->samples[0].t_ms);
-      if (s->sealing) {
-        for (const auto& c : *s->sealing) min_t = std::min(min_t, c.mint);
-      }
+    absl::MutexLock l(&s->mu);
+    min_t = std::min(min_t, s->disk_mint);
+    if (s->open) min_t = std::min(min_t, s->open->mint);
+    if (s->ooo && !s->ooo->samples.empty()) min_t = std::min(min_t, s->ooo->samples[0].t_ms);
+    if (s->sealing) {
+      for (const auto& c : *s->sealing) min_t = std::min(min_t, c.mint);
     }
-    // The series' chunks are sorted by start time: the first one holds its oldest sample
-    // (an out-of-order chunk starting earlier would sort first too).
-    auto c = store_->NewIterator(Cf::kChunks, kv::SeriesKey(s->ref + 1));
-    c->Seek(kv::ChunkSeekKey(s->ref, kMinTime));
-    SeriesRef r;
-    int64_t mint;
-    uint64_t id;
-    if (c->Valid() && kv::DecodeChunkKey(c->key(), &r, &mint, &id)) min_t = std::min(min_t, mint);
   });
   min_time_.store(min_t);
 }
@@ -107,31 +99,13 @@ absl::StatusOr<DBStats> DBImpl::Stats(int top_label_names) {
     std::error_code ec2;
     if (e.is_regular_file(ec2)) st.bytes_on_disk += static_cast<int64_t>(e.file_size(ec2));
   }
-  st.head_memory_bytes = head_.MemoryBytes();
+  st.head_memory_bytes = head_.MemoryBytes() + postings_.MemoryBytes();
 
-  std::map<std::string, LabelCardinality> card;
-  auto pit = store_->NewIterator(Cf::kPostings);
-  std::string name, value, prev_name, prev_value;
-  SeriesRef ref;
-  if (top_label_names == 0) {
-    pit->SeekToLast();
-    if (pit->Valid()) pit->Next();  // nothing asked for: skip the scan
-  } else {
-    pit->SeekToFirst();
-  }
-  for (; pit->Valid(); pit->Next()) {
-    if (!kv::DecodePostingsKey(pit->key(), &name, &value, &ref)) {
-      return absl::DataLossError("corrupt data dir: malformed postings key");
+  if (top_label_names != 0) {
+    for (auto& c : postings_.Cardinality()) {
+      st.label_names.push_back(LabelCardinality{std::move(c.name), c.values, c.series});
     }
-    LabelCardinality& c = card[name];
-    c.name = name;
-    ++c.series;
-    if (name != prev_name || value != prev_value) ++c.values;
-    prev_name = name;
-    prev_value = value;
   }
-  RETURN_IF_ERROR(pit->status());
-  for (auto& [n, c] : card) st.label_names.push_back(std::move(c));
   std::sort(st.label_names.begin(), st.label_names.end(),
             [](const LabelCardinality& a, const LabelCardinality& b) {
               if (a.values != b.values) return a.values > b.values;

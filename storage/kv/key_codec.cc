@@ -101,15 +101,22 @@ std::string EncodeSeriesState(const SeriesState& s) {
   PutFixed64BE(&out, s.last_v_bits);
   PutFixed64BE(&out, s.ooo_seq);
   PutFixed32BE(&out, s.ooo_index);
+  PutFixed64BE(&out, static_cast<uint64_t>(s.disk_mint));
+  PutFixed64BE(&out, static_cast<uint64_t>(s.disk_maxt));
   return out;
 }
 
 bool DecodeSeriesState(absl::string_view v, SeriesState* s) {
-  if (v.size() != 28) return false;
+  if (v.size() != 28 && v.size() != 44) return false;
   s->last_t = static_cast<int64_t>(DecodeFixed64BE(v.data()));
   s->last_v_bits = DecodeFixed64BE(v.data() + 8);
   s->ooo_seq = DecodeFixed64BE(v.data() + 16);
   s->ooo_index = DecodeFixed32BE(v.data() + 24);
+  s->has_bounds = v.size() == 44;
+  if (s->has_bounds) {
+    s->disk_mint = static_cast<int64_t>(DecodeFixed64BE(v.data() + 28));
+    s->disk_maxt = static_cast<int64_t>(DecodeFixed64BE(v.data() + 36));
+  }
   return true;
 }
 

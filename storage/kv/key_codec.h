@@ -7,8 +7,11 @@
 //                  "stats"              -> u64 BE chunks | u64 BE samples (persisted totals)
 //                  "md" 0x00 metric     -> varint len|type, varint len|help, varint len|unit
 //   CF "series"    ref (u64 BE)         -> labels: repeated (varint len|name, varint len|value)
-//   CF "state"     ref (u64 BE)         -> persisted head state of the series (SeriesState)
-//   CF "postings"  name 0x00 esc(value) 0x00 ref (u64 BE)  -> ""  (one key per posting)
+//   CF "state"     ref (u64 BE)         -> persisted head state of the series (SeriesState):
+//                  i64 last_t | u64 last_v_bits | u64 ooo_seq | u32 ooo_index |
+//                  i64 disk_mint | i64 disk_maxt   (44 bytes, all BE; format 1: 28 bytes)
+//   CF "postings"  format 1 only (format 2 keeps postings in memory and leaves it empty):
+//                  name 0x00 esc(value) 0x00 ref (u64 BE)  -> ""  (one key per posting)
 //                  esc(): 0x00 -> 0x01 0x01, 0x01 -> 0x01 0x02 (order-preserving, no 0x00)
 //   CF "chunks"    ref (u64 BE) | ts(mint) (u64 BE, sign bit flipped) | chunk id (u64 BE)
 //                  -> varint (maxt - mint) | varint num_samples | XOR chunk bytes
@@ -33,7 +36,10 @@ inline constexpr absl::string_view kChunkIdKey = "chunk_id";
 // u64 BE persisted chunks | u64 BE samples in them (updated with every chunk write/delete).
 inline constexpr absl::string_view kStatsKey = "stats";
 inline constexpr absl::string_view kMagic = absl::string_view("TALLYDB\0", 8);
-inline constexpr uint32_t kFormatVersion = 1;
+// 2: series states carry disk bounds; postings live in memory only (docs/storage.md).
+inline constexpr uint32_t kFormatVersion = 2;
+// Older versions that opening migrates in place.
+inline constexpr uint32_t kOldestMigratableVersion = 1;
 
 // ---- series / state keys -------------------------------------------------------------
 std::string SeriesKey(SeriesRef ref);
@@ -50,11 +56,18 @@ bool EncodedLabelsEqual(absl::string_view enc, const Labels& labels);
 
 // The persisted part of a series' head: the newest in-order sample already in a sealed
 // chunk (t, v) and the WAL position up to which its out-of-order samples are sealed.
+// Format 2 adds the time bounds of the series' persisted chunks (oldest chunk start,
+// newest chunk end; kMaxTime/kMinTime when it has none), so "has samples in range" and the
+// DB's min time need no chunk reads. Format-1 records (28 bytes) decode with
+// has_bounds = false; opening migrates them.
 struct SeriesState {
   int64_t last_t = kMinTime;
   uint64_t last_v_bits = 0;
   uint64_t ooo_seq = 0;    // WAL record seq ...
   uint32_t ooo_index = 0;  // ... and sample index in it of the last sealed OOO sample
+  int64_t disk_mint = kMaxTime;
+  int64_t disk_maxt = kMinTime;
+  bool has_bounds = true;  // false for a format-1 record (not encoded)
 };
 std::string EncodeSeriesState(const SeriesState& s);
 bool DecodeSeriesState(absl::string_view v, SeriesState* s);

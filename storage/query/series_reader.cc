@@ -59,16 +59,15 @@ bool ChunkHasSample(absl::string_view bytes, int64_t cmint, int64_t cmaxt, int64
 // overlaps [mint, maxt], in time order, until fn returns false or an error. A chunk starts at
 // most max_chunk_span_ms before its first overlapping sample, which bounds the seek.
 template <typename Fn>
-absl::Status ForEachPersistedChunk(const ReadContext& ctx, SeriesRef ref, int64_t mint,
-                                   int64_t maxt, Fn fn) {
-  auto it = ctx.store->NewIterator(kv::Cf::kChunks, kv::SeriesKey(ref + 1));
+absl::Status ForEachPersistedChunk(const ReadContext& ctx, kv::KvIterator* it, SeriesRef ref,
+                                   int64_t mint, int64_t maxt, Fn fn) {
   for (it->Seek(kv::ChunkSeekKey(ref, SaturatingSub(mint, ctx.max_chunk_span_ms)));
        it->Valid(); it->Next()) {
     kv::ChunkRecord c;
     if (!kv::DecodeChunkRecord(it->key(), it->value(), &c)) {
       return absl::DataLossError(absl::StrCat("corrupt chunk record of series ", ref));
     }
-    if (c.mint_ms > maxt) break;
+    if (c.ref != ref || c.mint_ms > maxt) break;
     if (c.maxt_ms < mint) continue;
     ASSIGN_OR_RETURN(bool more, fn(c.bytes, c.num_samples, c.mint_ms, c.maxt_ms));
     if (!more) return absl::OkStatus();
@@ -78,17 +77,29 @@ absl::Status ForEachPersistedChunk(const ReadContext& ctx, SeriesRef ref, int64_
 
 }  // namespace
 
+kv::KvIterator* ChunkCursor::Get() {
+  const uint64_t now = ctx_->chunk_writes->load(std::memory_order_acquire);
+  if (it_ == nullptr || now != epoch_) {
+    epoch_ = now;  // read before the iterator is created: it sees every write counted
+    it_ = ctx_->store->NewIterator(kv::Cf::kChunks);
+  }
+  return it_.get();
+}
+
 absl::Status ReadSeriesSamples(const ReadContext& ctx, SeriesRef ref, uint64_t visible,
                                int64_t mint_ms, int64_t maxt_ms, std::vector<Sample>* out) {
   if (mint_ms > maxt_ms) return absl::OkStatus();
   const size_t start = out->size();
   absl::Status head_status;
+  int64_t disk_mint = kMaxTime, disk_maxt = kMinTime;
   ctx.head->WithSeries(ref, [&](const head::MemSeries* s) {
     if (s == nullptr) return;
     absl::MutexLock l(&s->mu);
     // Isolation: hide the samples of commits this reader must not see (head and persisted).
     maxt_ms = std::min(maxt_ms, s->VisibleMaxT(visible));
     if (mint_ms > maxt_ms) return;
+    disk_mint = s->disk_mint;
+    disk_maxt = s->disk_maxt;
     if (s->sealing) {
       for (const head::SealingChunk& c : *s->sealing) {
         if (!Overlaps(c.mint, c.maxt, mint_ms, maxt_ms)) continue;
@@ -111,8 +122,11 @@ absl::Status ReadSeriesSamples(const ReadContext& ctx, SeriesRef ref, uint64_t v
   if (mint_ms > maxt_ms) return absl::OkStatus();
   const size_t mid = out->size();
 
+  // Chunks written after the head read above were in the head then (already read).
+  if (!Overlaps(disk_mint, disk_maxt, mint_ms, maxt_ms)) return absl::OkStatus();
+  auto it = ctx.store->NewIterator(kv::Cf::kChunks, kv::SeriesKey(ref + 1));
   RETURN_IF_ERROR(ForEachPersistedChunk(
-      ctx, ref, mint_ms, maxt_ms,
+      ctx, it.get(), ref, mint_ms, maxt_ms,
       [&](absl::string_view bytes, int n, int64_t cmint, int64_t cmaxt) -> absl::StatusOr<bool> {
         RETURN_IF_ERROR(DecodeRange(bytes, n, cmint, cmaxt, mint_ms, maxt_ms, ref, out));
         return true;
@@ -141,14 +155,17 @@ absl::Status ReadSeriesSamples(const ReadContext& ctx, SeriesRef ref, uint64_t v
 }
 
 absl::StatusOr<bool> SeriesHasSamples(const ReadContext& ctx, SeriesRef ref, uint64_t visible,
-                                      int64_t mint_ms, int64_t maxt_ms) {
+                                      int64_t mint_ms, int64_t maxt_ms, ChunkCursor* cursor) {
   if (mint_ms > maxt_ms) return false;
   bool found = false;
+  int64_t disk_mint = kMaxTime, disk_maxt = kMinTime;
   ctx.head->WithSeries(ref, [&](const head::MemSeries* s) {
     if (s == nullptr) return;
     absl::MutexLock l(&s->mu);
     maxt_ms = std::min(maxt_ms, s->VisibleMaxT(visible));  // isolation, as above
     if (mint_ms > maxt_ms) return;
+    disk_mint = s->disk_mint;
+    disk_maxt = s->disk_maxt;
     if (s->open && Overlaps(s->open->mint, s->open->maxt, mint_ms, maxt_ms) &&
         ChunkHasSample(s->open->chunk.Bytes(), s->open->mint, s->open->maxt, mint_ms, maxt_ms)) {
       found = true;
@@ -174,8 +191,23 @@ absl::StatusOr<bool> SeriesHasSamples(const ReadContext& ctx, SeriesRef ref, uin
   });
   if (found) return true;
   if (mint_ms > maxt_ms) return false;
+  // The bounds are sample timestamps (oldest chunk start, newest chunk end): no I/O when
+  // the range misses them or contains one of them.
+  if (!Overlaps(disk_mint, disk_maxt, mint_ms, maxt_ms)) return false;
+  if ((disk_mint >= mint_ms && disk_mint <= maxt_ms) ||
+      (disk_maxt >= mint_ms && disk_maxt <= maxt_ms)) {
+    return true;
+  }
+  std::unique_ptr<kv::KvIterator> own;
+  kv::KvIterator* it;
+  if (cursor != nullptr) {
+    it = cursor->Get();
+  } else {
+    own = ctx.store->NewIterator(kv::Cf::kChunks, kv::SeriesKey(ref + 1));
+    it = own.get();
+  }
   RETURN_IF_ERROR(ForEachPersistedChunk(
-      ctx, ref, mint_ms, maxt_ms,
+      ctx, it, ref, mint_ms, maxt_ms,
       [&](absl::string_view bytes, int, int64_t cmint, int64_t cmaxt) -> absl::StatusOr<bool> {
         found = ChunkHasSample(bytes, cmint, cmaxt, mint_ms, maxt_ms);
         return !found;

@@ -18,15 +18,22 @@ bool HasPrefix(absl::string_view key, absl::string_view prefix) {
 }  // namespace
 
 absl::StatusOr<std::vector<SeriesExpiry>> ScanExpired(kv::RocksStore* store,
-                                                      absl::Span<const SeriesRef> refs,
+                                                      absl::Span<const ScanTarget> targets,
                                                       int64_t cutoff_ms) {
   std::vector<SeriesExpiry> out;
   // One iterator for the whole scan (creating one per series costs more than the seek).
-  auto it = store->NewIterator(Cf::kChunks);
-  for (SeriesRef ref : refs) {
-    const std::string prefix = kv::SeriesKey(ref);
+  std::unique_ptr<kv::KvIterator> it;
+  for (const ScanTarget& target : targets) {
+    const SeriesRef ref = target.ref;
     SeriesExpiry e;
     e.ref = ref;
+    if (target.disk_mint == kMaxTime) {  // no chunks: a removal candidate, checked later
+      out.push_back(std::move(e));
+      continue;
+    }
+    if (target.disk_mint >= cutoff_ms) continue;  // its oldest chunk is not expired
+    if (it == nullptr) it = store->NewIterator(Cf::kChunks);
+    const std::string prefix = kv::SeriesKey(ref);
     for (it->Seek(kv::ChunkSeekKey(ref, kMinTime)); it->Valid(); it->Next()) {
       if (!HasPrefix(it->key(), prefix)) break;
       kv::ChunkRecord c;
@@ -78,35 +85,52 @@ absl::Status ApplyExpired(head::Head* head, kv::RocksStore* store,
     }
     res->chunks_deleted += static_cast<int64_t>(e.chunk_keys.size());
     res->samples_deleted += e.samples;
-    if (e.chunks_left || head_data || !s->persisted) continue;
-    // A removal candidate. Chunks are only written under the apply mutex, which we hold:
-    // one seek tells whether a chunk other than the ones being deleted appeared since the
-    // scan (the series took samples and was flushed meanwhile).
+    // Chunks are only written under the apply mutex, which we hold: one walk over the
+    // series' chunks other than the doomed ones gives its exact new disk bounds and tells
+    // whether a chunk appeared since the scan (the series took samples and was flushed).
+    // Nothing deleted and not removable: nothing to do.
+    if (e.chunk_keys.empty() && (head_data || !s->persisted)) continue;
     const std::string prefix = kv::SeriesKey(e.ref);
-    auto it = store->NewIterator(Cf::kChunks, kv::SeriesKey(e.ref + 1));
-    bool other_chunk = false;
-    if (!e.chunk_keys.empty()) {
+    int64_t new_mint = kMaxTime, new_maxt = kMinTime;
+    if (!e.chunk_keys.empty() || !e.chunks_left) {
       absl::flat_hash_set<absl::string_view> doomed(e.chunk_keys.begin(), e.chunk_keys.end());
+      auto it = store->NewIterator(Cf::kChunks, kv::SeriesKey(e.ref + 1));
       for (it->Seek(prefix); it->Valid(); it->Next()) {
-        if (!doomed.contains(it->key())) {
-          other_chunk = true;
-          break;
+        if (doomed.contains(it->key())) continue;
+        kv::ChunkRecord c;
+        if (!kv::DecodeChunkRecord(it->key(), it->value(), &c)) {
+          return absl::DataLossError("corrupt data dir: malformed chunk record");
         }
+        new_mint = std::min(new_mint, c.mint_ms);
+        new_maxt = std::max(new_maxt, c.maxt_ms);
+        // The newest chunk survives when some chunk straddles or follows the cutoff.
+        if (e.chunks_left) break;
       }
-    } else {
-      it->Seek(prefix);
-      other_chunk = it->Valid();
+      RETURN_IF_ERROR(it->status());
     }
-    RETURN_IF_ERROR(it->status());
-    if (other_chunk) continue;
-    Labels lset;
-    kv::DecodeLabels(s->labels_enc, &lset);
-    batch->Delete(Cf::kSeries, prefix);
-    batch->Delete(Cf::kState, prefix);
-    for (const Label& l : lset) {
-      batch->Delete(Cf::kPostings, kv::PostingsKey(l.name, l.value, s->ref));
+    const bool other_chunk = new_mint != kMaxTime;
+    if (!other_chunk && !head_data && s->persisted) {
+      Labels lset;
+      kv::DecodeLabels(s->labels_enc, &lset);
+      batch->Delete(Cf::kSeries, prefix);
+      batch->Delete(Cf::kState, prefix);
+      res->dead.emplace_back(e.ref, std::move(lset));
+      continue;
     }
-    res->dead.push_back(e.ref);
+    if (e.chunk_keys.empty()) continue;  // bounds unchanged
+    {
+      absl::MutexLock l(&s->mu);
+      s->disk_mint = new_mint;
+      if (!e.chunks_left) s->disk_maxt = new_maxt;
+    }
+    kv::SeriesState st;
+    st.last_t = s->persisted_t;
+    st.last_v_bits = s->persisted_v_bits;
+    st.ooo_seq = s->ooo_persisted_seq;
+    st.ooo_index = s->ooo_persisted_index;
+    st.disk_mint = s->disk_mint;
+    st.disk_maxt = s->disk_maxt;
+    batch->Put(Cf::kState, prefix, kv::EncodeSeriesState(st));
   }
   return absl::OkStatus();
 }

@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -38,16 +39,25 @@ struct SeriesExpiry {
   bool chunks_left = false;             // some persisted chunk survives the cutoff
 };
 
-// One entry per series of `refs` that has expired chunks or no chunks left at all (a
-// candidate for removal); series with nothing to do are left out.
+// A series to scan and the start of its oldest persisted chunk (MemSeries::disk_mint as
+// read before the scan; kMaxTime: none).
+struct ScanTarget {
+  SeriesRef ref;
+  int64_t disk_mint;
+};
+
+// One entry per series of `targets` that has expired chunks or no chunks left at all (a
+// candidate for removal); series with nothing to do are left out. Series whose oldest
+// chunk starts at or after the cutoff cost no I/O.
 absl::StatusOr<std::vector<SeriesExpiry>> ScanExpired(kv::RocksStore* store,
-                                                      absl::Span<const SeriesRef> refs,
+                                                      absl::Span<const ScanTarget> targets,
                                                       int64_t cutoff_ms);
 
 struct RetentionResult {
   int64_t chunks_deleted = 0;
   int64_t samples_deleted = 0;     // in deleted chunks
-  std::vector<SeriesRef> dead;     // series to remove from the head once the batch is written
+  // Series to remove from the head and the postings once the batch is written.
+  std::vector<std::pair<SeriesRef, Labels>> dead;
   std::string first_deleted_key;   // smallest and largest deleted chunk keys (compaction range)
   std::string last_deleted_key;
 };
