@@ -225,13 +225,35 @@ absl::Status DBImpl::Init() {
     if (!kv::DecodeU64(*s, &stored)) return absl::DataLossError("corrupt data dir: bad meta");
     span = std::max(span, stored);
   }
+  if (stored_version_ < kv::kFormatVersion && options_.read_only) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "data dir ", options_.path, " has format version ", stored_version_,
+        "; open it once with a writable tally (tally serve or tally backfill) to migrate it "
+        "to version ", kv::kFormatVersion, " (docs/storage.md, \"Format versions\")"));
+  }
+  // The chunk bucket width is fixed when the dir gets bucketed keys (creation or migration).
+  if (auto s = store_->Get(Cf::kMeta, kv::kChunkBucketMsKey); s.ok()) {
+    uint64_t stored;
+    if (!kv::DecodeU64(*s, &stored) || stored == 0 || stored > (uint64_t{1} << 50)) {
+      return absl::DataLossError("corrupt data dir: bad meta chunk_bucket_ms");
+    }
+    bucket_ms_ = static_cast<int64_t>(stored);
+  } else if (!absl::IsNotFound(s.status())) {
+    return s.status();
+  } else {
+    constexpr int64_t kStep = int64_t{2} * 3600 * 1000;
+    bucket_ms_ = options_.chunk_bucket_ms > 0
+                     ? options_.chunk_bucket_ms
+                     : std::clamp(options_.retention_ms / 10 / kStep * kStep, kStep, 12 * kStep);
+  }
   if (!options_.read_only) {
     kv::KvBatch b(store_.get());
     b.Put(Cf::kMeta, kv::kMaxChunkSpanKey, kv::EncodeU64(span));
+    b.Put(Cf::kMeta, kv::kChunkBucketMsKey, kv::EncodeU64(static_cast<uint64_t>(bucket_ms_)));
     RETURN_IF_ERROR(store_->Write(&b, /*sync=*/true));
   }
-  read_ctx_ = ReadContext{&head_, store_.get(), static_cast<int64_t>(span), &postings_,
-                          &chunk_writes_};
+  read_ctx_ = ReadContext{&head_,      store_.get(), static_cast<int64_t>(span),
+                          bucket_ms_,  &postings_,   &chunk_writes_};
 
   absl::MutexLock a(&apply_mu_);
   if (auto s = store_->Get(Cf::kMeta, kv::kChunkIdKey); s.ok()) {
@@ -242,8 +264,10 @@ absl::Status DBImpl::Init() {
   }
   const absl::Time t0 = absl::Now();
   RETURN_IF_ERROR(LoadSeries());
-  if (stored_version_ < kv::kFormatVersion && !options_.read_only) {
+  if (stored_version_ < kv::kFormatVersion) {
     RETURN_IF_ERROR(FinishMigration());
+  } else {
+    RETURN_IF_ERROR(LoadBucketStats());
   }
   const absl::Time t1 = absl::Now();
   RETURN_IF_ERROR(Replay());

@@ -355,6 +355,7 @@ absl::Status DBImpl::WriteSealed() {
   std::string val;
   uint64_t id = chunk_id_;
   int64_t chunks = 0, samples = 0;
+  absl::btree_map<int64_t, kv::BucketStats> touched;  // new totals of the buckets written
   for (head::MemSeries* s : sealed_) {
     int64_t mint = s->disk_mint, maxt = s->disk_maxt;
     if (s->sealing) {
@@ -362,7 +363,17 @@ absl::Status DBImpl::WriteSealed() {
         ++chunks;
         samples += c.num_samples;
         kv::EncodeChunkValue(c.mint, c.maxt, c.num_samples, c.bytes, &val);
-        b.Put(kv::Cf::kChunks, kv::ChunkKey(s->ref, c.mint, ++id), val);
+        const int64_t bucket = kv::BucketStart(c.mint, bucket_ms_);
+        const std::string key = kv::ChunkKey(bucket, s->ref, c.mint, ++id);
+        b.Put(kv::Cf::kChunks, key, val);
+        kv::BucketStats& bs = touched[bucket];
+        if (bs.chunks == 0 && bs.max_maxt == kMinTime) {
+          if (auto old = buckets_.find(bucket); old != buckets_.end()) bs = old->second;
+        }
+        ++bs.chunks;
+        bs.samples += c.num_samples;
+        bs.bytes += static_cast<int64_t>(key.size() + val.size());
+        bs.max_maxt = std::max(bs.max_maxt, c.maxt);
         mint = std::min(mint, c.mint);
         maxt = std::max(maxt, c.maxt);
       }
@@ -378,6 +389,9 @@ absl::Status DBImpl::WriteSealed() {
       b.Put(kv::Cf::kState, kv::SeriesKey(s->ref), kv::EncodeSeriesState(st));
     }
   }
+  for (const auto& [bucket, bs] : touched) {
+    b.Put(kv::Cf::kMeta, kv::BucketStatsKey(bucket), kv::EncodeBucketStats(bs));
+  }
   b.Put(kv::Cf::kMeta, kv::kChunkIdKey, kv::EncodeU64(id));
   b.Put(kv::Cf::kMeta, kv::kStatsKey,
         EncodeDiskTotals(disk_chunks_.load() + chunks, disk_samples_.load() + samples));
@@ -386,6 +400,7 @@ absl::Status DBImpl::WriteSealed() {
   absl::Status st = store_->Write(&b, /*sync=*/false);
   if (!st.ok()) return st;
   chunk_id_ = id;
+  for (auto& [bucket, bs] : touched) buckets_[bucket] = bs;
   disk_chunks_.fetch_add(chunks);
   disk_samples_.fetch_add(samples);
   // Readers that reuse a RocksDB iterator re-create it when this moved (ReadContext).

@@ -47,21 +47,23 @@ absl::Status DBImpl::LoadDiskTotals() {
   } else if (!absl::IsNotFound(v.status())) {
     return v.status();
   }
-  // No totals yet (a new dir): count once.
-  int64_t chunks = 0, samples = 0;
-  auto it = store_->NewIterator(Cf::kChunks);
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    kv::ChunkRecord c;
-    if (!kv::DecodeChunkRecord(it->key(), it->value(), &c)) {
-      return absl::DataLossError("corrupt data dir: malformed chunk record");
-    }
-    ++chunks;
-    samples += c.num_samples;
-  }
-  RETURN_IF_ERROR(it->status());
-  disk_chunks_.store(chunks);
-  disk_samples_.store(samples);
+  // No totals yet: a new dir (an old one is recounted by the migration).
   return absl::OkStatus();
+}
+
+absl::Status DBImpl::LoadBucketStats() {
+  std::string upper(kv::kBucketStatsPrefix);
+  upper.back() = '\x01';
+  auto it = store_->NewIterator(Cf::kMeta, upper);
+  for (it->Seek(kv::kBucketStatsPrefix); it->Valid(); it->Next()) {
+    int64_t bucket;
+    kv::BucketStats bs;
+    if (!kv::DecodeBucketStats(it->key(), it->value(), &bucket, &bs)) {
+      return absl::DataLossError("corrupt data dir: malformed bucket totals record");
+    }
+    buckets_[bucket] = bs;
+  }
+  return it->status();
 }
 
 absl::StatusOr<DBStats> DBImpl::Stats(int top_label_names) {
@@ -94,11 +96,7 @@ absl::StatusOr<DBStats> DBImpl::Stats(int top_label_names) {
     st.max_time_ms = max_time();
   }
 
-  std::error_code ec;
-  for (const auto& e : fs::recursive_directory_iterator(options_.path, ec)) {
-    std::error_code ec2;
-    if (e.is_regular_file(ec2)) st.bytes_on_disk += static_cast<int64_t>(e.file_size(ec2));
-  }
+  st.bytes_on_disk = DirBytes();
   st.head_memory_bytes = head_.MemoryBytes() + postings_.MemoryBytes();
 
   if (top_label_names != 0) {

@@ -55,24 +55,39 @@ bool ChunkHasSample(absl::string_view bytes, int64_t cmint, int64_t cmaxt, int64
   return it.Seek(mint) && it.t() <= maxt;
 }
 
+bool HasPrefix(absl::string_view key, absl::string_view prefix) {
+  return key.size() >= prefix.size() && key.substr(0, prefix.size()) == prefix;
+}
+
 // Calls fn(bytes, num_samples, chunk_mint, chunk_maxt) for each persisted chunk of `ref` that
 // overlaps [mint, maxt], in time order, until fn returns false or an error. A chunk starts at
-// most max_chunk_span_ms before its first overlapping sample, which bounds the seek.
+// most max_chunk_span_ms before its first overlapping sample, and within the series' disk
+// bounds; chunks are keyed by the time bucket of their start, so this is one seek per
+// bucket in that window (buckets are a day or less; a query range usually spans one or two).
 template <typename Fn>
 absl::Status ForEachPersistedChunk(const ReadContext& ctx, kv::KvIterator* it, SeriesRef ref,
-                                   int64_t mint, int64_t maxt, Fn fn) {
-  for (it->Seek(kv::ChunkSeekKey(ref, SaturatingSub(mint, ctx.max_chunk_span_ms)));
-       it->Valid(); it->Next()) {
-    kv::ChunkRecord c;
-    if (!kv::DecodeChunkRecord(it->key(), it->value(), &c)) {
-      return absl::DataLossError(absl::StrCat("corrupt chunk record of series ", ref));
+                                   int64_t mint, int64_t maxt, int64_t disk_mint,
+                                   int64_t disk_maxt, Fn fn) {
+  const int64_t lo = std::max(SaturatingSub(mint, ctx.max_chunk_span_ms), disk_mint);
+  const int64_t hi = std::min(maxt, disk_maxt);  // the last chunk start that can matter
+  if (lo > hi) return absl::OkStatus();
+  for (int64_t b = kv::BucketStart(lo, ctx.bucket_ms); b <= hi;) {
+    const std::string prefix = kv::BucketSeriesPrefix(b, ref);
+    for (it->Seek(kv::ChunkSeekKey(b, ref, std::max(lo, b))); it->Valid(); it->Next()) {
+      if (!HasPrefix(it->key(), prefix)) break;
+      kv::ChunkRecord c;
+      if (!kv::DecodeChunkRecord(it->key(), it->value(), &c)) {
+        return absl::DataLossError(absl::StrCat("corrupt chunk record of series ", ref));
+      }
+      if (c.mint_ms > maxt) return absl::OkStatus();
+      if (c.maxt_ms < mint) continue;
+      ASSIGN_OR_RETURN(bool more, fn(c.bytes, c.num_samples, c.mint_ms, c.maxt_ms));
+      if (!more) return absl::OkStatus();
     }
-    if (c.ref != ref || c.mint_ms > maxt) break;
-    if (c.maxt_ms < mint) continue;
-    ASSIGN_OR_RETURN(bool more, fn(c.bytes, c.num_samples, c.mint_ms, c.maxt_ms));
-    if (!more) return absl::OkStatus();
+    RETURN_IF_ERROR(it->status());
+    if (__builtin_add_overflow(b, ctx.bucket_ms, &b)) break;
   }
-  return it->status();
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -124,9 +139,9 @@ absl::Status ReadSeriesSamples(const ReadContext& ctx, SeriesRef ref, uint64_t v
 
   // Chunks written after the head read above were in the head then (already read).
   if (!Overlaps(disk_mint, disk_maxt, mint_ms, maxt_ms)) return absl::OkStatus();
-  auto it = ctx.store->NewIterator(kv::Cf::kChunks, kv::SeriesKey(ref + 1));
+  auto it = ctx.store->NewIterator(kv::Cf::kChunks);
   RETURN_IF_ERROR(ForEachPersistedChunk(
-      ctx, it.get(), ref, mint_ms, maxt_ms,
+      ctx, it.get(), ref, mint_ms, maxt_ms, disk_mint, disk_maxt,
       [&](absl::string_view bytes, int n, int64_t cmint, int64_t cmaxt) -> absl::StatusOr<bool> {
         RETURN_IF_ERROR(DecodeRange(bytes, n, cmint, cmaxt, mint_ms, maxt_ms, ref, out));
         return true;
@@ -203,11 +218,11 @@ absl::StatusOr<bool> SeriesHasSamples(const ReadContext& ctx, SeriesRef ref, uin
   if (cursor != nullptr) {
     it = cursor->Get();
   } else {
-    own = ctx.store->NewIterator(kv::Cf::kChunks, kv::SeriesKey(ref + 1));
+    own = ctx.store->NewIterator(kv::Cf::kChunks);
     it = own.get();
   }
   RETURN_IF_ERROR(ForEachPersistedChunk(
-      ctx, it, ref, mint_ms, maxt_ms,
+      ctx, it, ref, mint_ms, maxt_ms, disk_mint, disk_maxt,
       [&](absl::string_view bytes, int, int64_t cmint, int64_t cmaxt) -> absl::StatusOr<bool> {
         found = ChunkHasSample(bytes, cmint, cmaxt, mint_ms, maxt_ms);
         return !found;

@@ -1,5 +1,6 @@
-// Opening a format-1 data dir (chunk bounds not in the series states, postings on disk)
-// migrates it in place; a read-only open serves it without writing.
+// Opening a format-1 data dir (ref-first chunk keys, chunk bounds not in the series
+// states, postings on disk) migrates it in place; a read-only open refuses it with a
+// message that says how to migrate.
 #include <string>
 #include <vector>
 
@@ -37,13 +38,35 @@ void Fill(const std::string& path) {
   ASSERT_TRUE((*db)->Flush().ok());
 }
 
-// Rewrites a current dir into format 1: 28-byte states, one postings key per label, marker 1.
+// Rewrites a current dir into format 1: ref | ts(mint) | id chunk keys, no bucket totals,
+// 28-byte states, one postings key per label, marker 1.
 void DowngradeToV1(const std::string& path) {
   kv::StoreOptions so;
   so.path = path;
   auto store = kv::RocksStore::Open(so);
   ASSERT_TRUE(store.ok()) << store.status();
   kv::KvBatch b(store->get());
+  auto ch = (*store)->NewIterator(kv::Cf::kChunks);
+  int chunks = 0;
+  for (ch->SeekToFirst(); ch->Valid(); ch->Next(), ++chunks) {
+    int64_t bucket, mint;
+    SeriesRef ref;
+    uint64_t id;
+    ASSERT_TRUE(kv::DecodeChunkKey(ch->key(), &bucket, &ref, &mint, &id));
+    std::string legacy;
+    PutFixed64BE(&legacy, ref);
+    PutFixed64BE(&legacy, static_cast<uint64_t>(mint) ^ (uint64_t{1} << 63));
+    PutFixed64BE(&legacy, id);
+    b.Delete(kv::Cf::kChunks, ch->key());
+    b.Put(kv::Cf::kChunks, legacy, ch->value());
+  }
+  ASSERT_EQ(chunks, kSeries * 3);
+  auto meta = (*store)->NewIterator(kv::Cf::kMeta);
+  for (meta->Seek(kv::kBucketStatsPrefix);
+       meta->Valid() && meta->key().substr(0, 7) == kv::kBucketStatsPrefix; meta->Next()) {
+    b.Delete(kv::Cf::kMeta, meta->key());
+  }
+  b.Delete(kv::Cf::kMeta, kv::kChunkBucketMsKey);
   auto st = (*store)->NewIterator(kv::Cf::kState);
   for (st->SeekToFirst(); st->Valid(); st->Next()) {
     ASSERT_EQ(st->value().size(), 44u);
@@ -80,7 +103,7 @@ void ExpectData(DB* db) {
   EXPECT_EQ(st->num_samples, kSeries * kSamples);
 }
 
-TEST(DBMigrateTest, FormatOneDirIsServedReadOnlyAndMigratedOnWritableOpen) {
+TEST(DBMigrateTest, FormatOneDirIsRefusedReadOnlyAndMigratedOnWritableOpen) {
   TempDir dir;
   Fill(dir.path());
   DowngradeToV1(dir.path());
@@ -88,10 +111,18 @@ TEST(DBMigrateTest, FormatOneDirIsServedReadOnlyAndMigratedOnWritableOpen) {
     DBOptions o = TestOptions(dir.path());
     o.read_only = true;
     auto db = DB::Open(o);
+    ASSERT_FALSE(db.ok());
+    EXPECT_EQ(db.status().code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_THAT(std::string(db.status().message()),
+                ::testing::HasSubstr("has format version 1; open it once with a writable"));
+  }
+  {
+    auto db = DB::Open(TestOptions(dir.path()));
     ASSERT_TRUE(db.ok()) << db.status();
     ExpectData(db->get());
   }
   {
+    // And again: the migrated dir opens as a current one.
     auto db = DB::Open(TestOptions(dir.path()));
     ASSERT_TRUE(db.ok()) << db.status();
     ExpectData(db->get());
@@ -113,6 +144,10 @@ TEST(DBMigrateTest, FormatOneDirIsServedReadOnlyAndMigratedOnWritableOpen) {
     EXPECT_EQ(s.disk_maxt, (kSamples - 1) * 15'000 + s.disk_mint);
   }
   EXPECT_EQ(states, kSeries);
+  auto ch = (*store)->NewIterator(kv::Cf::kChunks);
+  int chunks = 0;
+  for (ch->SeekToFirst(); ch->Valid(); ch->Next(), ++chunks) EXPECT_EQ(ch->key().size(), 32u);
+  EXPECT_EQ(chunks, kSeries * 3);
   auto p = (*store)->NewIterator(kv::Cf::kPostings);
   p->SeekToFirst();
   EXPECT_FALSE(p->Valid()) << "postings family not emptied";
