@@ -86,5 +86,27 @@ void BM_Open(benchmark::State& state) {
 }
 BENCHMARK(BM_Open)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
 
+// /api/v1/series-shaped: Select({job="llm-gateway"}) over all 50k series without reading
+// samples, for a range /0 inside the persisted data (10 min), /1 after all data (no series
+// had samples then), /2 covering everything.
+void BM_SeriesInRange(benchmark::State& state) {
+  const std::string& dir = Dir(false);
+  static std::unique_ptr<DB> db = std::move(*DB::Open(Options(dir)));
+  const int64_t end = kStart + int64_t{kFlushedSteps} * kStepMs;
+  int64_t mint = kStart + 100 * kStepMs, maxt = mint + 600'000;
+  if (state.range(0) == 1) mint = end + 3'600'000, maxt = mint + 600'000;
+  if (state.range(0) == 2) mint = kMinTime, maxt = kMaxTime;
+  Matchers ms = {*Matcher::Make(MatchType::kEqual, "job", "llm-gateway")};
+  int64_t n = 0;
+  for (auto _ : state) {
+    auto q = db->NewQuerier(mint, maxt);
+    auto set = q->Select(ms);
+    if (!set.ok()) std::abort();
+    n += static_cast<int64_t>(set->size());
+  }
+  state.counters["series_per_query"] = static_cast<double>(n) / state.iterations();
+}
+BENCHMARK(BM_SeriesInRange)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond);
+
 }  // namespace
 }  // namespace tally::storage
