@@ -137,15 +137,18 @@ absl::Status ReadSeriesSamples(const ReadContext& ctx, SeriesRef ref, uint64_t v
   if (mint_ms > maxt_ms) return absl::OkStatus();
   const size_t mid = out->size();
 
-  // Chunks written after the head read above were in the head then (already read).
-  if (!Overlaps(disk_mint, disk_maxt, mint_ms, maxt_ms)) return absl::OkStatus();
-  auto it = ctx.store->NewIterator(kv::Cf::kChunks);
-  RETURN_IF_ERROR(ForEachPersistedChunk(
-      ctx, it.get(), ref, mint_ms, maxt_ms, disk_mint, disk_maxt,
-      [&](absl::string_view bytes, int n, int64_t cmint, int64_t cmaxt) -> absl::StatusOr<bool> {
-        RETURN_IF_ERROR(DecodeRange(bytes, n, cmint, cmaxt, mint_ms, maxt_ms, ref, out));
-        return true;
-      }));
+  // Chunks written after the head read above were in the head then (already read), so a
+  // range outside the bounds needs no RocksDB read.
+  if (Overlaps(disk_mint, disk_maxt, mint_ms, maxt_ms)) {
+    auto it = ctx.store->NewIterator(kv::Cf::kChunks);
+    RETURN_IF_ERROR(ForEachPersistedChunk(
+        ctx, it.get(), ref, mint_ms, maxt_ms, disk_mint, disk_maxt,
+        [&](absl::string_view bytes, int n, int64_t cmint,
+            int64_t cmaxt) -> absl::StatusOr<bool> {
+          RETURN_IF_ERROR(DecodeRange(bytes, n, cmint, cmaxt, mint_ms, maxt_ms, ref, out));
+          return true;
+        }));
+  }
 
   // Persisted data is older than the head's: put it first.
   if (mid > start && mid < out->size()) {
