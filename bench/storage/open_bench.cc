@@ -38,10 +38,20 @@ DBOptions Options(const std::string& dir) {
   return o;
 }
 
+// The fixture dirs, removed when the process exits.
+struct Dirs {
+  std::string path[2];
+  ~Dirs() {
+    for (const std::string& p : path) {
+      if (!p.empty()) std::filesystem::remove_all(p);
+    }
+  }
+};
+
 // Builds the dir once per variant; returns its path.
 const std::string& Dir(bool with_log) {
-  static std::string dirs[2];
-  std::string& dir = dirs[with_log ? 1 : 0];
+  static Dirs dirs;
+  std::string& dir = dirs.path[with_log ? 1 : 0];
   if (!dir.empty()) return dir;
   const char* base = std::getenv("TMPDIR");
   std::string tmpl = std::string(base != nullptr ? base : "/tmp") + "/tally-bench-XXXXXX";
@@ -91,6 +101,7 @@ BENCHMARK(BM_Open)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime()
 // had samples then), /2 covering everything.
 void BM_SeriesInRange(benchmark::State& state) {
   const std::string& dir = Dir(false);
+  // Closed before the dirs are removed (function statics die in reverse order).
   static std::unique_ptr<DB> db = std::move(*DB::Open(Options(dir)));
   const int64_t end = kStart + int64_t{kFlushedSteps} * kStepMs;
   int64_t mint = kStart + 100 * kStepMs, maxt = mint + 600'000;
