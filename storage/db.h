@@ -29,6 +29,13 @@ namespace tally::storage {
 struct DBOptions {
   std::string path;                                // data dir; created if missing
   int64_t retention_ms = int64_t{15} * 24 * 3600 * 1000;  // --storage.tsdb.retention.time
+  // --storage.tsdb.retention.size: when the data dir holds more bytes than this, the oldest
+  // chunk time buckets are dropped until it is under. 0 disables (Prometheus's default).
+  int64_t retention_size_bytes = 0;
+  // Width of the time buckets that key persisted chunks (retention drops whole buckets as
+  // key ranges). Fixed when the dir is created; 0: derived from retention_ms (a tenth of
+  // it, in whole 2 h steps, between 2 h and 24 h). Ignored for an existing dir.
+  int64_t chunk_bucket_ms = 0;
   // Samples older than a series' newest sample by at most this much are accepted
   // (--storage.tsdb.out-of-order-time-window). 0 = Prometheus's default: reject.
   int64_t out_of_order_window_ms = 0;

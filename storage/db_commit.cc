@@ -185,13 +185,8 @@ void DBImpl::ProcessGroup(const std::vector<Writer*>& group) {
           if (!s->persisted) {
             s->persisted = true;
             new_series.push_back(s);
-            Labels lset;
-            kv::DecodeLabels(s->labels_enc, &lset);
             key = kv::SeriesKey(s->ref);
             batch.Put(kv::Cf::kSeries, key, s->labels_enc);
-            for (const Label& l : lset) {
-              batch.Put(kv::Cf::kPostings, kv::PostingsKey(l.name, l.value, s->ref), "");
-            }
           }
           continue;
         case Verdict::kNoop:
@@ -242,6 +237,12 @@ void DBImpl::ProcessGroup(const std::vector<Writer*>& group) {
     }
   }
   if (has_wal) seq_ = seq;
+  // The in-memory postings list exactly the persisted series (see mem_postings.h).
+  for (head::MemSeries* s : new_series) {
+    Labels lset;
+    kv::DecodeLabels(s->labels_enc, &lset);
+    postings_.Add(s->ref, lset);
+  }
 
   // Durable: now apply the samples under a new commit id, then publish it, so a Querier
   // sees all of the group or none of it (db_impl.h, Isolation).
@@ -354,13 +355,27 @@ absl::Status DBImpl::WriteSealed() {
   std::string val;
   uint64_t id = chunk_id_;
   int64_t chunks = 0, samples = 0;
+  absl::btree_map<int64_t, kv::BucketStats> touched;  // new totals of the buckets written
   for (head::MemSeries* s : sealed_) {
+    int64_t mint = s->disk_mint, maxt = s->disk_maxt;
     if (s->sealing) {
       for (const head::SealingChunk& c : *s->sealing) {
         ++chunks;
         samples += c.num_samples;
         kv::EncodeChunkValue(c.mint, c.maxt, c.num_samples, c.bytes, &val);
-        b.Put(kv::Cf::kChunks, kv::ChunkKey(s->ref, c.mint, ++id), val);
+        const int64_t bucket = kv::BucketStart(c.mint, bucket_ms_);
+        const std::string key = kv::ChunkKey(bucket, s->ref, c.mint, ++id);
+        b.Put(kv::Cf::kChunks, key, val);
+        kv::BucketStats& bs = touched[bucket];
+        if (bs.chunks == 0 && bs.max_maxt == kMinTime) {
+          if (auto old = buckets_.find(bucket); old != buckets_.end()) bs = old->second;
+        }
+        ++bs.chunks;
+        bs.samples += c.num_samples;
+        bs.bytes += static_cast<int64_t>(key.size() + val.size());
+        bs.max_maxt = std::max(bs.max_maxt, c.maxt);
+        mint = std::min(mint, c.mint);
+        maxt = std::max(maxt, c.maxt);
       }
     }
     if (s->state_dirty) {
@@ -369,8 +384,13 @@ absl::Status DBImpl::WriteSealed() {
       st.last_v_bits = s->persisted_v_bits;
       st.ooo_seq = s->ooo_persisted_seq;
       st.ooo_index = s->ooo_persisted_index;
+      st.disk_mint = mint;
+      st.disk_maxt = maxt;
       b.Put(kv::Cf::kState, kv::SeriesKey(s->ref), kv::EncodeSeriesState(st));
     }
+  }
+  for (const auto& [bucket, bs] : touched) {
+    b.Put(kv::Cf::kMeta, kv::BucketStatsKey(bucket), kv::EncodeBucketStats(bs));
   }
   b.Put(kv::Cf::kMeta, kv::kChunkIdKey, kv::EncodeU64(id));
   b.Put(kv::Cf::kMeta, kv::kStatsKey,
@@ -380,10 +400,19 @@ absl::Status DBImpl::WriteSealed() {
   absl::Status st = store_->Write(&b, /*sync=*/false);
   if (!st.ok()) return st;
   chunk_id_ = id;
+  for (auto& [bucket, bs] : touched) buckets_[bucket] = bs;
   disk_chunks_.fetch_add(chunks);
   disk_samples_.fetch_add(samples);
+  // Readers that reuse a RocksDB iterator re-create it when this moved (ReadContext).
+  chunk_writes_.fetch_add(1, std::memory_order_release);
   for (head::MemSeries* s : sealed_) {
     absl::MutexLock l(&s->mu);
+    if (s->sealing) {
+      for (const head::SealingChunk& c : *s->sealing) {
+        s->disk_mint = std::min(s->disk_mint, c.mint);
+        s->disk_maxt = std::max(s->disk_maxt, c.maxt);
+      }
+    }
     s->sealing.reset();
     s->state_dirty = false;
   }

@@ -34,10 +34,13 @@
 #include <thread>
 #include <vector>
 
+#include "absl/container/btree_map.h"
 #include "absl/synchronization/mutex.h"
 #include "storage/db.h"
 #include "storage/head/head.h"
 #include "storage/head/wal_record.h"
+#include "storage/index/mem_postings.h"
+#include "storage/kv/key_codec.h"
 #include "storage/kv/rocksdb_store.h"
 
 namespace tally::storage {
@@ -54,6 +57,12 @@ struct ReadContext {
   const head::Head* head;
   kv::RocksStore* store;
   int64_t max_chunk_span_ms;  // no persisted chunk spans more (bounds the seek-back)
+  int64_t bucket_ms;          // chunk keys' time bucket width (key_codec.h)
+  const index::MemPostings* postings;  // every persisted series
+  // Incremented (release) after each chunk write completes and before the written chunks
+  // leave the head: a reader that reads the head and then finds this unchanged since it
+  // created a RocksDB iterator knows the iterator sees every chunk the head no longer has.
+  const std::atomic<uint64_t>* chunk_writes;
 };
 
 class DBImpl : public DB {
@@ -122,6 +131,23 @@ class DBImpl : public DB {
   absl::Status CheckWritable() const;
   absl::Status LoadSeries();
   absl::Status Replay();
+  // Format 1 -> 2 (db_migrate.cc): sets every series' disk bounds from one scan of the
+  // chunks (format-1 states lack them); when writable, rewrites the states, empties the
+  // postings family and records version 2. Idempotent, so a crash midway is harmless.
+  absl::Status ComputeDiskBoundsByScan();
+  absl::Status FinishMigration() ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
+  // Rewrites format-1/2 chunk keys (ref-first) as bucketed keys and rebuilds buckets_.
+  absl::Status MigrateChunkKeys() ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
+  absl::Status LoadBucketStats() ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
+  // Retention by whole buckets (db_retention.cc): drops every bucket before `end` with one
+  // range deletion, fixes the bounds of the series that had chunks there, removes series
+  // left without data. Returns the samples dropped.
+  absl::StatusOr<int64_t> DropBucketsBefore(int64_t end) ABSL_LOCKS_EXCLUDED(apply_mu_);
+  // The first bucket to keep: every older bucket is wholly before `cutoff_ms` (time) or
+  // must go for the size limit.
+  int64_t DropBoundary(int64_t cutoff_ms) ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
+  // Sum of file sizes under the data dir.
+  int64_t DirBytes() const;
 
   void ProcessGroup(const std::vector<Writer*>& group) ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
   Verdict Validate(head::MemSeries* s, int64_t t, uint64_t v_bits, int64_t min_valid_t,
@@ -153,6 +179,12 @@ class DBImpl : public DB {
   int lock_fd_ = -1;
   std::unique_ptr<kv::RocksStore> store_;
   head::Head head_;
+  index::MemPostings postings_;
+  std::atomic<uint64_t> chunk_writes_{0};
+  uint32_t stored_version_ = 0;  // format version found on open
+  int64_t bucket_ms_ = 0;        // chunk time bucket width, fixed per dir
+  // Totals per chunk time bucket (persisted in meta); retention drops whole buckets.
+  absl::btree_map<int64_t, kv::BucketStats> buckets_ ABSL_GUARDED_BY(apply_mu_);
   ReadContext read_ctx_{};
 
   absl::Mutex queue_mu_;

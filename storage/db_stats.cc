@@ -14,24 +14,16 @@ namespace fs = std::filesystem;
 using kv::Cf;
 
 void DBImpl::RecomputeMinTime() {
+  // No I/O: each series keeps the exact bounds of its persisted chunks.
   int64_t min_t = kMaxTime;
   head_.ForEach([&](head::MemSeries* s) {
-    {
-      absl::MutexLock l(&s->mu);
-      if (s->open) min_t = std::min(min_t, s->open->mint);
-      if (s->ooo && !s->ooo->samples.empty()) min_t = std::min(min_t, s->ooo->samples[0].t_ms);
-      if (s->sealing) {
-        for (const auto& c : *s->sealing) min_t = std::min(min_t, c.mint);
-      }
+    absl::MutexLock l(&s->mu);
+    min_t = std::min(min_t, s->disk_mint);
+    if (s->open) min_t = std::min(min_t, s->open->mint);
+    if (s->ooo && !s->ooo->samples.empty()) min_t = std::min(min_t, s->ooo->samples[0].t_ms);
+    if (s->sealing) {
+      for (const auto& c : *s->sealing) min_t = std::min(min_t, c.mint);
     }
-    // The series' chunks are sorted by start time: the first one holds its oldest sample
-    // (an out-of-order chunk starting earlier would sort first too).
-    auto c = store_->NewIterator(Cf::kChunks, kv::SeriesKey(s->ref + 1));
-    c->Seek(kv::ChunkSeekKey(s->ref, kMinTime));
-    SeriesRef r;
-    int64_t mint;
-    uint64_t id;
-    if (c->Valid() && kv::DecodeChunkKey(c->key(), &r, &mint, &id)) min_t = std::min(min_t, mint);
   });
   min_time_.store(min_t);
 }
@@ -55,21 +47,23 @@ absl::Status DBImpl::LoadDiskTotals() {
   } else if (!absl::IsNotFound(v.status())) {
     return v.status();
   }
-  // No totals yet (a new dir): count once.
-  int64_t chunks = 0, samples = 0;
-  auto it = store_->NewIterator(Cf::kChunks);
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    kv::ChunkRecord c;
-    if (!kv::DecodeChunkRecord(it->key(), it->value(), &c)) {
-      return absl::DataLossError("corrupt data dir: malformed chunk record");
-    }
-    ++chunks;
-    samples += c.num_samples;
-  }
-  RETURN_IF_ERROR(it->status());
-  disk_chunks_.store(chunks);
-  disk_samples_.store(samples);
+  // No totals yet: a new dir (an old one is recounted by the migration).
   return absl::OkStatus();
+}
+
+absl::Status DBImpl::LoadBucketStats() {
+  std::string upper(kv::kBucketStatsPrefix);
+  upper.back() = '\x01';
+  auto it = store_->NewIterator(Cf::kMeta, upper);
+  for (it->Seek(kv::kBucketStatsPrefix); it->Valid(); it->Next()) {
+    int64_t bucket;
+    kv::BucketStats bs;
+    if (!kv::DecodeBucketStats(it->key(), it->value(), &bucket, &bs)) {
+      return absl::DataLossError("corrupt data dir: malformed bucket totals record");
+    }
+    buckets_[bucket] = bs;
+  }
+  return it->status();
 }
 
 absl::StatusOr<DBStats> DBImpl::Stats(int top_label_names) {
@@ -102,36 +96,14 @@ absl::StatusOr<DBStats> DBImpl::Stats(int top_label_names) {
     st.max_time_ms = max_time();
   }
 
-  std::error_code ec;
-  for (const auto& e : fs::recursive_directory_iterator(options_.path, ec)) {
-    std::error_code ec2;
-    if (e.is_regular_file(ec2)) st.bytes_on_disk += static_cast<int64_t>(e.file_size(ec2));
-  }
-  st.head_memory_bytes = head_.MemoryBytes();
+  st.bytes_on_disk = DirBytes();
+  st.head_memory_bytes = head_.MemoryBytes() + postings_.MemoryBytes();
 
-  std::map<std::string, LabelCardinality> card;
-  auto pit = store_->NewIterator(Cf::kPostings);
-  std::string name, value, prev_name, prev_value;
-  SeriesRef ref;
-  if (top_label_names == 0) {
-    pit->SeekToLast();
-    if (pit->Valid()) pit->Next();  // nothing asked for: skip the scan
-  } else {
-    pit->SeekToFirst();
-  }
-  for (; pit->Valid(); pit->Next()) {
-    if (!kv::DecodePostingsKey(pit->key(), &name, &value, &ref)) {
-      return absl::DataLossError("corrupt data dir: malformed postings key");
+  if (top_label_names != 0) {
+    for (auto& c : postings_.Cardinality()) {
+      st.label_names.push_back(LabelCardinality{std::move(c.name), c.values, c.series});
     }
-    LabelCardinality& c = card[name];
-    c.name = name;
-    ++c.series;
-    if (name != prev_name || value != prev_value) ++c.values;
-    prev_name = name;
-    prev_value = value;
   }
-  RETURN_IF_ERROR(pit->status());
-  for (auto& [n, c] : card) st.label_names.push_back(std::move(c));
   std::sort(st.label_names.begin(), st.label_names.end(),
             [](const LabelCardinality& a, const LabelCardinality& b) {
               if (a.values != b.values) return a.values > b.values;

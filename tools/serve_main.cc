@@ -16,6 +16,7 @@
 #include "server/server.h"
 #include "storage/db.h"
 #include "storage/ingest/remote_write.h"
+#include "storage/util/byte_size.h"
 #include "storage/util/duration.h"
 #include "storage/util/log.h"
 #include "tools/cli/command.h"
@@ -58,6 +59,10 @@ int RunServe(std::vector<std::string> args) {
   flags.String("web.listen-address", &listen, "Address to listen on for UI, API, and telemetry.");
   flags.Duration("storage.tsdb.retention.time", &retention,
                  "How long to retain samples in storage.");
+  std::string retention_size = "0B";
+  flags.String("storage.tsdb.retention.size", &retention_size,
+               "Maximum number of bytes that can be stored for blocks. A unit is required, "
+               "supported units: B, KB, MB, GB, TB, PB, EB. Ex: \"512MB\". 0 disables.");
   flags.Duration("storage.tsdb.out-of-order-time-window", &ooo_window,
                  "Accept samples up to this much older than a series' newest sample.");
   flags.Duration("storage.tsdb.max-future", &max_future,
@@ -143,6 +148,14 @@ int RunServe(std::vector<std::string> args) {
   storage::DBOptions dbo;
   dbo.path = path;
   dbo.retention_ms = absl::ToInt64Milliseconds(retention);
+  if (absl::StatusOr<int64_t> bytes = storage::ParseByteSize(retention_size); bytes.ok()) {
+    dbo.retention_size_bytes = *bytes;
+  } else {
+    std::fprintf(stderr, "tally: error: invalid value \"%s\" for flag '--%s': %s, try --help\n",
+                 retention_size.c_str(), "storage.tsdb.retention.size",
+                 std::string(bytes.status().message()).c_str());
+    return kExitUsage;
+  }
   dbo.out_of_order_window_ms = absl::ToInt64Milliseconds(ooo_window);
   dbo.max_future_ms = absl::ToInt64Milliseconds(max_future);
   absl::StatusOr<std::unique_ptr<storage::DB>> db = storage::DB::Open(dbo);
@@ -185,6 +198,7 @@ int RunServe(std::vector<std::string> args) {
       {"storage.tsdb.path", path},
       {"web.listen-address", listen},
       {"storage.tsdb.retention.time", so.api.retention},
+      {"storage.tsdb.retention.size", retention_size},
       {"storage.tsdb.out-of-order-time-window",
        storage::FormatDurationMs(absl::ToInt64Milliseconds(ooo_window))},
       {"storage.tsdb.max-future", storage::FormatDurationMs(dbo.max_future_ms)},

@@ -82,6 +82,13 @@ class MemSeries {
   std::unique_ptr<std::vector<SealingChunk>> sealing;  // null when none pending
   int64_t last_t = kMinTime;  // newest in-order sample (head or persisted)
   uint64_t last_v_bits = 0;
+  // Exact time bounds of the persisted chunks: the oldest chunk's start and the newest
+  // chunk's end (kMaxTime/kMinTime: none). Written under `mu` by the leader once a chunk
+  // write has completed (in the same critical section that drops it from `sealing`, so a
+  // reader sees each chunk in one place or the other) and by retention. Lets readers answer
+  // "has samples in range" and skip RocksDB for ranges outside them (docs/storage.md).
+  int64_t disk_mint = kMaxTime;
+  int64_t disk_maxt = kMinTime;
   // Isolation marks, written under `mu` by the leader (NoteCommit), read by queriers.
   IsoMark iso_last{0, kMinTime};  // newest commit with an in-order sample here
   std::unique_ptr<std::vector<IsoMark>> iso_older;  // older marks still needed, oldest first

@@ -101,15 +101,22 @@ std::string EncodeSeriesState(const SeriesState& s) {
   PutFixed64BE(&out, s.last_v_bits);
   PutFixed64BE(&out, s.ooo_seq);
   PutFixed32BE(&out, s.ooo_index);
+  PutFixed64BE(&out, static_cast<uint64_t>(s.disk_mint));
+  PutFixed64BE(&out, static_cast<uint64_t>(s.disk_maxt));
   return out;
 }
 
 bool DecodeSeriesState(absl::string_view v, SeriesState* s) {
-  if (v.size() != 28) return false;
+  if (v.size() != 28 && v.size() != 44) return false;
   s->last_t = static_cast<int64_t>(DecodeFixed64BE(v.data()));
   s->last_v_bits = DecodeFixed64BE(v.data() + 8);
   s->ooo_seq = DecodeFixed64BE(v.data() + 16);
   s->ooo_index = DecodeFixed32BE(v.data() + 24);
+  s->has_bounds = v.size() == 44;
+  if (s->has_bounds) {
+    s->disk_mint = static_cast<int64_t>(DecodeFixed64BE(v.data() + 28));
+    s->disk_maxt = static_cast<int64_t>(DecodeFixed64BE(v.data() + 36));
+  }
   return true;
 }
 
@@ -144,28 +151,84 @@ bool DecodePostingsKey(absl::string_view key, std::string* name, std::string* va
   return true;
 }
 
-std::string ChunkKey(SeriesRef ref, int64_t mint_ms, uint64_t chunk_id) {
+int64_t BucketStart(int64_t t_ms, int64_t bucket_ms) {
+  int64_t q = t_ms / bucket_ms;
+  if (t_ms % bucket_ms != 0 && t_ms < 0) --q;  // floor, also for negative times
+  return q * bucket_ms;
+}
+
+std::string BucketPrefix(int64_t bucket) {
   std::string k;
-  k.reserve(24);
+  PutTimestampKey(&k, bucket);
+  return k;
+}
+
+std::string BucketSeriesPrefix(int64_t bucket, SeriesRef ref) {
+  std::string k;
+  k.reserve(16);
+  PutTimestampKey(&k, bucket);
+  PutFixed64BE(&k, ref);
+  return k;
+}
+
+std::string ChunkKey(int64_t bucket, SeriesRef ref, int64_t mint_ms, uint64_t chunk_id) {
+  std::string k;
+  k.reserve(32);
+  PutTimestampKey(&k, bucket);
   PutFixed64BE(&k, ref);
   PutTimestampKey(&k, mint_ms);
   PutFixed64BE(&k, chunk_id);
   return k;
 }
 
-std::string ChunkSeekKey(SeriesRef ref, int64_t mint_ms) {
-  std::string k;
-  PutFixed64BE(&k, ref);
+std::string ChunkSeekKey(int64_t bucket, SeriesRef ref, int64_t mint_ms) {
+  std::string k = BucketSeriesPrefix(bucket, ref);
   PutTimestampKey(&k, mint_ms);
   return k;
 }
 
-bool DecodeChunkKey(absl::string_view key, SeriesRef* ref, int64_t* mint_ms,
+bool DecodeChunkKey(absl::string_view key, int64_t* bucket, SeriesRef* ref, int64_t* mint_ms,
                     uint64_t* chunk_id) {
+  if (key.size() != 32) return false;
+  *bucket = DecodeTimestampKey(key.data());
+  *ref = DecodeFixed64BE(key.data() + 8);
+  *mint_ms = DecodeTimestampKey(key.data() + 16);
+  *chunk_id = DecodeFixed64BE(key.data() + 24);
+  return true;
+}
+
+bool DecodeLegacyChunkKey(absl::string_view key, SeriesRef* ref, int64_t* mint_ms,
+                          uint64_t* chunk_id) {
   if (key.size() != 24) return false;
   *ref = DecodeFixed64BE(key.data());
   *mint_ms = DecodeTimestampKey(key.data() + 8);
   *chunk_id = DecodeFixed64BE(key.data() + 16);
+  return true;
+}
+
+std::string BucketStatsKey(int64_t bucket) {
+  std::string k(kBucketStatsPrefix);
+  PutTimestampKey(&k, bucket);
+  return k;
+}
+
+std::string EncodeBucketStats(const BucketStats& b) {
+  std::string v;
+  PutFixed64BE(&v, static_cast<uint64_t>(b.chunks));
+  PutFixed64BE(&v, static_cast<uint64_t>(b.samples));
+  PutFixed64BE(&v, static_cast<uint64_t>(b.bytes));
+  PutFixed64BE(&v, static_cast<uint64_t>(b.max_maxt));
+  return v;
+}
+
+bool DecodeBucketStats(absl::string_view key, absl::string_view v, int64_t* bucket,
+                       BucketStats* b) {
+  if (key.size() != kBucketStatsPrefix.size() + 8 || v.size() != 32) return false;
+  *bucket = DecodeTimestampKey(key.data() + kBucketStatsPrefix.size());
+  b->chunks = static_cast<int64_t>(DecodeFixed64BE(v.data()));
+  b->samples = static_cast<int64_t>(DecodeFixed64BE(v.data() + 8));
+  b->bytes = static_cast<int64_t>(DecodeFixed64BE(v.data() + 16));
+  b->max_maxt = static_cast<int64_t>(DecodeFixed64BE(v.data() + 24));
   return true;
 }
 
@@ -211,7 +274,7 @@ bool DecodeU64(absl::string_view v, uint64_t* out) {
 }
 
 bool DecodeChunkRecord(absl::string_view key, absl::string_view value, ChunkRecord* out) {
-  return DecodeChunkKey(key, &out->ref, &out->mint_ms, &out->chunk_id) &&
+  return DecodeChunkKey(key, &out->bucket, &out->ref, &out->mint_ms, &out->chunk_id) &&
          DecodeChunkValue(value, out->mint_ms, &out->maxt_ms, &out->num_samples, &out->bytes);
 }
 

@@ -37,10 +37,11 @@ absl::StatusOr<std::vector<std::unique_ptr<Series>>> HeadQuerier::Select(
   const ReadContext& ctx = db_->read_context();
   std::vector<std::unique_ptr<Series>> out;
   if (mint_ > maxt_) return out;
-  ASSIGN_OR_RETURN(index::Postings refs, index::PostingsForMatchers(ctx.store, matchers));
+  ASSIGN_OR_RETURN(index::Postings refs, index::PostingsForMatchers(*ctx.postings, matchers));
   std::vector<std::unique_ptr<StoredSeries>> found;
+  ChunkCursor cursor(&ctx);
   for (SeriesRef ref : refs) {
-    ASSIGN_OR_RETURN(bool has, SeriesHasSamples(ctx, ref, visible_, mint_, maxt_));
+    ASSIGN_OR_RETURN(bool has, SeriesHasSamples(ctx, ref, visible_, mint_, maxt_, &cursor));
     if (!has) continue;
     Labels lset;
     if (!LabelsOf(*ctx.head, ref, &lset)) continue;  // deleted by retention meanwhile
@@ -62,9 +63,10 @@ absl::StatusOr<std::vector<Labels>> HeadQuerier::SeriesLabels(const Matchers& ma
   const ReadContext& ctx = db_->read_context();
   std::vector<Labels> out;
   if (mint_ > maxt_) return out;
-  ASSIGN_OR_RETURN(index::Postings refs, index::PostingsForMatchers(ctx.store, matchers));
+  ASSIGN_OR_RETURN(index::Postings refs, index::PostingsForMatchers(*ctx.postings, matchers));
+  ChunkCursor cursor(&ctx);
   for (SeriesRef ref : refs) {
-    ASSIGN_OR_RETURN(bool has, SeriesHasSamples(ctx, ref, visible_, mint_, maxt_));
+    ASSIGN_OR_RETURN(bool has, SeriesHasSamples(ctx, ref, visible_, mint_, maxt_, &cursor));
     if (!has) continue;
     Labels lset;
     if (LabelsOf(*ctx.head, ref, &lset)) out.push_back(std::move(lset));
@@ -74,7 +76,7 @@ absl::StatusOr<std::vector<Labels>> HeadQuerier::SeriesLabels(const Matchers& ma
 
 absl::StatusOr<std::vector<std::string>> HeadQuerier::LabelNames(const Matchers& matchers) {
   if (matchers.empty() && CoversAllData()) {
-    return index::AllLabelNames(db_->read_context().store);
+    return db_->read_context().postings->LabelNames();
   }
   ASSIGN_OR_RETURN(std::vector<Labels> sets, SeriesLabels(matchers));
   std::set<std::string> names;
@@ -88,7 +90,7 @@ absl::StatusOr<std::vector<std::string>> HeadQuerier::LabelValues(absl::string_v
                                                                   const Matchers& matchers) {
   if (name.empty()) return absl::InvalidArgumentError("label name must not be empty");
   if (matchers.empty() && CoversAllData()) {
-    return index::LabelValuesFor(db_->read_context().store, name);
+    return db_->read_context().postings->LabelValues(name);
   }
   // Only series carrying the label can contribute a value.
   Matchers ms = matchers;

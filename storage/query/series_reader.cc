@@ -55,40 +55,66 @@ bool ChunkHasSample(absl::string_view bytes, int64_t cmint, int64_t cmaxt, int64
   return it.Seek(mint) && it.t() <= maxt;
 }
 
+bool HasPrefix(absl::string_view key, absl::string_view prefix) {
+  return key.size() >= prefix.size() && key.substr(0, prefix.size()) == prefix;
+}
+
 // Calls fn(bytes, num_samples, chunk_mint, chunk_maxt) for each persisted chunk of `ref` that
 // overlaps [mint, maxt], in time order, until fn returns false or an error. A chunk starts at
-// most max_chunk_span_ms before its first overlapping sample, which bounds the seek.
+// most max_chunk_span_ms before its first overlapping sample, and within the series' disk
+// bounds; chunks are keyed by the time bucket of their start, so this is one seek per
+// bucket in that window (buckets are a day or less; a query range usually spans one or two).
 template <typename Fn>
-absl::Status ForEachPersistedChunk(const ReadContext& ctx, SeriesRef ref, int64_t mint,
-                                   int64_t maxt, Fn fn) {
-  auto it = ctx.store->NewIterator(kv::Cf::kChunks, kv::SeriesKey(ref + 1));
-  for (it->Seek(kv::ChunkSeekKey(ref, SaturatingSub(mint, ctx.max_chunk_span_ms)));
-       it->Valid(); it->Next()) {
-    kv::ChunkRecord c;
-    if (!kv::DecodeChunkRecord(it->key(), it->value(), &c)) {
-      return absl::DataLossError(absl::StrCat("corrupt chunk record of series ", ref));
+absl::Status ForEachPersistedChunk(const ReadContext& ctx, kv::KvIterator* it, SeriesRef ref,
+                                   int64_t mint, int64_t maxt, int64_t disk_mint,
+                                   int64_t disk_maxt, Fn fn) {
+  const int64_t lo = std::max(SaturatingSub(mint, ctx.max_chunk_span_ms), disk_mint);
+  const int64_t hi = std::min(maxt, disk_maxt);  // the last chunk start that can matter
+  if (lo > hi) return absl::OkStatus();
+  for (int64_t b = kv::BucketStart(lo, ctx.bucket_ms); b <= hi;) {
+    const std::string prefix = kv::BucketSeriesPrefix(b, ref);
+    for (it->Seek(kv::ChunkSeekKey(b, ref, std::max(lo, b))); it->Valid(); it->Next()) {
+      if (!HasPrefix(it->key(), prefix)) break;
+      kv::ChunkRecord c;
+      if (!kv::DecodeChunkRecord(it->key(), it->value(), &c)) {
+        return absl::DataLossError(absl::StrCat("corrupt chunk record of series ", ref));
+      }
+      if (c.mint_ms > maxt) return absl::OkStatus();
+      if (c.maxt_ms < mint) continue;
+      ASSIGN_OR_RETURN(bool more, fn(c.bytes, c.num_samples, c.mint_ms, c.maxt_ms));
+      if (!more) return absl::OkStatus();
     }
-    if (c.mint_ms > maxt) break;
-    if (c.maxt_ms < mint) continue;
-    ASSIGN_OR_RETURN(bool more, fn(c.bytes, c.num_samples, c.mint_ms, c.maxt_ms));
-    if (!more) return absl::OkStatus();
+    RETURN_IF_ERROR(it->status());
+    if (__builtin_add_overflow(b, ctx.bucket_ms, &b)) break;
   }
-  return it->status();
+  return absl::OkStatus();
 }
 
 }  // namespace
+
+kv::KvIterator* ChunkCursor::Get() {
+  const uint64_t now = ctx_->chunk_writes->load(std::memory_order_acquire);
+  if (it_ == nullptr || now != epoch_) {
+    epoch_ = now;  // read before the iterator is created: it sees every write counted
+    it_ = ctx_->store->NewIterator(kv::Cf::kChunks);
+  }
+  return it_.get();
+}
 
 absl::Status ReadSeriesSamples(const ReadContext& ctx, SeriesRef ref, uint64_t visible,
                                int64_t mint_ms, int64_t maxt_ms, std::vector<Sample>* out) {
   if (mint_ms > maxt_ms) return absl::OkStatus();
   const size_t start = out->size();
   absl::Status head_status;
+  int64_t disk_mint = kMaxTime, disk_maxt = kMinTime;
   ctx.head->WithSeries(ref, [&](const head::MemSeries* s) {
     if (s == nullptr) return;
     absl::MutexLock l(&s->mu);
     // Isolation: hide the samples of commits this reader must not see (head and persisted).
     maxt_ms = std::min(maxt_ms, s->VisibleMaxT(visible));
     if (mint_ms > maxt_ms) return;
+    disk_mint = s->disk_mint;
+    disk_maxt = s->disk_maxt;
     if (s->sealing) {
       for (const head::SealingChunk& c : *s->sealing) {
         if (!Overlaps(c.mint, c.maxt, mint_ms, maxt_ms)) continue;
@@ -111,12 +137,18 @@ absl::Status ReadSeriesSamples(const ReadContext& ctx, SeriesRef ref, uint64_t v
   if (mint_ms > maxt_ms) return absl::OkStatus();
   const size_t mid = out->size();
 
-  RETURN_IF_ERROR(ForEachPersistedChunk(
-      ctx, ref, mint_ms, maxt_ms,
-      [&](absl::string_view bytes, int n, int64_t cmint, int64_t cmaxt) -> absl::StatusOr<bool> {
-        RETURN_IF_ERROR(DecodeRange(bytes, n, cmint, cmaxt, mint_ms, maxt_ms, ref, out));
-        return true;
-      }));
+  // Chunks written after the head read above were in the head then (already read), so a
+  // range outside the bounds needs no RocksDB read.
+  if (Overlaps(disk_mint, disk_maxt, mint_ms, maxt_ms)) {
+    auto it = ctx.store->NewIterator(kv::Cf::kChunks);
+    RETURN_IF_ERROR(ForEachPersistedChunk(
+        ctx, it.get(), ref, mint_ms, maxt_ms, disk_mint, disk_maxt,
+        [&](absl::string_view bytes, int n, int64_t cmint,
+            int64_t cmaxt) -> absl::StatusOr<bool> {
+          RETURN_IF_ERROR(DecodeRange(bytes, n, cmint, cmaxt, mint_ms, maxt_ms, ref, out));
+          return true;
+        }));
+  }
 
   // Persisted data is older than the head's: put it first.
   if (mid > start && mid < out->size()) {
@@ -141,14 +173,17 @@ absl::Status ReadSeriesSamples(const ReadContext& ctx, SeriesRef ref, uint64_t v
 }
 
 absl::StatusOr<bool> SeriesHasSamples(const ReadContext& ctx, SeriesRef ref, uint64_t visible,
-                                      int64_t mint_ms, int64_t maxt_ms) {
+                                      int64_t mint_ms, int64_t maxt_ms, ChunkCursor* cursor) {
   if (mint_ms > maxt_ms) return false;
   bool found = false;
+  int64_t disk_mint = kMaxTime, disk_maxt = kMinTime;
   ctx.head->WithSeries(ref, [&](const head::MemSeries* s) {
     if (s == nullptr) return;
     absl::MutexLock l(&s->mu);
     maxt_ms = std::min(maxt_ms, s->VisibleMaxT(visible));  // isolation, as above
     if (mint_ms > maxt_ms) return;
+    disk_mint = s->disk_mint;
+    disk_maxt = s->disk_maxt;
     if (s->open && Overlaps(s->open->mint, s->open->maxt, mint_ms, maxt_ms) &&
         ChunkHasSample(s->open->chunk.Bytes(), s->open->mint, s->open->maxt, mint_ms, maxt_ms)) {
       found = true;
@@ -174,8 +209,23 @@ absl::StatusOr<bool> SeriesHasSamples(const ReadContext& ctx, SeriesRef ref, uin
   });
   if (found) return true;
   if (mint_ms > maxt_ms) return false;
+  // The bounds are sample timestamps (oldest chunk start, newest chunk end): no I/O when
+  // the range misses them or contains one of them.
+  if (!Overlaps(disk_mint, disk_maxt, mint_ms, maxt_ms)) return false;
+  if ((disk_mint >= mint_ms && disk_mint <= maxt_ms) ||
+      (disk_maxt >= mint_ms && disk_maxt <= maxt_ms)) {
+    return true;
+  }
+  std::unique_ptr<kv::KvIterator> own;
+  kv::KvIterator* it;
+  if (cursor != nullptr) {
+    it = cursor->Get();
+  } else {
+    own = ctx.store->NewIterator(kv::Cf::kChunks);
+    it = own.get();
+  }
   RETURN_IF_ERROR(ForEachPersistedChunk(
-      ctx, ref, mint_ms, maxt_ms,
+      ctx, it, ref, mint_ms, maxt_ms, disk_mint, disk_maxt,
       [&](absl::string_view bytes, int, int64_t cmint, int64_t cmaxt) -> absl::StatusOr<bool> {
         found = ChunkHasSample(bytes, cmint, cmaxt, mint_ms, maxt_ms);
         return !found;

@@ -20,12 +20,16 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/container/btree_map.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "storage/head/head.h"
+#include "storage/kv/key_codec.h"
 #include "storage/kv/rocksdb_store.h"
 
 namespace tally::storage::retention {
@@ -34,27 +38,47 @@ namespace tally::storage::retention {
 struct SeriesExpiry {
   SeriesRef ref = kInvalidSeriesRef;
   std::vector<std::string> chunk_keys;  // expired chunks (maxt < cutoff)
+  std::vector<int64_t> chunk_bytes;     // key + value bytes of each, for the bucket totals
+  std::vector<int> chunk_samples;       // samples of each
   int64_t samples = 0;                  // in those chunks
   bool chunks_left = false;             // some persisted chunk survives the cutoff
 };
 
-// One entry per series of `refs` that has expired chunks or no chunks left at all (a
-// candidate for removal); series with nothing to do are left out.
-absl::StatusOr<std::vector<SeriesExpiry>> ScanExpired(kv::RocksStore* store,
-                                                      absl::Span<const SeriesRef> refs,
+// A series to scan and the start of its oldest persisted chunk (MemSeries::disk_mint as
+// read before the scan; kMaxTime: none).
+struct ScanTarget {
+  SeriesRef ref;
+  int64_t disk_mint;
+  int64_t disk_maxt;
+};
+
+// Calls fn(iterator at a chunk) for every persisted chunk of `ref` starting in
+// [from_ms, to_ms], bucket by bucket (one seek per bucket), until fn returns false.
+absl::Status ForEachChunkIn(kv::KvIterator* it, int64_t bucket_ms, SeriesRef ref,
+                            int64_t from_ms, int64_t to_ms,
+                            const std::function<absl::StatusOr<bool>(kv::KvIterator*)>& fn);
+
+// One entry per series of `targets` that has expired chunks or no chunks left at all (a
+// candidate for removal); series with nothing to do are left out. Series whose oldest
+// chunk starts at or after the cutoff cost no I/O.
+absl::StatusOr<std::vector<SeriesExpiry>> ScanExpired(kv::RocksStore* store, int64_t bucket_ms,
+                                                      absl::Span<const ScanTarget> targets,
                                                       int64_t cutoff_ms);
 
 struct RetentionResult {
   int64_t chunks_deleted = 0;
   int64_t samples_deleted = 0;     // in deleted chunks
-  std::vector<SeriesRef> dead;     // series to remove from the head once the batch is written
+  // Series to remove from the head and the postings once the batch is written.
+  std::vector<std::pair<SeriesRef, Labels>> dead;
+  // Per bucket: chunks, samples and bytes deleted (subtract from the bucket totals).
+  absl::btree_map<int64_t, kv::BucketStats> deleted_per_bucket;
   std::string first_deleted_key;   // smallest and largest deleted chunk keys (compaction range)
   std::string last_deleted_key;
 };
 
 // Adds the deletions for `expired` to *batch and accumulates into *res. The caller writes
 // the batch, then removes res->dead from the head. REQUIRES: the DB's apply mutex.
-absl::Status ApplyExpired(head::Head* head, kv::RocksStore* store,
+absl::Status ApplyExpired(head::Head* head, kv::RocksStore* store, int64_t bucket_ms,
                           absl::Span<const SeriesExpiry> expired, int64_t cutoff_ms,
                           kv::KvBatch* batch, RetentionResult* res);
 

@@ -209,6 +209,26 @@ TEST(DBTest, OutOfOrderWindowStoresLateSamplesAcrossFlushAndReopen) {
   check(db.get());
 }
 
+TEST(DBTest, HeadOnlySeriesWithLateSamplesReadsInTimeOrder) {
+  // No persisted chunk at all: the read skips RocksDB but must still merge the
+  // out-of-order buffer into time order.
+  TempDir dir;
+  DBOptions o = TestOptions(dir.path());
+  o.out_of_order_window_ms = 1000;
+  auto db = OpenOrDie(o);
+  const Labels l{{"__name__", "late"}};
+  auto app = db->NewAppender();
+  for (int t = 1000; t <= 2000; t += 100) ASSERT_TRUE(app->Append(l, t, t).ok());
+  ASSERT_TRUE(app->Commit().ok());
+  for (int t = 1450; t < 1500; t += 10) ASSERT_TRUE(app->Append(l, t, -t).ok());
+  ASSERT_TRUE(app->Commit().ok());
+  auto res = QueryAll(db.get(), MakeMatchers({{"=", "__name__", "late"}}));
+  ASSERT_EQ(res.size(), 1u);
+  const auto& s = res[0].second;
+  ASSERT_EQ(s.size(), 11u + 5u);
+  for (size_t i = 1; i < s.size(); ++i) ASSERT_LT(s[i - 1].t_ms, s[i].t_ms) << i;
+}
+
 TEST(DBTest, FlushAndReopenKeepsEverythingAndOrdering) {
   TempDir dir;
   const Labels l{{"__name__", "f"}, {"job", "j"}};

@@ -26,25 +26,36 @@ TEST(KeyCodecTest, PostingsKeysRoundTripAndKeepValueOrder) {
   for (size_t i = 1; i < keys.size(); ++i) EXPECT_LT(keys[i - 1], keys[i]) << i;
 }
 
-TEST(KeyCodecTest, ChunkKeysSortByRefThenTime) {
+TEST(KeyCodecTest, ChunkKeysSortByBucketThenRefThenTime) {
+  constexpr int64_t kBucket = 7'200'000;
   std::mt19937_64 rng(42);
-  std::vector<std::tuple<SeriesRef, int64_t, uint64_t>> in;
+  // (bucket, ref, mint, id), mint inside its bucket; negative times included.
+  std::vector<std::tuple<int64_t, SeriesRef, int64_t, uint64_t>> in;
   for (int i = 0; i < 2000; ++i) {
-    in.emplace_back(rng() % 5, static_cast<int64_t>(rng()), rng() % 3);
+    const int64_t t = static_cast<int64_t>(rng() % 100'000'000) - 50'000'000;
+    in.emplace_back(BucketStart(t, kBucket), rng() % 5, t, rng() % 3);
   }
   std::sort(in.begin(), in.end());
   for (size_t i = 1; i < in.size(); ++i) {
-    const auto& [r0, t0, c0] = in[i - 1];
-    const auto& [r1, t1, c1] = in[i];
-    EXPECT_LE(ChunkKey(r0, t0, c0), ChunkKey(r1, t1, c1));
+    const auto& [b0, r0, t0, c0] = in[i - 1];
+    const auto& [b1, r1, t1, c1] = in[i];
+    EXPECT_LE(b1, t1);
+    EXPECT_GT(b1 + kBucket, t1);
+    EXPECT_LE(ChunkKey(b0, r0, t0, c0), ChunkKey(b1, r1, t1, c1));
+    int64_t b;
     SeriesRef r;
     int64_t t;
     uint64_t c;
-    ASSERT_TRUE(DecodeChunkKey(ChunkKey(r1, t1, c1), &r, &t, &c));
+    ASSERT_TRUE(DecodeChunkKey(ChunkKey(b1, r1, t1, c1), &b, &r, &t, &c));
+    EXPECT_EQ(b, b1);
     EXPECT_EQ(r, r1);
     EXPECT_EQ(t, t1);
     EXPECT_EQ(c, c1);
+    EXPECT_EQ(ChunkKey(b1, r1, t1, c1).substr(0, 16), BucketSeriesPrefix(b1, r1));
   }
+  EXPECT_EQ(BucketStart(-1, kBucket), -kBucket);
+  EXPECT_EQ(BucketStart(0, kBucket), 0);
+  EXPECT_EQ(BucketStart(kBucket - 1, kBucket), 0);
 }
 
 TEST(KeyCodecTest, LabelsAndChunkValuesRoundTrip) {
