@@ -192,9 +192,11 @@ bool Kernel(FunctionId id, Window w, const StepArgs& a, double* out,
       return true;
     }
     case FunctionId::kSumOverTime: {
-      double sum = 0;
-      for (const storage::Sample& s : w) sum += s.v;
-      *out = sum;
+      // Prometheus compat (2.42 funcSumOverTime): compensated, the compensation added last
+      // unless the sum is infinite.
+      double sum = 0, c = 0;
+      for (const storage::Sample& s : w) KahanInc(s.v, &sum, &c);
+      *out = std::isinf(sum) ? sum : sum + c;
       return true;
     }
     case FunctionId::kCountOverTime: *out = static_cast<double>(w.size()); return true;
