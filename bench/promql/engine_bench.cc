@@ -168,6 +168,24 @@ void BM_PredictLinear4h(benchmark::State& s) {
   RunRange(s, "predict_linear(llm_cost_tracker_total_cost_usd[4h], 3600)");
 }
 
+// Long windows: the cost must not grow with the window length (promql/window_index.h).
+void BM_SumIncrease24h(benchmark::State& s) {
+  RunRange(s, "sum(increase(llm_cost_tracker_total_cost_usd[24h]))");
+}
+void BM_SumRate5m(benchmark::State& s) {
+  RunRange(s, "sum(rate(llm_cost_tracker_total_cost_usd[5m]))");
+}
+void BM_MaxOverTime24h(benchmark::State& s) {
+  RunRange(s, "max_over_time(llm_cost_tracker_memory_usage_bytes[24h])");
+}
+void BM_ChangesResets6h(benchmark::State& s) {
+  RunRange(s, "changes(llm_cost_tracker_memory_usage_bytes[6h]) + resets(llm_cost_tracker_memory_usage_bytes[6h])");
+}
+
+BENCHMARK(BM_SumIncrease24h)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_SumRate5m)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_MaxOverTime24h)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_ChangesResets6h)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_SumIncrease1h)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_HistogramQuantileP95)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_TopkRate)->Unit(benchmark::kMillisecond)->UseRealTime();

@@ -12,6 +12,7 @@
 #include "oneapi/tbb/parallel_for.h"
 #include "promql/functions/functions.h"
 #include "promql/range_window.h"
+#include "promql/window_index.h"
 #include "storage/util/status_macros.h"
 
 namespace tally::promql::internal {
@@ -43,18 +44,12 @@ inline void KahanInc(double inc, double* sum, double* c) {
 // before the reset; the result is extrapolated to the window edges unless the gap to an
 // edge exceeds 1.1x the average sample interval (then by half an interval); counters are
 // not extrapolated below zero.
-bool ExtrapolatedRate(Window w, const StepArgs& a, bool is_counter, bool is_rate, double* out) {
-  if (w.size() < 2) return false;
+// `result` is (last - first) plus, for counters, the value before each reset in the window
+// (RawDelta, or WindowIndex::CounterDelta in O(resets)).
+bool Extrapolate(Window w, double result, const StepArgs& a, bool is_counter, bool is_rate,
+                 double* out) {
   const storage::Sample& first = w.front();
   const storage::Sample& last = w.back();
-  double result = last.v - first.v;
-  if (is_counter) {
-    double prev = 0;
-    for (const storage::Sample& s : w) {
-      if (s.v < prev) result += prev;
-      prev = s.v;
-    }
-  }
   double to_start = static_cast<double>(first.t_ms - a.start_ms) / 1000;
   double to_end = static_cast<double>(a.end_ms - last.t_ms) / 1000;
   double sampled = static_cast<double>(last.t_ms - first.t_ms) / 1000;
@@ -73,6 +68,54 @@ bool ExtrapolatedRate(Window w, const StepArgs& a, bool is_counter, bool is_rate
   if (is_rate) factor /= static_cast<double>(a.range_ms) / 1000;
   *out = result * factor;
   return true;
+}
+
+double RawDelta(Window w, bool is_counter) {
+  double result = w.back().v - w.front().v;
+  if (is_counter) {
+    double prev = 0;
+    for (const storage::Sample& s : w) {
+      if (s.v < prev) result += prev;
+      prev = s.v;
+    }
+  }
+  return result;
+}
+
+bool ExtrapolatedRate(Window w, const StepArgs& a, bool is_counter, bool is_rate, double* out) {
+  if (w.size() < 2) return false;
+  return Extrapolate(w, RawDelta(w, is_counter), a, is_counter, is_rate, out);
+}
+
+// The WindowIndex table that answers `id` without rescanning windows (kNone: per window).
+WindowIndex::Kind IndexKind(FunctionId id) {
+  switch (id) {
+    case FunctionId::kRate: case FunctionId::kIncrease: case FunctionId::kResets:
+      return WindowIndex::Kind::kResets;
+    case FunctionId::kChanges: return WindowIndex::Kind::kChanges;
+    case FunctionId::kMaxOverTime: return WindowIndex::Kind::kMax;
+    case FunctionId::kMinOverTime: return WindowIndex::Kind::kMin;
+    case FunctionId::kSumOverTime: return WindowIndex::Kind::kIntSum;
+    default: return WindowIndex::Kind::kNone;
+  }
+}
+
+// One step through the index: the same answer as Kernel() for the window [lo, hi) of s.
+bool IndexedKernel(FunctionId id, WindowIndex& ix, Window s, size_t lo, size_t hi,
+                   const StepArgs& a, double* out) {
+  switch (id) {
+    case FunctionId::kRate:
+    case FunctionId::kIncrease:
+      if (hi - lo < 2) return false;
+      return Extrapolate(s.subspan(lo, hi - lo), ix.CounterDelta(lo, hi), a, true,
+                         id == FunctionId::kRate, out);
+    case FunctionId::kResets: *out = static_cast<double>(ix.ResetCount(lo, hi)); return true;
+    case FunctionId::kChanges: *out = static_cast<double>(ix.ChangeCount(lo, hi)); return true;
+    case FunctionId::kMaxOverTime:
+    case FunctionId::kMinOverTime: *out = ix.Extreme(lo, hi); return true;
+    case FunctionId::kSumOverTime: *out = ix.IntSum(lo, hi); return true;
+    default: return false;
+  }
 }
 
 bool InstantValue(Window w, bool is_rate, double* out) {
@@ -343,6 +386,8 @@ absl::StatusOr<Evaluated> EvalRangeFunction(Evaluator* ev, const Call& call) {
     std::vector<storage::Sample> buf;
     SampleReservation buf_held(budget);
     std::vector<double> scratch;
+    WindowIndex index;
+    const WindowIndex::Kind index_kind = IndexKind(id);
     int64_t work = 0;  // window samples swept since the last interrupt check
     for (size_t i = begin; i < end; ++i) {
       RETURN_IF_ERROR(ctx->CheckInterrupt());
@@ -350,6 +395,11 @@ absl::StatusOr<Evaluated> EvalRangeFunction(Evaluator* ev, const Call& call) {
       Row& row = rows[i];
       row.labels = keep_name ? op.labels[i] : DropMetricName(op.labels[i]);
       row.v.assign(n, Absent());
+      // O(samples) once per series, then O(1) per step; false: this series needs the
+      // per-window loop (sum_over_time on non-integer values).
+      const bool indexed = index_kind != WindowIndex::Kind::kNone &&
+                           index.Reset(index_kind, samples);
+      work += static_cast<int64_t>(samples.size());
       RangeWindow w(samples);
       for (int k = 0; k < n; ++k) {
         StepArgs a;
@@ -359,6 +409,12 @@ absl::StatusOr<Evaluated> EvalRangeFunction(Evaluator* ev, const Call& call) {
         a.range_ms = op.range_ms;
         Window win = w.Advance(a.start_ms, a.end_ms);
         if (win.empty()) continue;
+        if (indexed) {
+          const size_t lo = static_cast<size_t>(win.data() - samples.data());
+          double out;
+          if (IndexedKernel(id, index, samples, lo, lo + win.size(), a, &out)) row.v[k] = out;
+          continue;
+        }
         // Prometheus compat (rangeEval counts a window's samples while it is evaluated): the
         // window is a view into the series' samples, which are already reserved (buf_held
         // or the subquery's points), so it is not counted twice.
