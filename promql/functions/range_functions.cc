@@ -305,7 +305,12 @@ bool IsRangeFunction(FunctionId id) {
 
 storage::Labels AbsentLabels(const Expr& arg);  // functions/call.cc
 
-absl::StatusOr<Evaluated> EvalRangeFunction(Evaluator* ev, const Call& call) {
+namespace {
+
+// Evaluates the scalar arguments and the range-vector operand and runs the argument checks
+// (holt_winters factors); *absent_result is set instead for absent_over_time.
+absl::StatusOr<std::unique_ptr<RangeSweep>> Prepare(Evaluator* ev, const Call& call,
+                                                    std::optional<Evaluated>* absent_result) {
   const FunctionId id = call.func->id;
   const StepRange& steps = ev->steps();
   const int n = steps.n;
@@ -347,7 +352,8 @@ absl::StatusOr<Evaluated> EvalRangeFunction(Evaluator* ev, const Call& call) {
     Evaluator::DropEmptyRows(&rows);
     Evaluated r = ev->MakeVector(std::move(rows));
     r.held = std::move(held);
-    return r;
+    *absent_result = std::move(r);
+    return nullptr;
   }
 
   // Prometheus compat (functions.go funcHoltWinters): factors outside (0, 1) are an error
@@ -377,69 +383,101 @@ absl::StatusOr<Evaluated> EvalRangeFunction(Evaluator* ev, const Call& call) {
     }
   }
 
+  auto sweep = std::make_unique<RangeSweep>();
+  sweep->ctx_ = ctx;
+  sweep->steps_ = steps;
+  sweep->id_ = id;
+  sweep->a0_ = std::move(a0);
+  sweep->a1_ = std::move(a1);
+  sweep->op_ = std::move(op);
+  return sweep;
+}
+
+}  // namespace
+
+storage::Labels RangeSweep::OutputLabels(size_t i) const {
   // Prometheus compat: every range function drops the metric name except last_over_time.
-  const bool keep_name = id == FunctionId::kLastOverTime;
-  ASSIGN_OR_RETURN(SampleReservation held, ev->ReserveDense(op.size()));
-  Rows rows(op.size());
-  SampleBudget* budget = ctx->samples;
-  auto sweep = [&](size_t begin, size_t end) -> absl::Status {
-    std::vector<storage::Sample> buf;
-    SampleReservation buf_held(budget);
-    std::vector<double> scratch;
-    WindowIndex index;
-    const WindowIndex::Kind index_kind = IndexKind(id);
-    int64_t work = 0;  // window samples swept since the last interrupt check
+  return id_ == FunctionId::kLastOverTime ? op_.labels[i] : DropMetricName(op_.labels[i]);
+}
+
+absl::Status RangeSweep::Sweep(size_t i, SweepScratch* sc, double* out) const {
+  const int n = steps_.n;
+  if (sc->buf_held.budget() == nullptr) sc->buf_held = SampleReservation(ctx_->samples);
+  ASSIGN_OR_RETURN(absl::Span<const storage::Sample> samples,
+                   op_.Load(i, &sc->buf, &sc->buf_held));
+  std::fill(out, out + n, Absent());
+  // O(samples) once per series, then O(1) per step; false: this series needs the
+  // per-window loop (sum_over_time on non-integer values).
+  const WindowIndex::Kind index_kind = IndexKind(id_);
+  const bool indexed =
+      index_kind != WindowIndex::Kind::kNone && sc->index.Reset(index_kind, samples);
+  sc->work += static_cast<int64_t>(samples.size());
+  RangeWindow w(samples);
+  for (int k = 0; k < n; ++k) {
+    StepArgs a;
+    a.t_ms = steps_.T(k);
+    a.end_ms = op_.WindowEnd(a.t_ms);
+    a.start_ms = a.end_ms - op_.range_ms;
+    a.range_ms = op_.range_ms;
+    Window win = w.Advance(a.start_ms, a.end_ms);
+    if (win.empty()) continue;
+    if (!a0_.empty()) a.a0 = a0_[k];
+    if (!a1_.empty()) a.a1 = a1_[k];
+    double v;
+    if (indexed) {
+      const size_t lo = static_cast<size_t>(win.data() - samples.data());
+      if (IndexedKernel(id_, sc->index, samples, lo, lo + win.size(), a, &v)) out[k] = v;
+      continue;
+    }
+    // Prometheus compat (rangeEval counts a window's samples while it is evaluated): the
+    // window is a view into the series' samples, which are already reserved (buf_held or
+    // the subquery's points), so it is not counted twice. Big windows
+    // (quantile_over_time over a long range, many steps) take time too.
+    sc->work += static_cast<int64_t>(win.size()) + 1;
+    if (sc->work >= kInterruptEvery) {
+      RETURN_IF_ERROR(ctx_->CheckInterrupt());
+      sc->work = 0;
+    }
+    if (Kernel(id_, win, a, &v, &sc->scratch)) out[k] = v;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<RangeSweep>> PrepareRangeSweep(Evaluator* ev, const Call& call) {
+  if (call.func->id == FunctionId::kAbsentOverTime) {
+    return absl::InternalError("absent_over_time has no per-series sweep");
+  }
+  std::optional<Evaluated> unused;
+  return Prepare(ev, call, &unused);
+}
+
+absl::StatusOr<Evaluated> EvalRangeFunction(Evaluator* ev, const Call& call) {
+  std::optional<Evaluated> absent_result;
+  ASSIGN_OR_RETURN(std::unique_ptr<RangeSweep> sweep, Prepare(ev, call, &absent_result));
+  if (absent_result) return std::move(*absent_result);
+  EvalContext* ctx = ev->ctx();
+  const int n = ev->steps().n;
+  const size_t count = sweep->size();
+  ASSIGN_OR_RETURN(SampleReservation held, ev->ReserveDense(count));
+  Rows rows(count);
+  auto run = [&](size_t begin, size_t end) -> absl::Status {
+    SweepScratch sc;
     for (size_t i = begin; i < end; ++i) {
       RETURN_IF_ERROR(ctx->CheckInterrupt());
-      ASSIGN_OR_RETURN(absl::Span<const storage::Sample> samples, op.Load(i, &buf, &buf_held));
-      Row& row = rows[i];
-      row.labels = keep_name ? op.labels[i] : DropMetricName(op.labels[i]);
-      row.v.assign(n, Absent());
-      // O(samples) once per series, then O(1) per step; false: this series needs the
-      // per-window loop (sum_over_time on non-integer values).
-      const bool indexed = index_kind != WindowIndex::Kind::kNone &&
-                           index.Reset(index_kind, samples);
-      work += static_cast<int64_t>(samples.size());
-      RangeWindow w(samples);
-      for (int k = 0; k < n; ++k) {
-        StepArgs a;
-        a.t_ms = steps.T(k);
-        a.end_ms = op.WindowEnd(a.t_ms);
-        a.start_ms = a.end_ms - op.range_ms;
-        a.range_ms = op.range_ms;
-        Window win = w.Advance(a.start_ms, a.end_ms);
-        if (win.empty()) continue;
-        if (indexed) {
-          const size_t lo = static_cast<size_t>(win.data() - samples.data());
-          double out;
-          if (IndexedKernel(id, index, samples, lo, lo + win.size(), a, &out)) row.v[k] = out;
-          continue;
-        }
-        // Prometheus compat (rangeEval counts a window's samples while it is evaluated): the
-        // window is a view into the series' samples, which are already reserved (buf_held
-        // or the subquery's points), so it is not counted twice.
-        // Big windows (quantile_over_time over a long range, many steps) take time too.
-        work += static_cast<int64_t>(win.size()) + 1;
-        if (work >= kInterruptEvery) {
-          RETURN_IF_ERROR(ctx->CheckInterrupt());
-          work = 0;
-        }
-        if (!a0.empty()) a.a0 = a0[k];
-        if (!a1.empty()) a.a1 = a1[k];
-        double out;
-        if (Kernel(id, win, a, &out, &scratch)) row.v[k] = out;
-      }
+      rows[i].labels = sweep->OutputLabels(i);
+      rows[i].v.resize(n);
+      RETURN_IF_ERROR(sweep->Sweep(i, &sc, rows[i].v.data()));
     }
     return absl::OkStatus();
   };
-  const bool parallel = ctx->options->parallel && op.size() >= 64 &&
-                        static_cast<int64_t>(op.size()) * n >= 200'000;
+  const bool parallel = ctx->options->parallel && count >= 64 &&
+                        static_cast<int64_t>(count) * n >= 200'000;
   if (parallel) {
     absl::Mutex mu;
     absl::Status first;
-    tbb::parallel_for(tbb::blocked_range<size_t>(0, op.size(), 16),
+    tbb::parallel_for(tbb::blocked_range<size_t>(0, count, 16),
                       [&](const tbb::blocked_range<size_t>& r) {
-                        absl::Status s = sweep(r.begin(), r.end());
+                        absl::Status s = run(r.begin(), r.end());
                         if (!s.ok()) {
                           absl::MutexLock l(&mu);
                           if (first.ok()) first = s;
@@ -447,7 +485,7 @@ absl::StatusOr<Evaluated> EvalRangeFunction(Evaluator* ev, const Call& call) {
                       });
     RETURN_IF_ERROR(first);
   } else {
-    RETURN_IF_ERROR(sweep(0, op.size()));
+    RETURN_IF_ERROR(run(0, count));
   }
   Evaluator::DropEmptyRows(&rows);
   RETURN_IF_ERROR(ev->MergeDuplicateRows(&rows));
