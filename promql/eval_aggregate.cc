@@ -11,22 +11,13 @@
 #include "absl/strings/str_cat.h"
 #include "promql/evaluator.h"
 #include "promql/go_sort.h"
+#include "promql/group_accumulator.h"
 #include "storage/util/status_macros.h"
 #include "storage/model/labels.h"
 
 namespace tally::promql::internal {
 namespace {
 
-storage::Labels GroupLabels(const storage::Labels& l, const AggregateExpr& e) {
-  storage::LabelsBuilder b(l);
-  if (e.without) {
-    for (const std::string& g : e.grouping) b.Del(g);
-    b.Del(storage::kMetricNameLabel);
-  } else {
-    b.Keep(e.grouping);
-  }
-  return b.Build();
-}
 
 // Go's fmt %v for a float64 (used in error messages): shortest digits, exponent form when
 // the exponent is < -4 or >= 21.
@@ -132,6 +123,18 @@ void SelectTopK(const Rows& rows, int k, const std::vector<int>& members, int64_
 
 double QuantileOf(double q, std::vector<double>* values) { return Quantile(q, values); }
 
+storage::Labels AggregateGroupLabels(const storage::Labels& l, const AggregateExpr& e) {
+  storage::LabelsBuilder b(l);
+  if (e.without) {
+    for (const std::string& g : e.grouping) b.Del(g);
+    b.Del(storage::kMetricNameLabel);
+  } else {
+    b.Keep(e.grouping);
+  }
+  return b.Build();
+}
+
+
 absl::StatusOr<Evaluated> Evaluator::EvalAggregate(const AggregateExpr& e) {
   const int n = steps_.n;
   std::vector<double> param;
@@ -145,6 +148,13 @@ absl::StatusOr<Evaluated> Evaluator::EvalAggregate(const AggregateExpr& e) {
     }
   } else if (e.param != nullptr) {
     ASSIGN_OR_RETURN(param, EvalScalarArg(*e.param));
+  }
+  // sum/avg/... over a range function: stream the function's rows into the accumulators
+  // chunk by chunk instead of keeping one dense row per input series
+  // (eval_aggregate_stream.cc); nullopt when the shortcut does not apply.
+  if (GroupAccumulator::Supports(e.op)) {
+    ASSIGN_OR_RETURN(std::optional<Evaluated> streamed, EvalAggregateStreamed(e));
+    if (streamed) return std::move(*streamed);
   }
   ASSIGN_OR_RETURN(Rows rows, EvalVectorArg(*e.expr));
 
@@ -189,7 +199,7 @@ absl::StatusOr<Evaluated> Evaluator::EvalAggregate(const AggregateExpr& e) {
     absl::flat_hash_map<storage::Labels, int> index;
     for (size_t i = 0; i < rows.size(); ++i) {
       auto [it, inserted] =
-          index.try_emplace(GroupLabels(rows[i].labels, e), static_cast<int>(group_labels.size()));
+          index.try_emplace(AggregateGroupLabels(rows[i].labels, e), static_cast<int>(group_labels.size()));
       if (inserted) group_labels.push_back(it->first);
       group_of[i] = it->second;
     }
@@ -263,84 +273,16 @@ absl::StatusOr<Evaluated> Evaluator::EvalAggregate(const AggregateExpr& e) {
 
   // Streaming accumulators: value, mean and count per (group, step), then the output.
   ASSIGN_OR_RETURN(SampleReservation held, ReserveDense(ng * 4));
-  std::vector<double> value(ng * n, 0.0), mean(ng * n, 0.0), count(ng * n, 0.0);
+  GroupAccumulator acc(e.op, n);
+  for (size_t g = 0; g < ng; ++g) acc.AddGroup();
   for (size_t i = 0; i < rows.size(); ++i) {
     if ((i & 1023) == 0) RETURN_IF_ERROR(ctx_->CheckInterrupt());
-    const size_t base = static_cast<size_t>(group_of[i]) * n;
-    const std::vector<double>& v = rows[i].v;
-    for (int k = 0; k < n; ++k) {
-      const double x = v[k];
-      if (IsAbsent(x)) continue;
-      const size_t a = base + k;
-      if (count[a] == 0) {
-        count[a] = 1;
-        value[a] = (e.op == AggregateOp::kStddev || e.op == AggregateOp::kStdvar) ? 0 : x;
-        mean[a] = x;
-        continue;
-      }
-      switch (e.op) {
-        case AggregateOp::kSum:
-          value[a] += x;
-          count[a] += 1;
-          break;
-        case AggregateOp::kAvg: {
-          count[a] += 1;
-          // Prometheus compat (2.42 aggregation AVG): incremental mean, dividing each term
-          // by the count to avoid overflow, with its special cases for infinities.
-          double& mu = mean[a];
-          if (std::isinf(mu)) {
-            if (std::isinf(x) && (mu > 0) == (x > 0)) break;
-            if (!std::isinf(x) && !std::isnan(x)) break;
-          }
-          mu += x / count[a] - mu / count[a];
-          break;
-        }
-        case AggregateOp::kCount:
-        case AggregateOp::kGroup:
-          count[a] += 1;
-          break;
-        case AggregateOp::kMax:
-          if (value[a] < x || std::isnan(value[a])) value[a] = x;
-          count[a] += 1;
-          break;
-        case AggregateOp::kMin:
-          if (value[a] > x || std::isnan(value[a])) value[a] = x;
-          count[a] += 1;
-          break;
-        case AggregateOp::kStddev:
-        case AggregateOp::kStdvar: {
-          count[a] += 1;
-          double delta = x - mean[a];
-          mean[a] += delta / count[a];
-          value[a] += delta * (x - mean[a]);
-          break;
-        }
-        default:
-          break;
-      }
-    }
+    acc.Add(static_cast<size_t>(group_of[i]), rows[i].v.data());
   }
   Rows out(ng);
   for (size_t g = 0; g < ng; ++g) {
     out[g].labels = std::move(group_labels[g]);
-    out[g].v.assign(n, Absent());
-    for (int k = 0; k < n; ++k) {
-      const size_t a = g * n + k;
-      if (count[a] == 0) continue;
-      double r = 0;
-      switch (e.op) {
-        case AggregateOp::kSum: case AggregateOp::kMax: case AggregateOp::kMin:
-          r = value[a];
-          break;
-        case AggregateOp::kAvg: r = mean[a]; break;
-        case AggregateOp::kCount: r = count[a]; break;
-        case AggregateOp::kGroup: r = 1; break;
-        case AggregateOp::kStdvar: r = value[a] / count[a]; break;
-        case AggregateOp::kStddev: r = std::sqrt(value[a] / count[a]); break;
-        default: break;
-      }
-      out[g].v[k] = r;
-    }
+    acc.Output(g, &out[g].v);
   }
   DropEmptyRows(&out);
   return MakeVector(std::move(out));

@@ -9,6 +9,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "storage/util/go_float_format.h"
 #include "storage/util/status_macros.h"
 
 namespace tally::promql::internal {
@@ -48,9 +49,9 @@ double GoMin(double a, double b) {
 std::string FormatFloatF(double v) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  char buf[400];
-  auto r = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::fixed);
-  return std::string(buf, r.ptr);
+  std::string s;
+  storage::AppendGoFloatF(v, &s);
+  return s;
 }
 
 Evaluated Evaluator::MakeScalar(std::vector<double> v) const {

@@ -135,6 +135,10 @@ class Evaluator {
   absl::StatusOr<Evaluated> EvalBinary(const BinaryExpr& e);
   // eval_aggregate.cc
   absl::StatusOr<Evaluated> EvalAggregate(const AggregateExpr& e);
+  // eval_aggregate_stream.cc: a streaming aggregation (GroupAccumulator::Supports) whose
+  // argument is a range function, without materialising the function's rows; nullopt when
+  // it does not apply (then EvalAggregate materialises).
+  absl::StatusOr<std::optional<Evaluated>> EvalAggregateStreamed(const AggregateExpr& e);
   // functions/*.cc
   absl::StatusOr<Evaluated> EvalCall(const Call& e);
 

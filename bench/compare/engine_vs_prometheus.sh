@@ -43,8 +43,11 @@ QUERIES=(
   'histogram_quantile(0.95, sum by (le) (rate(llm_cost_tracker_request_duration_seconds_bucket[5m])))'
   'topk(5, rate(llm_cost_tracker_requests_total[5m]))'
   'predict_linear(llm_cost_tracker_total_cost_usd[4h], 3600)'
+  'sum(increase(llm_cost_tracker_total_cost_usd[24h]))'
+  'max_over_time(llm_cost_tracker_memory_usage_bytes[24h])'
 )
-NAMES=(BM_SumIncrease1h BM_HistogramQuantileP95 BM_TopkRate BM_PredictLinear4h)
+NAMES=(BM_SumIncrease1h BM_HistogramQuantileP95 BM_TopkRate BM_PredictLinear4h BM_SumIncrease24h
+       BM_MaxOverTime24h)
 
 median() { sort -n | awk '{a[NR]=$1} END{print (NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2}'; }
 

@@ -126,11 +126,21 @@ BenchData& Data() {
   return *d;
 }
 
+// User + system CPU of the whole process (all threads), in ms: on a shared machine this is
+// steadier than wall time, and it shows what parallel evaluation costs in total.
+double ProcessCpuMs() {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+         (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+}
+
 void RunRange(benchmark::State& state, const char* query) {
   BenchData& d = Data();
   promql::Engine engine;
   const int64_t end = d.end_ms, start = end - 24 * kHourMs;
   int64_t points = 0, series = 0;
+  const double cpu0 = ProcessCpuMs();
   for (auto _ : state) {
     auto q = engine.NewRangeQuery(d.db.get(), query, start, end, 60'000);
     if (!q.ok()) {
@@ -148,6 +158,7 @@ void RunRange(benchmark::State& state, const char* query) {
     for (const auto& s : m) points += static_cast<int64_t>(s.points.size());
     benchmark::DoNotOptimize(points);
   }
+  state.counters["cpu_ms"] = (ProcessCpuMs() - cpu0) / static_cast<double>(state.iterations());
   state.counters["out_series"] = static_cast<double>(series);
   state.counters["out_points"] = static_cast<double>(points);
   state.counters["peak_rss_MiB"] = static_cast<double>(PeakRssBytes()) / (1 << 20);
@@ -168,6 +179,24 @@ void BM_PredictLinear4h(benchmark::State& s) {
   RunRange(s, "predict_linear(llm_cost_tracker_total_cost_usd[4h], 3600)");
 }
 
+// Long windows: the cost must not grow with the window length (promql/window_index.h).
+void BM_SumIncrease24h(benchmark::State& s) {
+  RunRange(s, "sum(increase(llm_cost_tracker_total_cost_usd[24h]))");
+}
+void BM_SumRate5m(benchmark::State& s) {
+  RunRange(s, "sum(rate(llm_cost_tracker_total_cost_usd[5m]))");
+}
+void BM_MaxOverTime24h(benchmark::State& s) {
+  RunRange(s, "max_over_time(llm_cost_tracker_memory_usage_bytes[24h])");
+}
+void BM_ChangesResets6h(benchmark::State& s) {
+  RunRange(s, "changes(llm_cost_tracker_memory_usage_bytes[6h]) + resets(llm_cost_tracker_memory_usage_bytes[6h])");
+}
+
+BENCHMARK(BM_SumIncrease24h)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_SumRate5m)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_MaxOverTime24h)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_ChangesResets6h)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_SumIncrease1h)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_HistogramQuantileP95)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_TopkRate)->Unit(benchmark::kMillisecond)->UseRealTime();

@@ -1,7 +1,10 @@
 // Evaluator::EvalCall: dispatch on FunctionId, plus the element-wise functions (math,
 // clamp, round, date/time), absent, scalar/vector, timestamp and sort.
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
+#include <limits>
 #include <numbers>
 #include <numeric>
 
@@ -16,6 +19,28 @@ namespace {
 
 double Sgn(double v) { return v < 0 ? -1 : (v > 0 ? 1 : v); }
 
+// Prometheus compat (Go 1.19's math.Log on amd64 is an assembly routine that takes the
+// exponent straight from the bits): a subnormal x comes out as log(f) - 1022 ln 2 with f
+// the fraction bits over an exponent of 2^-1, e.g. ln(5e-324) = -709.09, not -744.44.
+double GoLn(double v) {
+  if (v > 0 && v < std::numeric_limits<double>::min()) {
+    const uint64_t b = std::bit_cast<uint64_t>(v);
+    const double f = std::bit_cast<double>((b & 0x000FFFFFFFFFFFFFULL) | 0x3FE0000000000000ULL);
+    return std::log(f) - 1022 * std::numbers::ln2;
+  }
+  return std::log(v);
+}
+
+// Go's math.Log10 is Log(x) * (1/Ln10), so it shares Log's subnormal behaviour; Log2 splits
+// off the binary exponent first (exact powers of two come out exact).
+double GoLog10(double v) { return GoLn(v) * (1 / std::numbers::ln10); }
+double GoLog2(double v) {
+  int e = 0;
+  const double f = std::frexp(v, &e);
+  if (f == 0.5) return static_cast<double>(e - 1);
+  return std::log(f) * (1 / std::numbers::ln2) + static_cast<double>(e);
+}
+
 double ElementWise(FunctionId id, double v) {
   switch (id) {
     case FunctionId::kAbs: return std::fabs(v);
@@ -23,9 +48,9 @@ double ElementWise(FunctionId id, double v) {
     case FunctionId::kFloor: return std::floor(v);
     case FunctionId::kExp: return std::exp(v);
     case FunctionId::kSqrt: return std::sqrt(v);
-    case FunctionId::kLn: return std::log(v);
-    case FunctionId::kLog2: return std::log2(v);
-    case FunctionId::kLog10: return std::log10(v);
+    case FunctionId::kLn: return GoLn(v);
+    case FunctionId::kLog2: return GoLog2(v);
+    case FunctionId::kLog10: return GoLog10(v);
     case FunctionId::kSgn: return Sgn(v);
     case FunctionId::kSin: return std::sin(v);
     case FunctionId::kCos: return std::cos(v);

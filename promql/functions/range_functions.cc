@@ -12,6 +12,7 @@
 #include "oneapi/tbb/parallel_for.h"
 #include "promql/functions/functions.h"
 #include "promql/range_window.h"
+#include "promql/window_index.h"
 #include "storage/util/status_macros.h"
 
 namespace tally::promql::internal {
@@ -43,18 +44,12 @@ inline void KahanInc(double inc, double* sum, double* c) {
 // before the reset; the result is extrapolated to the window edges unless the gap to an
 // edge exceeds 1.1x the average sample interval (then by half an interval); counters are
 // not extrapolated below zero.
-bool ExtrapolatedRate(Window w, const StepArgs& a, bool is_counter, bool is_rate, double* out) {
-  if (w.size() < 2) return false;
+// `result` is (last - first) plus, for counters, the value before each reset in the window
+// (RawDelta, or WindowIndex::CounterDelta in O(resets)).
+bool Extrapolate(Window w, double result, const StepArgs& a, bool is_counter, bool is_rate,
+                 double* out) {
   const storage::Sample& first = w.front();
   const storage::Sample& last = w.back();
-  double result = last.v - first.v;
-  if (is_counter) {
-    double prev = 0;
-    for (const storage::Sample& s : w) {
-      if (s.v < prev) result += prev;
-      prev = s.v;
-    }
-  }
   double to_start = static_cast<double>(first.t_ms - a.start_ms) / 1000;
   double to_end = static_cast<double>(a.end_ms - last.t_ms) / 1000;
   double sampled = static_cast<double>(last.t_ms - first.t_ms) / 1000;
@@ -73,6 +68,54 @@ bool ExtrapolatedRate(Window w, const StepArgs& a, bool is_counter, bool is_rate
   if (is_rate) factor /= static_cast<double>(a.range_ms) / 1000;
   *out = result * factor;
   return true;
+}
+
+double RawDelta(Window w, bool is_counter) {
+  double result = w.back().v - w.front().v;
+  if (is_counter) {
+    double prev = 0;
+    for (const storage::Sample& s : w) {
+      if (s.v < prev) result += prev;
+      prev = s.v;
+    }
+  }
+  return result;
+}
+
+bool ExtrapolatedRate(Window w, const StepArgs& a, bool is_counter, bool is_rate, double* out) {
+  if (w.size() < 2) return false;
+  return Extrapolate(w, RawDelta(w, is_counter), a, is_counter, is_rate, out);
+}
+
+// The WindowIndex table that answers `id` without rescanning windows (kNone: per window).
+WindowIndex::Kind IndexKind(FunctionId id) {
+  switch (id) {
+    case FunctionId::kRate: case FunctionId::kIncrease: case FunctionId::kResets:
+      return WindowIndex::Kind::kResets;
+    case FunctionId::kChanges: return WindowIndex::Kind::kChanges;
+    case FunctionId::kMaxOverTime: return WindowIndex::Kind::kMax;
+    case FunctionId::kMinOverTime: return WindowIndex::Kind::kMin;
+    case FunctionId::kSumOverTime: return WindowIndex::Kind::kIntSum;
+    default: return WindowIndex::Kind::kNone;
+  }
+}
+
+// One step through the index: the same answer as Kernel() for the window [lo, hi) of s.
+bool IndexedKernel(FunctionId id, WindowIndex& ix, Window s, size_t lo, size_t hi,
+                   const StepArgs& a, double* out) {
+  switch (id) {
+    case FunctionId::kRate:
+    case FunctionId::kIncrease:
+      if (hi - lo < 2) return false;
+      return Extrapolate(s.subspan(lo, hi - lo), ix.CounterDelta(lo, hi), a, true,
+                         id == FunctionId::kRate, out);
+    case FunctionId::kResets: *out = static_cast<double>(ix.ResetCount(lo, hi)); return true;
+    case FunctionId::kChanges: *out = static_cast<double>(ix.ChangeCount(lo, hi)); return true;
+    case FunctionId::kMaxOverTime:
+    case FunctionId::kMinOverTime: *out = ix.Extreme(lo, hi); return true;
+    case FunctionId::kSumOverTime: *out = ix.IntSum(lo, hi); return true;
+    default: return false;
+  }
 }
 
 bool InstantValue(Window w, bool is_rate, double* out) {
@@ -192,9 +235,11 @@ bool Kernel(FunctionId id, Window w, const StepArgs& a, double* out,
       return true;
     }
     case FunctionId::kSumOverTime: {
-      double sum = 0;
-      for (const storage::Sample& s : w) sum += s.v;
-      *out = sum;
+      // Prometheus compat (2.42 funcSumOverTime): compensated, the compensation added last
+      // unless the sum is infinite.
+      double sum = 0, c = 0;
+      for (const storage::Sample& s : w) KahanInc(s.v, &sum, &c);
+      *out = std::isinf(sum) ? sum : sum + c;
       return true;
     }
     case FunctionId::kCountOverTime: *out = static_cast<double>(w.size()); return true;
@@ -260,7 +305,12 @@ bool IsRangeFunction(FunctionId id) {
 
 storage::Labels AbsentLabels(const Expr& arg);  // functions/call.cc
 
-absl::StatusOr<Evaluated> EvalRangeFunction(Evaluator* ev, const Call& call) {
+namespace {
+
+// Evaluates the scalar arguments and the range-vector operand and runs the argument checks
+// (holt_winters factors); *absent_result is set instead for absent_over_time.
+absl::StatusOr<std::unique_ptr<RangeSweep>> Prepare(Evaluator* ev, const Call& call,
+                                                    std::optional<Evaluated>* absent_result) {
   const FunctionId id = call.func->id;
   const StepRange& steps = ev->steps();
   const int n = steps.n;
@@ -302,7 +352,8 @@ absl::StatusOr<Evaluated> EvalRangeFunction(Evaluator* ev, const Call& call) {
     Evaluator::DropEmptyRows(&rows);
     Evaluated r = ev->MakeVector(std::move(rows));
     r.held = std::move(held);
-    return r;
+    *absent_result = std::move(r);
+    return nullptr;
   }
 
   // Prometheus compat (functions.go funcHoltWinters): factors outside (0, 1) are an error
@@ -332,56 +383,101 @@ absl::StatusOr<Evaluated> EvalRangeFunction(Evaluator* ev, const Call& call) {
     }
   }
 
+  auto sweep = std::make_unique<RangeSweep>();
+  sweep->ctx_ = ctx;
+  sweep->steps_ = steps;
+  sweep->id_ = id;
+  sweep->a0_ = std::move(a0);
+  sweep->a1_ = std::move(a1);
+  sweep->op_ = std::move(op);
+  return sweep;
+}
+
+}  // namespace
+
+storage::Labels RangeSweep::OutputLabels(size_t i) const {
   // Prometheus compat: every range function drops the metric name except last_over_time.
-  const bool keep_name = id == FunctionId::kLastOverTime;
-  ASSIGN_OR_RETURN(SampleReservation held, ev->ReserveDense(op.size()));
-  Rows rows(op.size());
-  SampleBudget* budget = ctx->samples;
-  auto sweep = [&](size_t begin, size_t end) -> absl::Status {
-    std::vector<storage::Sample> buf;
-    SampleReservation buf_held(budget);
-    std::vector<double> scratch;
-    int64_t work = 0;  // window samples swept since the last interrupt check
+  return id_ == FunctionId::kLastOverTime ? op_.labels[i] : DropMetricName(op_.labels[i]);
+}
+
+absl::Status RangeSweep::Sweep(size_t i, SweepScratch* sc, double* out) const {
+  const int n = steps_.n;
+  if (sc->buf_held.budget() == nullptr) sc->buf_held = SampleReservation(ctx_->samples);
+  ASSIGN_OR_RETURN(absl::Span<const storage::Sample> samples,
+                   op_.Load(i, &sc->buf, &sc->buf_held));
+  std::fill(out, out + n, Absent());
+  // O(samples) once per series, then O(1) per step; false: this series needs the
+  // per-window loop (sum_over_time on non-integer values).
+  const WindowIndex::Kind index_kind = IndexKind(id_);
+  const bool indexed =
+      index_kind != WindowIndex::Kind::kNone && sc->index.Reset(index_kind, samples);
+  sc->work += static_cast<int64_t>(samples.size());
+  RangeWindow w(samples);
+  for (int k = 0; k < n; ++k) {
+    StepArgs a;
+    a.t_ms = steps_.T(k);
+    a.end_ms = op_.WindowEnd(a.t_ms);
+    a.start_ms = a.end_ms - op_.range_ms;
+    a.range_ms = op_.range_ms;
+    Window win = w.Advance(a.start_ms, a.end_ms);
+    if (win.empty()) continue;
+    if (!a0_.empty()) a.a0 = a0_[k];
+    if (!a1_.empty()) a.a1 = a1_[k];
+    double v;
+    if (indexed) {
+      const size_t lo = static_cast<size_t>(win.data() - samples.data());
+      if (IndexedKernel(id_, sc->index, samples, lo, lo + win.size(), a, &v)) out[k] = v;
+      continue;
+    }
+    // Prometheus compat (rangeEval counts a window's samples while it is evaluated): the
+    // window is a view into the series' samples, which are already reserved (buf_held or
+    // the subquery's points), so it is not counted twice. Big windows
+    // (quantile_over_time over a long range, many steps) take time too.
+    sc->work += static_cast<int64_t>(win.size()) + 1;
+    if (sc->work >= kInterruptEvery) {
+      RETURN_IF_ERROR(ctx_->CheckInterrupt());
+      sc->work = 0;
+    }
+    if (Kernel(id_, win, a, &v, &sc->scratch)) out[k] = v;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<RangeSweep>> PrepareRangeSweep(Evaluator* ev, const Call& call) {
+  if (call.func->id == FunctionId::kAbsentOverTime) {
+    return absl::InternalError("absent_over_time has no per-series sweep");
+  }
+  std::optional<Evaluated> unused;
+  return Prepare(ev, call, &unused);
+}
+
+absl::StatusOr<Evaluated> EvalRangeFunction(Evaluator* ev, const Call& call) {
+  std::optional<Evaluated> absent_result;
+  ASSIGN_OR_RETURN(std::unique_ptr<RangeSweep> sweep, Prepare(ev, call, &absent_result));
+  if (absent_result) return std::move(*absent_result);
+  EvalContext* ctx = ev->ctx();
+  const int n = ev->steps().n;
+  const size_t count = sweep->size();
+  ASSIGN_OR_RETURN(SampleReservation held, ev->ReserveDense(count));
+  Rows rows(count);
+  auto run = [&](size_t begin, size_t end) -> absl::Status {
+    SweepScratch sc;
     for (size_t i = begin; i < end; ++i) {
       RETURN_IF_ERROR(ctx->CheckInterrupt());
-      ASSIGN_OR_RETURN(absl::Span<const storage::Sample> samples, op.Load(i, &buf, &buf_held));
-      Row& row = rows[i];
-      row.labels = keep_name ? op.labels[i] : DropMetricName(op.labels[i]);
-      row.v.assign(n, Absent());
-      RangeWindow w(samples);
-      for (int k = 0; k < n; ++k) {
-        StepArgs a;
-        a.t_ms = steps.T(k);
-        a.end_ms = op.WindowEnd(a.t_ms);
-        a.start_ms = a.end_ms - op.range_ms;
-        a.range_ms = op.range_ms;
-        Window win = w.Advance(a.start_ms, a.end_ms);
-        if (win.empty()) continue;
-        // Prometheus compat (rangeEval counts a window's samples while it is evaluated): the
-        // window is a view into the series' samples, which are already reserved (buf_held
-        // or the subquery's points), so it is not counted twice.
-        // Big windows (quantile_over_time over a long range, many steps) take time too.
-        work += static_cast<int64_t>(win.size()) + 1;
-        if (work >= kInterruptEvery) {
-          RETURN_IF_ERROR(ctx->CheckInterrupt());
-          work = 0;
-        }
-        if (!a0.empty()) a.a0 = a0[k];
-        if (!a1.empty()) a.a1 = a1[k];
-        double out;
-        if (Kernel(id, win, a, &out, &scratch)) row.v[k] = out;
-      }
+      rows[i].labels = sweep->OutputLabels(i);
+      rows[i].v.resize(n);
+      RETURN_IF_ERROR(sweep->Sweep(i, &sc, rows[i].v.data()));
     }
     return absl::OkStatus();
   };
-  const bool parallel = ctx->options->parallel && op.size() >= 64 &&
-                        static_cast<int64_t>(op.size()) * n >= 200'000;
+  const bool parallel = ctx->options->parallel && count >= 64 &&
+                        static_cast<int64_t>(count) * n >= 200'000;
   if (parallel) {
     absl::Mutex mu;
     absl::Status first;
-    tbb::parallel_for(tbb::blocked_range<size_t>(0, op.size(), 16),
+    tbb::parallel_for(tbb::blocked_range<size_t>(0, count, 16),
                       [&](const tbb::blocked_range<size_t>& r) {
-                        absl::Status s = sweep(r.begin(), r.end());
+                        absl::Status s = run(r.begin(), r.end());
                         if (!s.ok()) {
                           absl::MutexLock l(&mu);
                           if (first.ok()) first = s;
@@ -389,7 +485,7 @@ absl::StatusOr<Evaluated> EvalRangeFunction(Evaluator* ev, const Call& call) {
                       });
     RETURN_IF_ERROR(first);
   } else {
-    RETURN_IF_ERROR(sweep(0, op.size()));
+    RETURN_IF_ERROR(run(0, count));
   }
   Evaluator::DropEmptyRows(&rows);
   RETURN_IF_ERROR(ev->MergeDuplicateRows(&rows));

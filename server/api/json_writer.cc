@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "server/api/json_builder.h"
+#include "storage/util/go_float_format.h"
 
 namespace tally::server::api {
 namespace {
@@ -39,13 +40,13 @@ void AppendSampleValue(double v, std::string* out) {
   if (a != 0 && (a < 1e-6 || a >= 1e21)) {
     AppendChars(v, std::chars_format::scientific, out);
   } else {
-    AppendChars(v, std::chars_format::fixed, out);
+    storage::AppendGoFloatF(v, out);  // 'f', -1: shortest digits, zero-padded
   }
 }
 
 void AppendScalarValue(double v, std::string* out) {
   if (AppendSpecial(v, out)) return;
-  AppendChars(v, std::chars_format::fixed, out);
+  storage::AppendGoFloatF(v, out);  // Scalar.MarshalJSON: FormatFloat 'f', -1
 }
 
 void AppendPointTimestamp(int64_t t_ms, std::string* out) {
