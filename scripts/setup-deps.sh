@@ -15,6 +15,7 @@ PACKAGES=(
   nlohmann-json3-dev
   protobuf-compiler libprotobuf-dev
   prometheus prometheus-alertmanager
+  victoria-metrics  # remote-write-out and rules-eval e2e tests: a real distributed-TSDB receiver
 )
 
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update -q
