@@ -46,7 +46,7 @@ struct ServerOptions {
   api::ApiOptions api;
   RulesOptions rules;
   // Where remote_write's durable queue lives (serve: <storage.tsdb.path>/remote_write);
-  // "" with remote_write in the config is an error.
+  // "": remote_write of the config is not acted on (a warning is logged).
   std::string remote_write_dir;
   // POST /-/quit (with api.enable_lifecycle): asks the owner to shut down. Called on an HTTP
   // worker thread; it must not call Shutdown() itself (that waits for the calling request).

@@ -95,11 +95,12 @@ void Append(storage::DB* db, int series, int64_t t0, int n) {
   ASSERT_TRUE(app->Commit().ok());
 }
 
-TEST(RemoteWriteQueueTest, RetriesServerErrorsAndDeliversEverySampleOnceInOrder) {
+TEST(RemoteWriteQueueTest, RetriesServerErrorsAndDeliversEverySampleOnceInOrderWithMetadata) {
   testutil::TempDir dir;
   auto db = storage::DB::Open(testutil::TestOptions(dir.path() + "/db"));
   ASSERT_TRUE(db.ok());
   Receiver rx(/*fail_first=*/5);
+  ASSERT_TRUE((*db)->SetMetadata("m", {"counter", "help text", ""}).ok());
   RemoteWriteManager m(db->get(), {.dir = dir.path() + "/q"});
   ASSERT_TRUE(m.ApplyConfig(ConfigFor(rx.url())).ok());
   const int64_t t0 = absl::ToUnixMillis(absl::Now()) - 3'600'000;
@@ -114,6 +115,7 @@ TEST(RemoteWriteQueueTest, RetriesServerErrorsAndDeliversEverySampleOnceInOrder)
     for (size_t i = 1; i < samples.size(); ++i) ASSERT_LT(samples[i - 1].t_ms, samples[i].t_ms);
   }
   EXPECT_TRUE(rx.headers_ok());
+  EXPECT_EQ(rx.metadata(), 1);  // metadata_config.send: sent at start (then every minute)
   std::string metrics;
   m.RenderMetrics(&metrics);
   EXPECT_NE(metrics.find("prometheus_remote_storage_samples_total{remote_name=\""),
