@@ -16,6 +16,7 @@ PACKAGES=(
   protobuf-compiler libprotobuf-dev
   prometheus prometheus-alertmanager
   chromium  # headless browser for the web UI's end-to-end tests (docs/ui.md)
+  victoria-metrics  # remote-write-out and rules-eval e2e tests: a real distributed-TSDB receiver
 )
 # node and npm bundle the web UI (web/, docs/ui.md). Skipped when npm already exists: a
 # NodeSource nodejs bundles npm and conflicts with Debian's npm package.

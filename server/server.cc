@@ -72,6 +72,22 @@ absl::Status Server::ApplyRules(const config::Config& cfg) {
   return rules_->Update(rc);
 }
 
+absl::Status Server::ApplyRemoteWrite(const config::Config& cfg) {
+  if (remote_write_ == nullptr) {
+    if (cfg.remote_write.empty()) return absl::OkStatus();
+    if (options_.remote_write_dir.empty()) {
+      // Embedders without a data dir (tests over a fake DB): nothing to forward from.
+      TALLY_LOG(kWarn, "remote_write configured but no queue directory given: not forwarding");
+      return absl::OkStatus();
+    }
+    remote::ForwardLogOptions lo;
+    lo.dir = options_.remote_write_dir;
+    remote_write_ = std::make_unique<remote::RemoteWriteManager>(db_, lo);
+    metrics_.AddCollector([this](std::string* out) { remote_write_->RenderMetrics(out); });
+  }
+  return remote_write_->ApplyConfig(cfg);
+}
+
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options, storage::DB* db) {
   if (absl::StatusOr<api::CorsPolicy> c = api::CorsPolicy::Make(options.api.cors_origin); !c.ok()) {
     return c.status();
@@ -121,6 +137,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options, sto
                                  static_cast<int64_t>(rules::NotifierOptions{}.queue_capacity),
                                  out);
   });
+
+  if (absl::Status st = s->ApplyRemoteWrite(*s->config()); !st.ok()) return st;
 
   api::ApiHooks hooks;
   hooks.config = [self] { return self->config(); };
@@ -177,6 +195,9 @@ absl::Status Server::Reload() {
   if (c.ok()) {
     if (absl::Status st = notifier_->ApplyConfig(NotifierOptionsFor(*c)); !st.ok()) c = st;
   }
+  if (c.ok()) {
+    if (absl::Status st = ApplyRemoteWrite(*c); !st.ok()) c = st;
+  }
   absl::MutexLock l(&mu_);
   last_reload_ok_ = c.ok();
   metrics_.SetConfigReload(c.ok(), absl::Now());
@@ -206,6 +227,8 @@ void Server::Shutdown(absl::Duration grace) {
   if (rules_) rules_->Stop();
   if (notifier_) notifier_->Stop();  // a last bounded attempt to deliver queued alerts
   if (http_) http_->Shutdown(grace);
+  // After every writer: the last commits still reach the queue.
+  if (remote_write_) remote_write_->Stop();
 }
 
 }  // namespace tally::server

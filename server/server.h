@@ -25,6 +25,7 @@
 #include "server/config/config.h"
 #include "server/http/http_server.h"
 #include "server/http/router.h"
+#include "server/remote/remote_write_manager.h"
 #include "server/self_metrics.h"
 #include "server/ui/ui_handler.h"
 #include "storage/db.h"
@@ -46,6 +47,9 @@ struct ServerOptions {
   api::ApiOptions api;
   RulesOptions rules;
   ui::UiOptions ui;  // the web UI's routes (server/ui/ui_handler.h)
+  // Where remote_write's durable queue lives (serve: <storage.tsdb.path>/remote_write);
+  // "": remote_write of the config is not acted on (a warning is logged).
+  std::string remote_write_dir;
   // POST /-/quit (with api.enable_lifecycle): asks the owner to shut down. Called on an HTTP
   // worker thread; it must not call Shutdown() itself (that waits for the calling request).
   std::function<void()> on_quit;
@@ -76,6 +80,8 @@ class Server {
   Server(ServerOptions options, storage::DB* db);
   // Loads cfg's rule files into the rule manager (reload keeps unchanged groups' state).
   absl::Status ApplyRules(const config::Config& cfg);
+  // Starts/updates remote-write-out (creates the manager on first use).
+  absl::Status ApplyRemoteWrite(const config::Config& cfg);
 
   ServerOptions options_;
   storage::DB* db_;
@@ -86,6 +92,7 @@ class Server {
   std::unique_ptr<rules::LocalBackend> rule_backend_;
   std::unique_ptr<rules::RuleManager> rules_;
   std::unique_ptr<rules::Notifier> notifier_;  // alerting.alertmanagers of the config
+  std::unique_ptr<remote::RemoteWriteManager> remote_write_;  // remote_write of the config
   std::string external_url_;
 
   absl::Mutex reload_mu_;  // serialises Reload() (SIGHUP and /-/reload may race)

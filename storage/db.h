@@ -20,6 +20,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "storage/commit_listener.h"
 #include "storage/model/labels.h"
 #include "storage/model/matcher.h"
 #include "storage/model/sample.h"
@@ -193,6 +194,9 @@ class DB {
   virtual absl::StatusOr<DBStats> Stats(int top_label_names = 10) = 0;
   // Cheap (no I/O); safe to call on every request.
   virtual WriteHealth GetWriteHealth() const { return {}; }
+  // Sets (nullptr: clears) the one observer of committed samples (commit_listener.h).
+  // REQUIRES: `l` outlives the DB or is cleared first; clearing waits for a running call.
+  virtual void SetCommitListener(CommitListener* l) {}
 };
 
 }  // namespace tally::storage

@@ -104,6 +104,11 @@ uint64_t DBImpl::LowWatermark() {
   return open_reads_.empty() ? published_ : open_reads_.begin()->first;
 }
 
+void DBImpl::SetCommitListener(CommitListener* l) {
+  absl::MutexLock a(&apply_mu_);
+  commit_listener_ = l;
+}
+
 void DBImpl::SetApplyHookForTesting(std::function<void()> hook) {
   absl::MutexLock a(&apply_mu_);
   apply_hook_ = std::move(hook);
@@ -269,6 +274,7 @@ void DBImpl::ProcessGroup(const std::vector<Writer*>& group) {
     published_ = applying_commit_;
     applying_commit_ = 0;
   }
+  if (has_wal && commit_listener_ != nullptr) NotifyCommitListener(group);
   // A failed chunk write keeps the chunks in memory (still queryable, still covered by
   // the WAL); the next group retries. The acknowledged samples are durable either way.
   if (!sealed_.empty() && WriteSealed().ok()) {
@@ -278,6 +284,23 @@ void DBImpl::ProcessGroup(const std::vector<Writer*>& group) {
       TruncateWal().IgnoreError();
     }
   }
+}
+
+void DBImpl::NotifyCommitListener(const std::vector<Writer*>& group) {
+  committed_.clear();
+  size_t i = 0;
+  for (Writer* w : group) {
+    for (const PendingSample& p : *w->samples) {
+      const Verdict v = verdicts_[i++];
+      if (v == Verdict::kInOrder || v == Verdict::kOoo) {
+        committed_.push_back(CommittedSample{p.ref, p.t_ms, p.v});
+      }
+    }
+  }
+  commit_listener_->OnCommit(committed_, [this](SeriesRef ref, Labels* out) {
+    *out = Labels();
+    if (const head::MemSeries* s = head_.Find(ref)) kv::DecodeLabels(s->labels_enc, out);
+  });
 }
 
 void DBImpl::ApplySample(head::MemSeries* s, int64_t t, uint64_t v_bits, bool ooo,

@@ -80,6 +80,7 @@ class DBImpl : public DB {
   absl::Status Flush() override;
   absl::StatusOr<DBStats> Stats(int top_label_names) override;
   WriteHealth GetWriteHealth() const override;
+  void SetCommitListener(CommitListener* l) override;
 
   // For HeadAppender.
   absl::StatusOr<SeriesRef> GetOrCreateSeries(const Labels& labels);
@@ -150,6 +151,9 @@ class DBImpl : public DB {
   int64_t DirBytes() const;
 
   void ProcessGroup(const std::vector<Writer*>& group) ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
+  // Passes the group's stored samples to commit_listener_ (set).
+  void NotifyCommitListener(const std::vector<Writer*>& group)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
   Verdict Validate(head::MemSeries* s, int64_t t, uint64_t v_bits, int64_t min_valid_t,
                    int64_t max_valid_t) ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
   // The wall clock (DBOptions::clock_ms or the system clock), ms since the epoch.
@@ -205,6 +209,8 @@ class DBImpl : public DB {
   uint64_t applying_commit_ ABSL_GUARDED_BY(apply_mu_) = 0;  // 0 outside a group (replay)
   uint64_t iso_low_ ABSL_GUARDED_BY(apply_mu_) = 0;          // low watermark for this group
   std::function<void()> apply_hook_ ABSL_GUARDED_BY(apply_mu_);
+  CommitListener* commit_listener_ ABSL_GUARDED_BY(apply_mu_) = nullptr;
+  std::vector<CommittedSample> committed_ ABSL_GUARDED_BY(apply_mu_);  // reused buffer
 
   mutable absl::Mutex iso_mu_;
   uint64_t published_ ABSL_GUARDED_BY(iso_mu_) = 0;

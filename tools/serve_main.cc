@@ -110,6 +110,18 @@ int RunServe(std::vector<std::string> args) {
             "Longest label name of a remote-written series, in bytes (0: no limit).");
   flags.Int("remote-write.label-value-length-limit", &rw_value_limit,
             "Longest label value of a remote-written series, in bytes (0: no limit).");
+  server::api::ApiOptions rr_default;  // remote read limits (server/api/remote_read_handler.cc)
+  int64_t rr_sample_limit = rr_default.remote_read_sample_limit;
+  int64_t rr_concurrent = rr_default.remote_read_concurrent_limit;
+  int64_t rr_frame_bytes = rr_default.remote_read_max_bytes_in_frame;
+  flags.Int("storage.remote.read-sample-limit", &rr_sample_limit,
+            "Maximum overall number of samples to return via the remote read interface, in a "
+            "single query. 0 means no limit.");
+  flags.Int("storage.remote.read-concurrent-limit", &rr_concurrent,
+            "Maximum number of concurrent remote read calls. 0 means no limit.");
+  flags.Int("storage.remote.read-max-bytes-in-frame", &rr_frame_bytes,
+            "Maximum number of bytes in a single frame for streaming remote read response "
+            "types (accepted; Tally answers with the sampled type, which has no frames).");
   std::vector<std::string> pos;
   if (int rc = ParseFlagsOrExit(flags, args, &pos); rc >= 0) return rc;
   for (int64_t v : {rw_max_bytes, rw_max_series, rw_max_samples, rw_max_labels}) {
@@ -166,6 +178,7 @@ int RunServe(std::vector<std::string> args) {
 
   server::ServerOptions so;
   so.config_file = config_file;
+  so.remote_write_dir = path + "/remote_write";  // remote_write's durable queue
   so.http.listen_address = listen;
   so.http.threads = static_cast<int>(threads);
   so.http.max_connections = static_cast<int>(max_connections);
@@ -175,6 +188,9 @@ int RunServe(std::vector<std::string> args) {
   so.api.lookback_delta_ms = absl::ToInt64Milliseconds(lookback);
   so.api.query_timeout = timeout;
   so.api.max_samples = max_samples;
+  so.api.remote_read_sample_limit = rr_sample_limit;
+  so.api.remote_read_concurrent_limit = rr_concurrent;
+  so.api.remote_read_max_bytes_in_frame = rr_frame_bytes;
   so.api.retention = storage::FormatDurationMs(absl::ToInt64Milliseconds(retention));
   so.api.enable_lifecycle = enable_lifecycle;
   so.api.remote_write_limits.max_decoded_bytes = static_cast<size_t>(rw_max_bytes);

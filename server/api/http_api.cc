@@ -137,6 +137,7 @@ void HttpApi::Register(http::Router* r) {
   // Prometheus compat: the remote-write receiver, /federate and /metrics are not API
   // functions in Prometheus and carry no CORS headers.
   r->Handle("POST", "/api/v1/write", plain(&HttpApi::RemoteWrite));
+  r->Handle("POST", "/api/v1/read", plain(&HttpApi::RemoteRead));
   r->Handle("GET", "/federate", plain(&HttpApi::Federate));
   r->Handle("GET", "/metrics", plain(&HttpApi::Metrics));
   RegisterQueryRoutes(r);  // applies cors_ too

@@ -17,6 +17,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "server/api/api_error.h"
 #include "server/api/cors.h"
@@ -49,6 +50,12 @@ struct ApiOptions {
   bool enable_lifecycle = false;
   // --remote-write.* flags: request size and count limits, per-series label limits.
   storage::RemoteWriteLimits remote_write_limits;
+  // --storage.remote.read-sample-limit (0: none), --storage.remote.read-concurrent-limit
+  // (0: none), --storage.remote.read-max-bytes-in-frame (accepted; Tally answers remote read
+  // with the SAMPLES type only, which has no frames): server/api/remote_read_handler.cc.
+  int64_t remote_read_sample_limit = 50'000'000;
+  int64_t remote_read_concurrent_limit = 10;
+  int64_t remote_read_max_bytes_in_frame = 1'048'576;
   // --web.cors.origin (cors.h). REQUIRES: compiles (CorsPolicy::Make); Server::Start checks.
   std::string cors_origin = ".*";
   // Every command-line flag and its value (status/flags), name without dashes.
@@ -106,6 +113,10 @@ class HttpApi {
                          void (HttpApi::*fn)(const http::HttpRequest&, http::HttpResponse*));
   // remote_write_handler.cc
   void RemoteWrite(const http::HttpRequest& req, http::HttpResponse* resp);
+  void RemoteRead(const http::HttpRequest& req, http::HttpResponse* resp);
+  bool ReadGateOpen() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(read_gate_mu_) {
+    return read_in_flight_ < options_.remote_read_concurrent_limit;
+  }
   // federate_handler.cc
   void Federate(const http::HttpRequest& req, http::HttpResponse* resp);
   // query_handlers.cc
@@ -129,6 +140,8 @@ class HttpApi {
   ApiOptions options_;
   ApiHooks hooks_;
   CorsPolicy cors_;  // set by Register()
+  absl::Mutex read_gate_mu_;  // remote read's concurrency gate
+  int64_t read_in_flight_ ABSL_GUARDED_BY(read_gate_mu_) = 0;
   absl::Time start_time_;
   struct QueryState;                      // query_handlers.cc: engine and its options
   std::unique_ptr<QueryState> query_;

@@ -39,6 +39,8 @@ constexpr char kTypeAuthorization[] = "config.Authorization";
 constexpr char kTypeOAuth2[] = "config.OAuth2";
 constexpr char kTypeTls[] = "config.plain";
 constexpr char kTypeSigV4[] = "sigv4.plain";
+constexpr char kTypeQueueConfig[] = "config.QueueConfig";
+constexpr char kTypeMetadataConfig[] = "config.MetadataConfig";
 constexpr char kTypeStatic[] =
     "struct { Targets []string \"yaml:\\\"targets\\\"\"; Labels model.LabelSet "
     "\"yaml:\\\"labels\\\"\" }";
@@ -440,12 +442,11 @@ absl::StatusOr<Config> Decode(const YAML::Node& root, absl::string_view filename
   static const absl::flat_hash_set<std::string> kRemoteHttpKeys = {
       "basic_auth", "authorization", "oauth2", "sigv4", "azuread", "bearer_token",
       "bearer_token_file", "tls_config", "proxy_url", "no_proxy", "proxy_from_environment",
-      "proxy_connect_header", "follow_redirects", "enable_http2", "queue_config",
-      "metadata_config", "send_native_histograms"};
+      "proxy_connect_header", "follow_redirects", "enable_http2", "send_native_histograms"};
   c.remote_write = d.List<RemoteWriteConfig>(root["remote_write"], [&](const YAML::Node& n) {
     RemoteWriteConfig r;
     d.CheckKeys(n, {"url", "name", "remote_timeout", "headers", "send_exemplars",
-                    "write_relabel_configs"},
+                    "write_relabel_configs", "queue_config", "metadata_config"},
                 kTypeRemoteWrite, &kRemoteHttpKeys);
     if (!n.IsMap()) return r;
     r.url = d.Str(n["url"]);
@@ -464,6 +465,42 @@ absl::StatusOr<Config> Decode(const YAML::Node& root, absl::string_view filename
       d.CheckKeys(v, {"region", "access_key", "secret_key", "profile", "role_arn"}, kTypeSigV4);
       r.sigv4 = SigV4Config{d.Str(v["region"]), d.Str(v["access_key"]), d.Str(v["secret_key"]),
                             d.Str(v["profile"]), d.Str(v["role_arn"])};
+    }
+    if (const YAML::Node q = n["queue_config"]; q && q.IsMap()) {
+      d.CheckKeys(q, {"capacity", "max_shards", "min_shards", "max_samples_per_send",
+                      "batch_send_deadline", "min_backoff", "max_backoff", "retry_on_http_429"},
+                  kTypeQueueConfig);
+      QueueConfig& qc = r.queue_config;
+      if (q["capacity"]) qc.capacity = static_cast<int64_t>(d.Uint(q["capacity"]));
+      if (q["max_shards"]) qc.max_shards = static_cast<int64_t>(d.Uint(q["max_shards"]));
+      if (q["min_shards"]) qc.min_shards = static_cast<int64_t>(d.Uint(q["min_shards"]));
+      if (q["max_samples_per_send"]) {
+        qc.max_samples_per_send = static_cast<int64_t>(d.Uint(q["max_samples_per_send"]));
+      }
+      if (int64_t v = d.Duration(q["batch_send_deadline"])) qc.batch_send_deadline_ms = v;
+      if (int64_t v = d.Duration(q["min_backoff"])) qc.min_backoff_ms = v;
+      if (int64_t v = d.Duration(q["max_backoff"])) qc.max_backoff_ms = v;
+      qc.retry_on_http_429 = d.Bool(q["retry_on_http_429"], false);
+      // Tally's bounds (Prometheus has none): every input has a limit.
+      if (qc.max_shards < 1 || qc.max_shards > 1000) {
+        d.Fail("remote_write queue_config.max_shards must be between 1 and 1000");
+      }
+      if (qc.min_shards < 1 || qc.min_shards > qc.max_shards) {
+        d.Fail("remote_write queue_config.min_shards must be between 1 and max_shards");
+      }
+      if (qc.max_samples_per_send < 1 || qc.max_samples_per_send > 1'000'000) {
+        d.Fail("remote_write queue_config.max_samples_per_send must be between 1 and 1000000");
+      }
+    }
+    if (const YAML::Node m = n["metadata_config"]; m && m.IsMap()) {
+      d.CheckKeys(m, {"send", "send_interval", "max_samples_per_send"}, kTypeMetadataConfig);
+      MetadataConfig& mc = r.metadata_config;
+      mc.send = d.Bool(m["send"], true);
+      if (int64_t v = d.Duration(m["send_interval"])) mc.send_interval_ms = v;
+      if (m["max_samples_per_send"]) {
+        mc.max_samples_per_send = static_cast<int64_t>(d.Uint(m["max_samples_per_send"]));
+      }
+      if (mc.max_samples_per_send < 1) mc.max_samples_per_send = 500;
     }
     if (r.url.empty()) d.Fail("url for remote_write is empty");
     return r;

@@ -148,6 +148,27 @@ struct AlertingConfig {
   std::vector<AlertmanagerConfig> alertmanagers;
 };
 
+// remote_write.queue_config, Prometheus 2.42's names and defaults. Tally's queue is on disk
+// (server/remote/forward_log.h), so `capacity` (the size of Prometheus's in-memory per-shard
+// buffer) is accepted and shown but bounds nothing.
+struct QueueConfig {
+  int64_t capacity = 2500;
+  int64_t max_shards = 200;
+  int64_t min_shards = 1;
+  int64_t max_samples_per_send = 500;
+  int64_t batch_send_deadline_ms = 5000;
+  int64_t min_backoff_ms = 30;
+  int64_t max_backoff_ms = 5000;
+  bool retry_on_http_429 = false;  // 2.42: 429 is not retried unless set
+};
+
+// remote_write.metadata_config.
+struct MetadataConfig {
+  bool send = true;
+  int64_t send_interval_ms = 60'000;
+  int64_t max_samples_per_send = 500;
+};
+
 struct RemoteWriteConfig {
   std::string url;
   std::string name;
@@ -157,6 +178,8 @@ struct RemoteWriteConfig {
   std::vector<RelabelConfig> write_relabel_configs;
   HttpClientConfig http_client;
   std::optional<SigV4Config> sigv4;
+  QueueConfig queue_config;
+  MetadataConfig metadata_config;
 };
 
 struct RemoteReadConfig {

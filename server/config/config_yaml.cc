@@ -331,6 +331,22 @@ std::string ConfigToYaml(const Config& c) {
         w.KVIfSet("role_arn", r.sigv4->role_arn);
         w.EndMap();
       }
+      const QueueConfig& q = r.queue_config;
+      w.Key("queue_config").BeginMap();
+      w.Num("capacity", static_cast<uint64_t>(q.capacity));
+      w.Num("max_shards", static_cast<uint64_t>(q.max_shards));
+      w.Num("min_shards", static_cast<uint64_t>(q.min_shards));
+      w.Num("max_samples_per_send", static_cast<uint64_t>(q.max_samples_per_send));
+      w.Dur("batch_send_deadline", q.batch_send_deadline_ms);
+      w.Dur("min_backoff", q.min_backoff_ms);
+      w.Dur("max_backoff", q.max_backoff_ms);
+      if (q.retry_on_http_429) w.Bool("retry_on_http_429", true);
+      w.EndMap();
+      w.Key("metadata_config").BeginMap();
+      w.Bool("send", r.metadata_config.send);
+      w.Dur("send_interval", r.metadata_config.send_interval_ms);
+      w.Num("max_samples_per_send", static_cast<uint64_t>(r.metadata_config.max_samples_per_send));
+      w.EndMap();
       w.EndMap();
     }
     w.EndSeq();
