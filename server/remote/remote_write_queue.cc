@@ -71,10 +71,9 @@ absl::Status RemoteWriteQueue::Start() {
   absl::StatusOr<std::unique_ptr<ForwardLog::Reader>> r = log_->NewReader(id_);
   if (!r.ok()) return r.status();
   reader_ = *std::move(r);
-  if (!cfg_.write_relabel_configs.empty()) {
-    TALLY_LOG(kWarn, "write_relabel_configs are not applied yet: every sample is sent",
-              {{"remote_name", id_}});
-  }
+  absl::StatusOr<scrape::Relabeler> rl = scrape::Relabeler::Compile(cfg_.write_relabel_configs);
+  if (!rl.ok()) return rl.status();
+  relabel_ = *std::move(rl);
   thread_ = std::thread([this] { Run(); });
   return absl::OkStatus();
 }
@@ -131,8 +130,27 @@ bool RemoteWriteQueue::SendRound(const ForwardBatch& batch) {
     int64_t samples = 0;
   };
   std::vector<ShardData> data(static_cast<size_t>(shards));
+  // The labels each series is sent under (write_relabel_configs applied once per series of
+  // the round); a series missing from `sent` was dropped by relabeling.
+  absl::flat_hash_map<storage::SeriesRef, storage::Labels> relabeled;
+  if (!relabel_.empty()) {
+    for (const auto& [ref, l] : batch.labels) {
+      storage::LabelsBuilder lb(l);
+      if (relabel_.Apply(lb)) relabeled.emplace(ref, lb.Build());
+    }
+  }
+  auto labels_of = [&](storage::SeriesRef ref) -> const storage::Labels* {
+    if (relabel_.empty()) return &batch.labels.at(ref);
+    auto it = relabeled.find(ref);
+    return it == relabeled.end() ? nullptr : &it->second;
+  };
   for (const CommittedSample& s : batch.samples) {
-    const storage::Labels& l = batch.labels.at(s.ref);
+    const storage::Labels* lp = labels_of(s.ref);
+    if (lp == nullptr || lp->empty()) {
+      stats_.relabel_dropped.fetch_add(1);
+      continue;
+    }
+    const storage::Labels& l = *lp;
     ShardData& d = data[l.StableHash() % static_cast<uint64_t>(shards)];
     auto [it, fresh] = d.by_series.try_emplace(s.ref);
     if (fresh) d.order.push_back(s.ref);
@@ -152,7 +170,7 @@ bool RemoteWriteQueue::SendRound(const ForwardBatch& batch) {
     };
     for (storage::SeriesRef ref : d.order) {
       const std::vector<storage::Sample>& ss = d.by_series.at(ref);
-      const storage::Labels& l = batch.labels.at(ref);
+      const storage::Labels& l = *labels_of(ref);
       std::vector<storage::Label> lv(l.begin(), l.end());
       size_t i = 0;
       while (i < ss.size()) {
@@ -269,7 +287,7 @@ void RemoteWriteQueue::SendMetadata() {
 }
 
 int64_t RemoteWriteQueue::dropped_samples() const {
-  return reader_ != nullptr ? reader_->dropped_samples() : 0;
+  return (reader_ != nullptr ? reader_->dropped_samples() : 0) + stats_.relabel_dropped.load();
 }
 
 double RemoteWriteQueue::Value(absl::string_view f) const {

@@ -17,8 +17,10 @@
 // responses >= 300 drop the request's samples, counted in samples_failed_total. Nothing is
 // dropped because the remote is slow or down: the backlog waits on disk (ForwardLog bounds).
 //
-// write_relabel_configs are not applied yet (the relabeler is being written for the scrape
-// loop, server/scrape/relabel.h); a config with them logs a warning (docs/configuration.md).
+// write_relabel_configs (server/scrape/relabel.h, the scrape loop's relabeler) are applied
+// to each series once per round before sharding: a series they drop is not sent and its
+// samples count in samples_dropped_total (as Prometheus counts relabel drops there); a
+// series they rewrite is sent under the new labels.
 //
 // Metadata: every metadata_config.send_interval the DB's metric metadata is sent in
 // metadata-only WriteRequests of at most metadata_config.max_samples_per_send entries.
@@ -36,6 +38,7 @@
 #include "rules/client/http_client.h"
 #include "server/config/config.h"
 #include "server/remote/forward_log.h"
+#include "server/scrape/relabel.h"
 #include "storage/db.h"
 
 namespace tally::server::remote {
@@ -54,6 +57,7 @@ struct RemoteWriteStats {
   std::atomic<int64_t> shards_desired{1};
   std::atomic<int64_t> highest_sent_ms{0};
   std::atomic<int64_t> pending{0};
+  std::atomic<int64_t> relabel_dropped{0};  // samples of series write relabeling dropped
 };
 
 class RemoteWriteQueue {
@@ -76,7 +80,8 @@ class RemoteWriteQueue {
   // The value of this endpoint's sample of a prometheus_remote_storage_* family (full
   // name, e.g. "prometheus_remote_storage_samples_total"); 0 for an unknown name.
   double Value(absl::string_view family) const;
-  int64_t dropped_samples() const;  // lost to the queue's overflow policy
+  // Lost to the queue's overflow policy or dropped by write_relabel_configs.
+  int64_t dropped_samples() const;
 
  private:
   enum class SendResult { kOk, kDropped, kAbandoned };
@@ -93,6 +98,7 @@ class RemoteWriteQueue {
   storage::DB* const db_;
   rules::HttpClient client_;
   std::vector<std::pair<std::string, std::string>> headers_;
+  scrape::Relabeler relabel_;  // write_relabel_configs (validated when the config loaded)
   std::unique_ptr<ForwardLog::Reader> reader_;
   std::thread thread_;
   std::atomic<bool> stopping_{false};

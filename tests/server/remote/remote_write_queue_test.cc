@@ -148,6 +148,41 @@ TEST(RemoteWriteQueueTest, ClientErrorsDropTheBatchAndCountIt) {
   EXPECT_EQ(rx.samples(), 50);
 }
 
+TEST(RemoteWriteQueueTest, WriteRelabelConfigsDropAndRewriteSeriesBeforeSending) {
+  testutil::TempDir dir;
+  auto db = storage::DB::Open(testutil::TestOptions(dir.path() + "/db"));
+  ASSERT_TRUE(db.ok());
+  Receiver rx(/*fail_first=*/0);
+  config::Config c = ConfigFor(rx.url(), 1);
+  c.remote_write[0].name = "ep";
+  config::RelabelConfig drop;  // series s="0" is not sent
+  drop.source_labels = {"s"};
+  drop.regex = "0";
+  drop.action = "drop";
+  config::RelabelConfig copy;  // the others are sent with an extra label
+  copy.source_labels = {"s"};
+  copy.target_label = "copy";
+  c.remote_write[0].write_relabel_configs = {drop, copy};
+  RemoteWriteManager m(db->get(), {.dir = dir.path() + "/q"});
+  ASSERT_TRUE(m.ApplyConfig(c).ok());
+  const int64_t t0 = absl::ToUnixMillis(absl::Now()) - 3'600'000;
+  Append(db->get(), 3, t0, 10);  // 3 series x 10 samples
+  ASSERT_TRUE(testutil::PollUntil([&] { return rx.samples() >= 20; }, absl::Seconds(30)));
+  absl::SleepFor(absl::Milliseconds(100));
+  const auto got = rx.got();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got.count("__name__=m,copy=1,s=1,"), 1u);
+  EXPECT_EQ(got.count("__name__=m,copy=2,s=2,"), 1u);
+  EXPECT_EQ(rx.samples(), 20);
+  std::string metrics;
+  m.RenderMetrics(&metrics);
+  EXPECT_NE(metrics.find("prometheus_remote_storage_samples_dropped_total{remote_name=\"ep\",url=\"" +
+                         rx.url() + "\"} 10\n"),
+            std::string::npos)
+      << metrics;
+  m.Stop();
+}
+
 TEST(RemoteWriteQueueTest, BacklogSurvivesRestartWhileRemoteIsDown) {
   testutil::TempDir dir;
   auto db = storage::DB::Open(testutil::TestOptions(dir.path() + "/db"));
