@@ -166,6 +166,7 @@ class Decoder {
     FileSDConfig f;
     f.files = StrList(n["files"]);
     if (int64_t d = Duration(n["refresh_interval"])) f.refresh_interval_ms = d;
+    if (absl::Status st = ValidateFileSDConfig(f); !st.ok()) Fail(std::string(st.message()));
     return f;
   }
   RelabelConfig Relabel(const YAML::Node& n) {
@@ -181,6 +182,8 @@ class Decoder {
     if (n["target_label"]) r.target_label = Str(n["target_label"]);
     if (n["replacement"]) r.replacement = Str(n["replacement"]);
     if (n["action"]) r.action = Str(n["action"]);
+    if (absl::Status st = ValidateRelabelConfig(r); !st.ok()) Fail(std::string(st.message()));
+    r.action = absl::AsciiStrToLower(r.action);  // Prometheus compat: actions are case-insensitive
     return r;
   }
   TlsConfig Tls(const YAML::Node& n) {
@@ -559,7 +562,23 @@ absl::StatusOr<Config> LoadConfigFile(const std::string& path) {
   }
   ::close(fd);
   absl::StatusOr<Config> c = ParseConfig(data, path);
-  if (c.ok()) c->source_path = path;
+  if (!c.ok()) return c;
+  c->source_path = path;
+  // Prometheus compat (file SDConfig.SetDirectory): relative file_sd paths are relative to
+  // the config file's directory.
+  const size_t slash = path.rfind('/');
+  if (slash != std::string::npos) {
+    const std::string dir = path.substr(0, slash + 1);
+    auto resolve = [&](std::vector<FileSDConfig>& sds) {
+      for (FileSDConfig& f : sds) {
+        for (std::string& file : f.files) {
+          if (!file.empty() && file[0] != '/') file = dir + file;
+        }
+      }
+    };
+    for (ScrapeConfig& s : c->scrape_configs) resolve(s.file_sd_configs);
+    for (AlertmanagerConfig& am : c->alerting.alertmanagers) resolve(am.file_sd_configs);
+  }
   return c;
 }
 

@@ -179,6 +179,20 @@ struct Config {
   std::string source_path;  // file it came from ("" when parsed from a string)
 };
 
+// Prometheus's relabel.Config checks (2.42 model/relabel Validate, the action and regex
+// unmarshalers, model.LabelName for source_labels), run by ParseConfig on every
+// relabel_configs / metric_relabel_configs / alert_relabel_configs / write_relabel_configs
+// entry and by scrape::Relabeler::Compile. `action` is matched case-insensitively as
+// Prometheus does. InvalidArgument with Prometheus's message, e.g.
+//   unknown relabel action "foo"
+//   error parsing regexp: missing closing ): `^(?:(abc)$`
+//   relabel configuration for hashmod requires non-zero modulus
+absl::Status ValidateRelabelConfig(const RelabelConfig& r);
+
+// file_sd_configs checks (discovery/file SDConfig): at least one path, each matching
+// Prometheus's pattern (a `*` only in the last element; .json/.yml/.yaml).
+absl::Status ValidateFileSDConfig(const FileSDConfig& f);
+
 // Parses YAML text. `filename` is used in error messages only. InvalidArgument for syntax
 // errors, unknown keys, bad durations and failed validation (duplicate job names, timeout
 // greater than interval, ...), worded like Prometheus.

@@ -76,6 +76,8 @@ class LabelsBuilder {
   // Keeps only the given names (or drops them when `keep` is false).
   LabelsBuilder& Keep(const std::vector<std::string>& names, bool keep = true);
   absl::string_view Get(absl::string_view name) const;
+  // The current labels, sorted by name; valid until the next Set/Del/Keep.
+  const std::vector<Label>& labels() const { return labels_; }
   Labels Build() const;
 
  private:

@@ -120,6 +120,74 @@ TEST(ConfigTest, ValidationErrorsLikePrometheus) {
   EXPECT_THAT(ParseConfig("global: {a\n").status().message(), HasSubstr("yaml: line"));
 }
 
+// Before: relabel and file SD configs were not validated at load. Messages as
+// promtool check config 2.42 prints them for the same snippets.
+TEST(ConfigTest, RelabelAndFileSDValidationLikePrometheus) {
+  auto relabel = [](const std::string& rule) {
+    return std::string(
+        ParseConfig(absl::StrCat("scrape_configs:\n- job_name: j\n  relabel_configs:\n  - ", rule,
+                                 "\n"),
+                    "t.yml")
+            .status()
+            .message());
+  };
+  EXPECT_EQ(relabel("action: foo"), "parsing YAML file t.yml: unknown relabel action \"foo\"");
+  EXPECT_EQ(relabel("regex: \"(abc\""),
+            "parsing YAML file t.yml: error parsing regexp: missing closing ): `^(?:(abc)$`");
+  EXPECT_EQ(relabel("regex: \"a\\\\\""),
+            "parsing YAML file t.yml: error parsing regexp: missing closing ): `^(?:a\\)$`");
+  EXPECT_EQ(relabel("{action: hashmod, target_label: x}"),
+            "parsing YAML file t.yml: relabel configuration for hashmod requires non-zero modulus");
+  EXPECT_EQ(relabel("action: replace"),
+            "parsing YAML file t.yml: relabel configuration for replace action requires "
+            "'target_label' value");
+  EXPECT_EQ(relabel("{action: labelmap, replacement: 1x}"),
+            "parsing YAML file t.yml: \"1x\" is invalid 'replacement' for labelmap action");
+  EXPECT_EQ(relabel("{action: labeldrop, source_labels: [a]}"),
+            "parsing YAML file t.yml: labeldrop action requires only 'regex', and no other fields");
+  EXPECT_EQ(relabel("{source_labels: [\"1a\"], target_label: x}"),
+            "parsing YAML file t.yml: \"1a\" is not a valid label name");
+  EXPECT_EQ(relabel("{target_label: a-b}"),
+            "parsing YAML file t.yml: \"a-b\" is invalid 'target_label' for replace action");
+  EXPECT_EQ(relabel("{action: lowercase, target_label: x, replacement: y}"),
+            "parsing YAML file t.yml: 'replacement' can not be set for lowercase action");
+  // Valid in 2.42: upper-case action names, templated targets, keepequal.
+  absl::StatusOr<Config> ok = ParseConfig(
+      "scrape_configs:\n- job_name: j\n  relabel_configs:\n  - {action: Keep, regex: a}\n"
+      "  - {target_label: \"${1}\"}\n  - {action: keepequal, source_labels: [a], target_label: b}\n");
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(ok->scrape_configs[0].relabel_configs[0].action, "keep");
+
+  auto file_sd = [](const std::string& sd) {
+    return std::string(
+        ParseConfig(absl::StrCat("scrape_configs:\n- job_name: j\n  file_sd_configs:\n  - ", sd, "\n"),
+                    "t.yml")
+            .status()
+            .message());
+  };
+  EXPECT_EQ(file_sd("files: []"),
+            "parsing YAML file t.yml: file service discovery config must contain at least one "
+            "path name");
+  EXPECT_EQ(file_sd("files: [\"a/*/b.json\"]"),
+            "parsing YAML file t.yml: path name \"a/*/b.json\" is not valid for file discovery");
+  EXPECT_EQ(file_sd("files: [a.txt]"),
+            "parsing YAML file t.yml: path name \"a.txt\" is not valid for file discovery");
+}
+
+// Prometheus compat: file_sd paths are relative to the config file's directory.
+TEST(ConfigTest, LoadFileResolvesFileSDPaths) {
+  testutil::TempDir dir;
+  const std::string path = dir.path() + "/p.yml";
+  FILE* f = fopen(path.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  fputs("scrape_configs:\n- job_name: j\n  file_sd_configs:\n  - files: [t/*.json, /abs/x.yml]\n", f);
+  fclose(f);
+  absl::StatusOr<Config> c = LoadConfigFile(path);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->scrape_configs[0].file_sd_configs[0].files,
+            (std::vector<std::string>{dir.path() + "/t/*.json", "/abs/x.yml"}));
+}
+
 TEST(ConfigTest, ShortGlobalIntervalShrinksDefaultTimeout) {
   absl::StatusOr<Config> c = ParseConfig("global:\n  scrape_interval: 5s\n");
   ASSERT_TRUE(c.ok()) << c.status();
