@@ -1,5 +1,5 @@
 // Server: `tally serve` as a library. Owns the HTTP server, the router with the API, the
-// self-metrics registry, the rule manager (recording and alerting rules of the config's
+// self-metrics registry, the scrape manager (scrape_configs), the rule manager (recording and alerting rules of the config's
 // rule_files, evaluated against the DB) and the current configuration; borrows the DB (the caller opens it
 // and flushes/closes it after Shutdown()).
 //
@@ -25,6 +25,7 @@
 #include "server/config/config.h"
 #include "server/http/http_server.h"
 #include "server/http/router.h"
+#include "server/scrape/scrape_manager.h"
 #include "server/self_metrics.h"
 #include "storage/db.h"
 
@@ -44,6 +45,8 @@ struct ServerOptions {
   http::HttpServerOptions http;
   api::ApiOptions api;
   RulesOptions rules;
+  // Scrape workers and test hooks (scrape_manager.h); the ports/seed are filled in by Start.
+  scrape::ScrapeManagerOptions scrape;
   // POST /-/quit (with api.enable_lifecycle): asks the owner to shut down. Called on an HTTP
   // worker thread; it must not call Shutdown() itself (that waits for the calling request).
   std::function<void()> on_quit;
@@ -67,6 +70,7 @@ class Server {
   int port() const { return http_->port(); }
   SelfMetrics* metrics() { return &metrics_; }
   rules::RuleManager* rule_manager() { return rules_.get(); }
+  scrape::ScrapeManager* scrape_manager() { return scrape_.get(); }
   // Stops accepting, finishes in-flight requests (up to `grace`). Idempotent.
   void Shutdown(absl::Duration grace = absl::Seconds(30));
 
@@ -84,6 +88,7 @@ class Server {
   std::unique_ptr<rules::LocalBackend> rule_backend_;
   std::unique_ptr<rules::RuleManager> rules_;
   std::unique_ptr<rules::Notifier> notifier_;  // alerting.alertmanagers of the config
+  std::unique_ptr<scrape::ScrapeManager> scrape_;  // scrape_configs of the config
   std::string external_url_;
 
   absl::Mutex reload_mu_;  // serialises Reload() (SIGHUP and /-/reload may race)
