@@ -100,6 +100,8 @@ absl::StatusOr<FetchResult> ScrapeFetcher::Fetch(const FetchRequest& req) {
           absl::StrCat("Get \"", req.url, "\": context deadline exceeded"));
     }
     if (absl::IsResourceExhausted(resp.status())) return kBodySizeLimit;
+    // The client already words its errors as Go's url.Error.
+    if (absl::StartsWith(resp.status().message(), "Get \"")) return resp.status();
     return absl::Status(resp.status().code(),
                         absl::StrCat("Get \"", req.url, "\": ", resp.status().message()));
   }

@@ -216,6 +216,17 @@ TEST_F(ScrapeLoopTest, TimeoutFailsTheScrape) {
   EXPECT_TRUE(Get("a").empty());
 }
 
+TEST_F(ScrapeLoopTest, ConnectionRefusedIsWordedAsPrometheus) {
+  const std::string url = server_->url() + "/metrics";
+  server_->Stop();
+  auto loop = MakeLoop();
+  EXPECT_FALSE(loop->ScrapeOnce(T(kT0)).error.ok());
+  // Checked against Prometheus 2.42 on loopback: one `Get "<url>": ` prefix.
+  EXPECT_EQ(loop->status().last_error,
+            absl::StrCat("Get \"", url, "\": dial tcp 127.0.0.1:", server_->port(),
+                         ": connect: connection refused"));
+}
+
 TEST_F(ScrapeLoopTest, SampleLimitFailsTheWholeScrape) {
   Serve("a 1\nb 2\nc 3\n");
   LoopOptions o;
