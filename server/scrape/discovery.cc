@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "server/scrape/file_sd.h"
 #include "storage/util/log.h"
@@ -41,11 +42,12 @@ struct JobState {
   size_t last_targets = 0;
 };
 
-// filepath.Glob for one pattern (a plain path matches itself if it exists).
+// filepath.Glob for one pattern (a plain path matches itself if it exists). GLOB_PERIOD:
+// Go's `*` also matches a leading dot.
 std::vector<std::string> Glob(const std::string& pattern) {
   std::vector<std::string> out;
   glob_t g{};
-  if (::glob(pattern.c_str(), GLOB_NOSORT, nullptr, &g) == 0) {
+  if (::glob(pattern.c_str(), GLOB_NOSORT | GLOB_PERIOD, nullptr, &g) == 0) {
     for (size_t i = 0; i < g.gl_pathc; ++i) out.emplace_back(g.gl_pathv[i]);
   }
   ::globfree(&g);
@@ -75,6 +77,7 @@ struct DiscoveryManager::State {
   // For RenderMetrics.
   mutable absl::Mutex metrics_mu;
   std::map<std::string, size_t> discovered ABSL_GUARDED_BY(metrics_mu);
+  std::map<std::string, double> file_mtimes ABSL_GUARDED_BY(metrics_mu);  // seconds
 };
 
 DiscoveryManager::DiscoveryManager(UpdateFn on_update)
@@ -196,6 +199,18 @@ void DiscoveryManager::Run() {
         known = std::move(now);
       }
     }
+    {
+      std::map<std::string, double> mtimes;
+      for (const auto& [name, job] : s.jobs) {
+        for (const auto& files : job.files) {
+          for (const auto& [path, st] : files) {
+            if (st.stamp.mtime_ns >= 0) mtimes[path] = static_cast<double>(st.stamp.mtime_ns) / 1e9;
+          }
+        }
+      }
+      absl::MutexLock lock(&s.metrics_mu);
+      s.file_mtimes = std::move(mtimes);
+    }
     if (any_files) {
       scans_.fetch_add(1);
       scan_micros_.fetch_add(absl::ToInt64Microseconds(absl::Now() - scan_start));
@@ -245,6 +260,16 @@ void DiscoveryManager::RenderMetrics(std::string* out) const {
                   static_cast<double>(scan_micros_.load()) / 1e6,
                   "\nprometheus_sd_file_scan_duration_seconds_count ", scans_.load(), "\n");
   absl::MutexLock lock(&state_->metrics_mu);
+  if (!state_->file_mtimes.empty()) {
+    absl::StrAppend(out,
+                    "# HELP prometheus_sd_file_mtime_seconds Timestamp (mtime) of files read by "
+                    "FileSD. Timestamp is set at read time.\n"
+                    "# TYPE prometheus_sd_file_mtime_seconds gauge\n");
+    for (const auto& [path, t] : state_->file_mtimes) {
+      absl::StrAppend(out, "prometheus_sd_file_mtime_seconds{filename=", storage::GoQuote(path),
+                      "} ", absl::StrFormat("%.9g", t), "\n");
+    }
+  }
   absl::StrAppend(out,
                   "# HELP prometheus_sd_discovered_targets Current number of discovered "
                   "targets.\n# TYPE prometheus_sd_discovered_targets gauge\n");

@@ -50,8 +50,9 @@ class DiscoveryManager {
   void Stop();
 
   // prometheus_sd_file_read_errors_total, prometheus_sd_file_scan_duration_seconds
-  // (summary: _sum and _count) and prometheus_sd_discovered_targets{config} in the text
-  // format, for SelfMetrics::AddCollector.
+  // (summary: _sum and _count, no quantiles), prometheus_sd_file_mtime_seconds{filename} and
+  // prometheus_sd_discovered_targets{config,name="scrape"} in the text format, for
+  // SelfMetrics::AddCollector (the caller wires it; thread-safe).
   void RenderMetrics(std::string* out) const;
   uint64_t file_read_errors() const { return file_read_errors_.load(); }
 

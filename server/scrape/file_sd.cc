@@ -37,9 +37,14 @@ absl::Status CheckLabels(const std::vector<storage::Label>& labels) {
 }
 
 absl::StatusOr<std::vector<RawGroup>> ParseJson(absl::string_view content) {
-  nlohmann::json doc = nlohmann::json::parse(content.begin(), content.end(), nullptr, false);
-  if (doc.is_discarded()) {
-    return absl::InvalidArgumentError("invalid JSON: syntax error");
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(content.begin(), content.end());
+  } catch (const nlohmann::json::exception& e) {
+    // "[json.exception.parse_error.101] parse error at line 1, column 3: ...": drop the tag.
+    absl::string_view what = e.what();
+    if (const size_t p = what.find("] "); p != absl::string_view::npos) what.remove_prefix(p + 2);
+    return absl::InvalidArgumentError(absl::StrCat("invalid JSON: ", what));
   }
   std::vector<RawGroup> out;
   if (doc.is_null()) return out;

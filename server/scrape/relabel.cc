@@ -132,9 +132,9 @@ absl::StatusOr<Relabeler> Relabeler::Compile(const std::vector<config::RelabelCo
 }
 
 bool Relabeler::Apply(storage::LabelsBuilder& lb) const {
-  std::string val;
-  std::string target, res;
-  std::vector<re2::StringPiece> heap_groups;
+  // Per-thread scratch: Apply runs once per scraped series, so no allocation per call.
+  thread_local std::string val, target, res;
+  thread_local std::vector<re2::StringPiece> heap_groups;
   re2::StringPiece inline_groups[kMaxInlineGroups];
   for (const std::shared_ptr<const Rule>& rp : rules_) {
     const Rule& r = *rp;
@@ -223,6 +223,7 @@ bool Relabeler::Apply(storage::LabelsBuilder& lb) const {
           }
           target.clear();
           Expand(c.replacement, *r.re, groups, r.ngroups, &target);
+          if (target.empty()) continue;  // a group that did not participate: no name to set
           lb.Set(target, l.value);
         }
         break;

@@ -24,7 +24,8 @@ struct TargetGroup {
 
 struct Target {
   storage::Labels labels;             // final: after relabeling, "__"-prefixed labels removed,
-                                      // job and instance always present
+                                      // instance always present, job unless relabeling
+                                      // removed it (as Prometheus)
   storage::Labels discovered_labels;  // before relabeling (shown by /api/v1/targets)
   std::string scrape_url;             // scheme://address + metrics_path + ?params (__param_*)
   int64_t interval_ms = 0;            // from __scrape_interval__ after relabeling

@@ -109,6 +109,9 @@ TEST(DiscoveryManagerTest, FileSDFollowsEditsCreatesRemovalsAndKeepsLastGoodOnEr
   EXPECT_NE(metrics.find("prometheus_sd_discovered_targets{config=\"files\",name=\"scrape\"} 3\n"),
             std::string::npos)
       << metrics;
+  EXPECT_NE(metrics.find("prometheus_sd_file_mtime_seconds{filename=\"" + dir.Sub("a.json") + "\"} "),
+            std::string::npos)
+      << metrics;
 
   // Fixed again.
   WriteFile(dir.Sub("a.json"), R"([{"targets": ["a:3"]}])");
@@ -123,6 +126,10 @@ TEST(DiscoveryManagerTest, FileSDFollowsEditsCreatesRemovalsAndKeepsLastGoodOnEr
   ASSERT_TRUE(rec.WaitFor("files", {}));
   ASSERT_EQ(rename(dir.Sub("a.json.bak").c_str(), dir.Sub("c.json").c_str()), 0);
   ASSERT_TRUE(rec.WaitFor("files", {"a:3"}));
+
+  // Go's filepath.Glob: `*` matches a leading dot too.
+  WriteFile(dir.Sub(".hidden.json"), R"([{"targets": ["h:1"]}])");
+  ASSERT_TRUE(rec.WaitFor("files", {"h:1", "a:3"}));
 }
 
 TEST(DiscoveryManagerTest, ReloadReplacesJobsAndRejectsBadPatterns) {

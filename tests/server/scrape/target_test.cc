@@ -155,5 +155,19 @@ TEST_F(TargetTest, TargetLabelsWinOverGroupLabels) {
   EXPECT_EQ(p.active[0].discovered_labels.Get("__scrape_interval__"), "15s");
 }
 
+TEST_F(TargetTest, InvalidUtf8LabelValueIsAnError) {
+  config::ScrapeConfig cfg;
+  cfg.job_name = "j";
+  cfg.scrape_interval_ms = 15'000;
+  cfg.scrape_timeout_ms = 10'000;
+  TargetGroup g;
+  g.targets.push_back(Labels{{"__address__", "h:1"}, {"bad", "\xff"}});
+  g.source = "0";
+  PopulatedTargets p = PopulateTargets(cfg, Relabeler(), {g});
+  EXPECT_TRUE(p.active.empty());
+  EXPECT_EQ(p.errors,
+            std::vector<std::string>{"instance 0 in group 0: invalid label value for \"bad\": \"\\xff\""});
+}
+
 }  // namespace
 }  // namespace tally::server::scrape
