@@ -86,9 +86,13 @@ ScrapeResult ScrapeLoop::AppendBody(absl::string_view body, storage::TextFormat 
     app->Rollback();
     app = db_->NewAppender();
     AppendStale(*app, /*failed=*/true, t_ms);
+    // Prometheus compat: scrapeCache.iterDone flushes after failed scrapes too once the
+    // cache grew past twice its last good size + 1000 (varying labels in failing scrapes).
+    if (cache_.series_count() > 2 * last_good_cache_size_ + 1000) cache_.Sweep();
   } else {
     AppendStale(*app, /*failed=*/false, t_ms);
     cache_.Sweep();
+    last_good_cache_size_ = cache_.series_count();
   }
   const double report[kNumReport] = {r.error.ok() ? 1.0 : 0.0, absl::ToDoubleSeconds(duration),
                                      static_cast<double>(r.scraped),

@@ -99,6 +99,8 @@ class ScrapeLoop {
   void SetOptions(std::shared_ptr<const LoopOptions> options, bool labels_changed);
   std::shared_ptr<const LoopOptions> options() const;
   const storage::Labels& target_labels() const { return target_labels_; }
+  // REQUIRES: no scrape running.
+  size_t cache_series_for_testing() const { return cache_.series_count(); }
   const std::string& url() const { return url_; }
   TargetStatus status() const;
   std::vector<MetadataEntry> MetadataList() const { return cache_.MetadataList(); }
@@ -124,6 +126,7 @@ class ScrapeLoop {
   storage::SeriesRef report_refs_[kNumReport] = {};
   ScrapeCache cache_;
   bool ever_appended_ = false;
+  size_t last_good_cache_size_ = 0;
   std::atomic<bool> relabel_changed_{false};
 
   mutable absl::Mutex mu_;

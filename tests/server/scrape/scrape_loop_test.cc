@@ -266,6 +266,20 @@ TEST_F(ScrapeLoopTest, LabelLimitsFailTheScrape) {
               HasSubstr("label_value_length_limit exceeded (metric: m, label name: "));
 }
 
+TEST_F(ScrapeLoopTest, FailingScrapesWithChangingSeriesDoNotGrowTheCacheForever) {
+  LoopOptions o;
+  o.sample_limit = 1;
+  auto loop = MakeLoop(o);
+  for (int i = 0; i < 30; ++i) {
+    std::string body;
+    for (int j = 0; j < 200; ++j) absl::StrAppend(&body, "m{i=\"", i, "\",j=\"", j, "\"} 1\n");
+    Serve(body);
+    ASSERT_FALSE(loop->ScrapeOnce(T(kT0 + i * 1000)).error.ok());
+  }
+  // Flushed whenever it passed 2 x 0 + 1000 entries: never more than 1000 + one scrape.
+  EXPECT_LE(loop->cache_series_for_testing(), 1200u);
+}
+
 TEST_F(ScrapeLoopTest, BodySizeLimit) {
   Serve(std::string(100, '#') + "\na 1\n");
   LoopOptions o;
