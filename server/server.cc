@@ -55,6 +55,25 @@ rules::NotifierOptions NotifierOptionsFor(const config::Config& cfg) {
   return o;
 }
 
+// Prometheus compat: the scrape offsets' jitter seed is an FNV-64a hash of the hostname and
+// the external labels (scrape.Manager.setJitterSeed), so two servers spread differently.
+uint64_t JitterSeed(const config::Config& cfg) {
+  char host[256] = {0};
+  if (gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
+  uint64_t h = 14695981039346656037ULL;
+  for (unsigned char c : absl::StrCat(host, cfg.global.external_labels.ToString())) {
+    h = (h ^ c) * 1099511628211ULL;
+  }
+  return h;
+}
+
+// "http://host:9090/prefix" -> "host:9090".
+std::string UrlHost(const std::string& url) {
+  size_t b = url.find("://");
+  b = b == std::string::npos ? 0 : b + 3;
+  return url.substr(b, url.find('/', b) - b);
+}
+
 }  // namespace
 
 absl::Status Server::ApplyRules(const config::Config& cfg) {
@@ -148,6 +167,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options, sto
   };
   hooks.ready = [] { return true; };
   hooks.rules = [self] { return self->rules_.get(); };
+  hooks.scrape = [self] { return self->scrape_.get(); };
   hooks.alertmanagers = [self] {
     std::vector<std::string> out;
     for (const std::string& u : NotifierOptionsFor(*self->config()).alertmanager_urls) {
@@ -182,6 +202,16 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options, sto
     return st;
   }
   s->rules_->Run();
+  scrape::ScrapeManagerOptions so = s->options_.scrape;
+  so.jitter_seed = JitterSeed(*s->config());
+  so.listen_port = s->http_->port();
+  so.external_host = UrlHost(s->external_url_);
+  s->scrape_ = std::make_unique<scrape::ScrapeManager>(db, so);
+  s->metrics_.AddCollector([self](std::string* out) { self->scrape_->RenderMetrics(out); });
+  if (absl::Status st = s->scrape_->ApplyConfig(*s->config()); !st.ok()) {
+    s->Shutdown(absl::Seconds(1));
+    return st;
+  }
   return s;
 }
 
@@ -197,6 +227,9 @@ absl::Status Server::Reload() {
   }
   if (c.ok()) {
     if (absl::Status st = ApplyRemoteWrite(*c); !st.ok()) c = st;
+  }
+  if (c.ok() && scrape_) {
+    if (absl::Status st = scrape_->ApplyConfig(*c); !st.ok()) c = st;
   }
   absl::MutexLock l(&mu_);
   last_reload_ok_ = c.ok();
@@ -223,7 +256,9 @@ std::shared_ptr<const config::Config> Server::config() const {
 }
 
 void Server::Shutdown(absl::Duration grace) {
-  // Rules stop first: no evaluation may outlive the DB the caller closes next.
+  // Scrapes and rules stop first: no append may outlive the DB the caller closes next.
+  // Prometheus compat: no stale markers on shutdown.
+  if (scrape_) scrape_->Stop();
   if (rules_) rules_->Stop();
   if (notifier_) notifier_->Stop();  // a last bounded attempt to deliver queued alerts
   if (http_) http_->Shutdown(grace);

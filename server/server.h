@@ -1,5 +1,5 @@
 // Server: `tally serve` as a library. Owns the HTTP server, the router with the API, the
-// self-metrics registry, the rule manager (recording and alerting rules of the config's
+// self-metrics registry, the scrape manager (scrape_configs), the rule manager (recording and alerting rules of the config's
 // rule_files, evaluated against the DB) and the current configuration; borrows the DB (the caller opens it
 // and flushes/closes it after Shutdown()).
 //
@@ -26,6 +26,7 @@
 #include "server/http/http_server.h"
 #include "server/http/router.h"
 #include "server/remote/remote_write_manager.h"
+#include "server/scrape/scrape_manager.h"
 #include "server/self_metrics.h"
 #include "server/ui/ui_handler.h"
 #include "storage/db.h"
@@ -50,6 +51,8 @@ struct ServerOptions {
   // Where remote_write's durable queue lives (serve: <storage.tsdb.path>/remote_write);
   // "": remote_write of the config is not acted on (a warning is logged).
   std::string remote_write_dir;
+  // Scrape workers and test hooks (scrape_manager.h); the ports/seed are filled in by Start.
+  scrape::ScrapeManagerOptions scrape;
   // POST /-/quit (with api.enable_lifecycle): asks the owner to shut down. Called on an HTTP
   // worker thread; it must not call Shutdown() itself (that waits for the calling request).
   std::function<void()> on_quit;
@@ -73,6 +76,7 @@ class Server {
   int port() const { return http_->port(); }
   SelfMetrics* metrics() { return &metrics_; }
   rules::RuleManager* rule_manager() { return rules_.get(); }
+  scrape::ScrapeManager* scrape_manager() { return scrape_.get(); }
   // Stops accepting, finishes in-flight requests (up to `grace`). Idempotent.
   void Shutdown(absl::Duration grace = absl::Seconds(30));
 
@@ -93,6 +97,7 @@ class Server {
   std::unique_ptr<rules::RuleManager> rules_;
   std::unique_ptr<rules::Notifier> notifier_;  // alerting.alertmanagers of the config
   std::unique_ptr<remote::RemoteWriteManager> remote_write_;  // remote_write of the config
+  std::unique_ptr<scrape::ScrapeManager> scrape_;  // scrape_configs of the config
   std::string external_url_;
 
   absl::Mutex reload_mu_;  // serialises Reload() (SIGHUP and /-/reload may race)

@@ -118,8 +118,8 @@ void HttpApi::Register(http::Router* r) {
   get("/api/v1/status/tsdb", &HttpApi::TsdbStatus);
   get("/api/v1/rules", &HttpApi::Rules);
   get("/api/v1/alerts", &HttpApi::Alerts);
-  get_const("/api/v1/targets", "{\"activeTargets\":[],\"droppedTargets\":[]}");
-  get_const("/api/v1/targets/metadata", "[]");
+  get("/api/v1/targets", &HttpApi::Targets);
+  get("/api/v1/targets/metadata", &HttpApi::TargetsMetadata);
   r->Handle("GET", "/api/v1/alertmanagers", [this](const HttpRequest& req, HttpResponse* resp) {
     cors_.Apply(req, resp);
     JsonBuilder j;

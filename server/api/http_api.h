@@ -35,6 +35,9 @@ class Query;
 namespace tally::rules {
 class RuleManager;
 }
+namespace tally::server::scrape {
+class ScrapeManager;
+}
 
 namespace tally::server::api {
 
@@ -74,6 +77,9 @@ struct ApiHooks {
   std::function<rules::RuleManager*()> rules;
   // Alertmanager endpoints alerts are posted to (/api/v1/alertmanagers); unset: none.
   std::function<std::vector<std::string>()> alertmanagers;
+  // The scrape manager behind /api/v1/targets*, and the scraped part of /api/v1/metadata;
+  // unset or null: no targets.
+  std::function<scrape::ScrapeManager*()> scrape;
 };
 
 class HttpApi {
@@ -94,8 +100,11 @@ class HttpApi {
   void Series(const http::HttpRequest& req, http::HttpResponse* resp);
   void Labels(const http::HttpRequest& req, http::HttpResponse* resp);
   void LabelValues(const http::HttpRequest& req, http::HttpResponse* resp);
-  void Metadata(const http::HttpRequest& req, http::HttpResponse* resp);
   void QueryExemplars(const http::HttpRequest& req, http::HttpResponse* resp);
+  // targets_handlers.cc
+  void Targets(const http::HttpRequest& req, http::HttpResponse* resp);
+  void TargetsMetadata(const http::HttpRequest& req, http::HttpResponse* resp);
+  void Metadata(const http::HttpRequest& req, http::HttpResponse* resp);
   // status_handlers.cc
   void BuildInfo(const http::HttpRequest& req, http::HttpResponse* resp);
   void StatusConfig(const http::HttpRequest& req, http::HttpResponse* resp);

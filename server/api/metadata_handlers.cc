@@ -1,4 +1,4 @@
-// /api/v1/series, /labels, /label/<name>/values, /metadata, /query_exemplars.
+// /api/v1/series, /labels, /label/<name>/values, /query_exemplars (/metadata: targets_handlers.cc).
 #include <algorithm>
 #include <set>
 
@@ -107,34 +107,6 @@ void HttpApi::LabelValues(const HttpRequest& req, HttpResponse* resp) {
   }
   JsonBuilder j;
   StringArray(Union(std::move(lists)), &j);
-  Success(resp, j.str());
-}
-
-void HttpApi::Metadata(const HttpRequest& req, HttpResponse* resp) {
-  RequestParams p(req);
-  int64_t limit = -1;
-  if (std::optional<std::string> l = p.Get("limit"); l && !l->empty()) {
-    if (!absl::SimpleAtoi(*l, &limit)) {
-      return Error(resp, ErrorType::kBadData, "limit must be a number");
-    }
-  }
-  std::string metric = p.GetOr("metric");
-  absl::StatusOr<std::vector<std::pair<std::string, storage::MetricMetadata>>> md =
-      db_->Metadata();
-  if (!md.ok()) return StatusError(resp, md.status());
-  std::sort(md->begin(), md->end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
-  JsonBuilder j;
-  j.Raw("{");
-  int64_t n = 0;
-  for (const auto& [family, m] : *md) {
-    if (!metric.empty() && family != metric) continue;
-    if (limit >= 0 && n >= limit) break;
-    if (n++) j.Raw(",");
-    j.String(family).Raw(":[{\"type\":").String(m.type).Raw(",\"help\":").String(m.help);
-    j.Raw(",\"unit\":").String(m.unit).Raw("}]");
-  }
-  j.Raw("}");
   Success(resp, j.str());
 }
 
