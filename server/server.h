@@ -44,6 +44,8 @@ struct ServerOptions {
   http::HttpServerOptions http;
   api::ApiOptions api;
   RulesOptions rules;
+  // --web.route-prefix as computed by http::RoutePrefix ("/" = none).
+  std::string route_prefix = "/";
   // POST /-/quit (with api.enable_lifecycle): asks the owner to shut down. Called on an HTTP
   // worker thread; it must not call Shutdown() itself (that waits for the calling request).
   std::function<void()> on_quit;
