@@ -111,6 +111,11 @@ class HttpApi {
   // Registers a lifecycle endpoint (/-/reload, /-/quit) with Prometheus's gate and methods.
   void RegisterLifecycle(http::Router* r, const char* path,
                          void (HttpApi::*fn)(const http::HttpRequest&, http::HttpResponse*));
+  // admin_handlers.cc
+  void RegisterAdminRoutes(http::Router* r);
+  void AdminSnapshot(const http::HttpRequest& req, http::HttpResponse* resp);
+  void AdminDeleteSeries(const http::HttpRequest& req, http::HttpResponse* resp);
+  void AdminCleanTombstones(const http::HttpRequest& req, http::HttpResponse* resp);
   // remote_write_handler.cc
   void RemoteWrite(const http::HttpRequest& req, http::HttpResponse* resp);
   // federate_handler.cc
