@@ -123,10 +123,13 @@ void HttpApi::RunQuery(const HttpRequest& req, promql::Query* q, absl::Time star
   resp->status = 200;
   resp->content_type = "application/json";
   resp->body.clear();
-  QueryResultWriter w([resp](absl::string_view chunk) {
-    resp->body.append(chunk.data(), chunk.size());
-  });
-  w.WriteSuccess(*v);
+  // Streamed to the socket by the server (chunked, gzip on the fly): a large matrix is never
+  // held as JSON text, let alone twice (text + gzip copy).
+  auto value = std::make_shared<promql::Value>(*std::move(v));
+  resp->body_writer = [value](const HttpResponse::BodyWrite& write) {
+    QueryResultWriter w(write);
+    w.WriteSuccess(*value);
+  };
 }
 
 void HttpApi::QueryRange(const HttpRequest& req, HttpResponse* resp) {

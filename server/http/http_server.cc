@@ -27,6 +27,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "server/http/gzip_stream.h"
 #include "server/http/web_config_source.h"
 
 namespace tally::server::http {
@@ -204,11 +205,118 @@ class Session : public SessionBase {
       } else {
         self->state_->handler(req, resp.get());
       }
+      if (resp->body_writer) return self->StreamBody(resp, gzip_ok, version);
       const bool gzipped = self->MaybeGzip(resp.get(), gzip_ok);
       asio::post(self->stream_.get_executor(), [self, resp, gzipped, version] {
         self->Send(*resp, gzipped, version);
       });
     });
+  }
+
+  // ---- Streamed bodies (HttpResponse::body_writer). Runs on the worker thread that ran the
+  // handler; every socket operation is posted to the strand and waited for, one at a time,
+  // so a slow client slows the writer down (backpressure) instead of the body piling up.
+  using Done = std::function<void(beast::error_code)>;
+
+  // Runs op on the strand and waits for its completion; false on error or when it does not
+  // complete within the write timeout (+5 s: the socket timeout fires first normally).
+  bool OnStrand(std::function<void(Done)> op) {
+    auto p = std::make_shared<std::promise<beast::error_code>>();
+    std::future<beast::error_code> f = p->get_future();
+    asio::post(stream_.get_executor(), [self = Self(), op = std::move(op), p] {
+      op([p](beast::error_code ec) { p->set_value(ec); });
+    });
+    if (f.wait_for(ToChrono(state_->options.write_timeout) + std::chrono::seconds(5)) !=
+        std::future_status::ready) {
+      return false;
+    }
+    return !f.get();
+  }
+
+  void StreamBody(std::shared_ptr<HttpResponse> resp, bool gzip_ok, unsigned version) {
+    constexpr size_t kPlainLimit = 64 << 10;  // smaller answers keep a Content-Length
+    constexpr size_t kChunkBytes = 64 << 10;  // bytes per chunk on the wire
+    const bool gzip = gzip_ok && resp->allow_gzip && resp->status != 204;
+    std::string pending;  // the start of the body, until we know it is large
+    bool streaming = false, failed = false;
+    std::optional<GzipStream> gz;
+    std::string out;  // bytes for the next chunk
+    auto send_out = [&](bool force) {
+      if (failed || out.empty() || (!force && out.size() < kChunkBytes)) return;
+      auto data = std::make_shared<std::string>(std::move(out));
+      out.clear();
+      failed = !OnStrand([this, data](Done done) {
+        ExpiresAfter(ToChrono(state_->options.write_timeout));
+        asio::async_write(stream_, bhttp::make_chunk(asio::buffer(*data)),
+                          [data, done](beast::error_code ec, size_t) { done(ec); });
+      });
+    };
+    auto feed = [&](absl::string_view piece) {
+      if (gz) {
+        failed = failed || !gz->Append(piece, &out).ok();
+      } else {
+        out.append(piece.data(), piece.size());
+      }
+      send_out(false);
+    };
+    resp->body_writer([&](absl::string_view piece) {
+      if (failed) return;
+      if (streaming) return feed(piece);
+      pending.append(piece.data(), piece.size());
+      if (pending.size() < kPlainLimit || version < 11) return;  // HTTP/1.0: no chunks
+      streaming = true;
+      if (gzip) gz.emplace(state_->options.gzip_level);
+      failed = !OnStrand([this, resp, gzip, version](Done done) {
+        StartChunked(*resp, gzip, version, std::move(done));
+      });
+      feed(pending);
+      std::string().swap(pending);
+    });
+    resp->body_writer = nullptr;
+    if (!streaming) {
+      resp->body = std::move(pending);
+      const bool gzipped = MaybeGzip(resp.get(), gzip_ok);
+      asio::post(stream_.get_executor(), [self = Self(), resp, gzipped, version] {
+        self->Send(*resp, gzipped, version);
+      });
+      return;
+    }
+    if (gz && !failed) failed = !gz->Finish(&out).ok();
+    send_out(true);
+    if (!failed) {
+      failed = !OnStrand([this](Done done) {
+        ExpiresAfter(ToChrono(state_->options.write_timeout));
+        asio::async_write(stream_, bhttp::make_chunk_last(),
+                          [done](beast::error_code ec, size_t) { done(ec); });
+      });
+    }
+    asio::post(stream_.get_executor(), [self = Self(), failed] {
+      if (failed) return self->Close();
+      self->OnWrite({}, 0);  // keep-alive: next request, as after a plain answer
+    });
+  }
+
+  // On the strand: the status line and headers of a chunked answer.
+  void StartChunked(const HttpResponse& resp, bool gzip, unsigned version, Done done) {
+    beast::error_code ignored;
+    Socket().cancel(ignored);  // ends WatchPeer's wait
+    hdr_ = {};
+    hdr_.version(version);
+    hdr_.result(static_cast<unsigned>(resp.status));
+    hdr_.keep_alive(keep_alive_ && !state_->stopping.load());
+    if (!resp.content_type.empty()) hdr_.set(bhttp::field::content_type, resp.content_type);
+    for (const auto& [k, v] : resp.headers) hdr_.set(k, v);
+    if (gzip) {
+      hdr_.set(bhttp::field::content_encoding, "gzip");
+      hdr_.insert(bhttp::field::vary, "Accept-Encoding");
+    }
+    hdr_.chunked(true);
+    res_ = {};
+    res_.keep_alive(hdr_.keep_alive());  // what OnWrite consults afterwards
+    hdr_sr_.emplace(hdr_);
+    ExpiresAfter(ToChrono(state_->options.write_timeout));
+    bhttp::async_write_header(stream_, *hdr_sr_,
+                              [done = std::move(done)](beast::error_code ec, size_t) { done(ec); });
   }
 
   // While the handler runs nothing else reads this connection: wait for it to become
@@ -317,6 +425,8 @@ class Session : public SessionBase {
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   bhttp::response<bhttp::string_body> res_;
+  bhttp::response<bhttp::empty_body> hdr_;  // a streamed answer's header
+  std::optional<bhttp::response_serializer<bhttp::empty_body>> hdr_sr_;
   std::string remote_;
   bool keep_alive_ = true;
   bool busy_ = false;
