@@ -14,6 +14,7 @@ PACKAGES=(
   libbenchmark-dev libgtest-dev libgmock-dev libyaml-cpp-dev libboost-dev
   nlohmann-json3-dev
   protobuf-compiler libprotobuf-dev
+  libssl-dev libcrypt-dev openssl curl  # --web.config.file: TLS, bcrypt (tests: certs, curl)
   prometheus prometheus-alertmanager
   chromium  # headless browser for the web UI's end-to-end tests (docs/ui.md)
   victoria-metrics  # remote-write-out and rules-eval e2e tests: a real distributed-TSDB receiver

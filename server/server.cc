@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "rules/alert_sender.h"
 #include "rules/notifier/notifier_metrics.h"
+#include "server/http/route_prefix.h"
 #include "storage/model/labels.h"
 #include "storage/util/log.h"
 
@@ -190,6 +191,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options, sto
       s->options_.http, [self](const http::HttpRequest& req, http::HttpResponse* resp) {
         const absl::Time t0 = absl::Now();
         http::HttpRequest& mreq = const_cast<http::HttpRequest&>(req);
+        if (!http::StripRoutePrefix(self->options_.route_prefix, &mreq, resp)) return;
         self->router_.Dispatch(&mreq, resp);
         self->metrics_.ObserveHttp(resp->handler_name, resp->status, absl::Now() - t0);
       });

@@ -53,6 +53,8 @@ struct ServerOptions {
   std::string remote_write_dir;
   // Scrape workers and test hooks (scrape_manager.h); the ports/seed are filled in by Start.
   scrape::ScrapeManagerOptions scrape;
+  // --web.route-prefix as computed by http::RoutePrefix ("/" = none).
+  std::string route_prefix = "/";
   // POST /-/quit (with api.enable_lifecycle): asks the owner to shut down. Called on an HTTP
   // worker thread; it must not call Shutdown() itself (that waits for the calling request).
   std::function<void()> on_quit;

@@ -197,6 +197,21 @@ class DB {
   // Sets (nullptr: clears) the one observer of committed samples (commit_listener.h).
   // REQUIRES: `l` outlives the DB or is cleared first; clearing waits for a running call.
   virtual void SetCommitListener(CommitListener* l) {}
+
+  // Admin operations (storage/db_admin.cc; the admin API of docs/api.md).
+  // A consistent copy of the store in `dir` (must not exist; its parent must) that opens
+  // as a data dir of its own. with_head=false leaves out samples not yet in a persisted
+  // chunk (Prometheus's skip_head). Unimplemented unless overridden.
+  virtual absl::Status Snapshot(const std::string& dir, bool with_head) {
+    return absl::UnimplementedError("snapshots are not supported by this store");
+  }
+  // Deletes the samples with mint_ms <= t <= maxt_ms of every series matching `matchers`,
+  // from the head and from persisted chunks; durable when it returns. Series keep their
+  // index entries (a series with no samples left is found by no query and is removed by the
+  // next retention pass). Unimplemented unless overridden.
+  virtual absl::Status DeleteSeries(const Matchers& matchers, int64_t mint_ms, int64_t maxt_ms) {
+    return absl::UnimplementedError("deleting series is not supported by this store");
+  }
 };
 
 }  // namespace tally::storage

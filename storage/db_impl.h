@@ -78,6 +78,9 @@ class DBImpl : public DB {
   absl::StatusOr<std::vector<std::pair<std::string, MetricMetadata>>> Metadata() override;
   absl::Status ApplyRetention(int64_t now_ms) override;
   absl::Status Flush() override;
+  absl::Status Snapshot(const std::string& dir, bool with_head) override;  // db_admin.cc
+  absl::Status DeleteSeries(const Matchers& matchers, int64_t mint_ms,
+                            int64_t maxt_ms) override;  // db_admin.cc
   absl::StatusOr<DBStats> Stats(int top_label_names) override;
   WriteHealth GetWriteHealth() const override;
   void SetCommitListener(CommitListener* l) override;
@@ -174,6 +177,8 @@ class DBImpl : public DB {
   uint64_t LowWatermark() ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
   // Sets min_time() to the oldest sample in chunks or the head (one seek per series).
   void RecomputeMinTime();
+  // DeleteSeries' rewrite of the chunks of `refs` (db_admin.cc); takes apply_mu_.
+  absl::Status DeleteLocked(const std::vector<SeriesRef>& refs, int64_t mint_ms, int64_t maxt_ms);
   // Persisted chunk/sample totals, kept in meta "stats" so Stats() needs no scan.
   absl::Status LoadDiskTotals();
   std::string EncodeDiskTotals(int64_t chunks, int64_t samples) const;

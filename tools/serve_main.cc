@@ -10,7 +10,12 @@
 #include <cstdio>
 #include <string>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "server/http/route_prefix.h"
+#include "server/http/web_config_source.h"
 #include "server/api/cors.h"
 #include "server/http/fd_limit.h"
 #include "server/server.h"
@@ -24,6 +29,40 @@
 
 namespace tally::tools {
 namespace {
+
+// --enable-feature: Prometheus 2.42's feature names. Tally has some always on, lacks others;
+// either way a unit file that names them keeps working (docs/cli.md).
+void LogFeatures(const std::vector<std::string>& values) {
+  static const char* const kAlwaysOn[] = {"promql-at-modifier", "promql-negative-offset",
+                                          "remote-write-receiver", "expand-external-labels",
+                                          "memory-snapshot-on-shutdown", "auto-gomaxprocs"};
+  static const char* const kUnsupported[] = {"agent", "exemplar-storage",
+                                             "promql-per-step-stats", "extra-scrape-metrics",
+                                             "new-service-discovery-manager",
+                                             "no-default-scrape-port", "native-histograms"};
+  for (const std::string& v : values) {
+    for (absl::string_view f : absl::StrSplit(v, ',', absl::SkipWhitespace())) {
+      f = absl::StripAsciiWhitespace(f);
+      bool done = false;
+      for (const char* k : kAlwaysOn) {
+        if (f == k) {
+          TALLY_LOG(kInfo, "This feature is always enabled in Tally; the option is a no-op.",
+                    {{"option", f}});
+          done = true;
+        }
+      }
+      for (const char* k : kUnsupported) {
+        if (f == k) {
+          TALLY_LOG(kWarn, "This option for --enable-feature is not supported by Tally; ignored.",
+                    {{"option", f}});
+          done = true;
+        }
+      }
+      // Prometheus compat: main.go warns and carries on.
+      if (!done) TALLY_LOG(kWarn, "Unknown option for --enable-feature", {{"option", f}});
+    }
+  }
+}
 
 int RunServe(std::vector<std::string> args) {
   std::string config_file;
@@ -50,6 +89,13 @@ int RunServe(std::vector<std::string> args) {
   int64_t rw_value_limit = static_cast<int64_t>(rw_default.series.label_value_length_limit);
   std::string cors_origin = ".*";
   std::string dashboards_dir;
+  std::string web_config_file;
+  bool enable_admin_api = false;
+  bool remote_write_receiver = false;  // accepted: Tally always receives remote write
+  std::string route_prefix;
+  std::string page_title = "Tally Time Series Collection and Processing Server";
+  int64_t max_concurrency = 20;
+  std::vector<std::string> features;
   FlagSet flags("tally serve --config.file=FILE [<flags>]",
                 "Serve the Prometheus HTTP API, remote write and federation on a data dir.\n"
                 "SIGHUP (or POST /-/reload with --web.enable-lifecycle) reloads the config;\n"
@@ -85,8 +131,29 @@ int RunServe(std::vector<std::string> args) {
   flags.Duration("rules.alert.resend-delay", &rules_opts.resend_delay,
                  "Minimum amount of time to wait before resending an alert to Alertmanager.");
   flags.String("web.external-url", &rules_opts.external_url,
-               "The URL under which Tally is externally reachable (for generatorURL and "
-               "$externalURL). Default: http://<hostname>:<port>.");
+               "The URL under which Prometheus is externally reachable (for example, if "
+               "Prometheus is served via a reverse proxy). Used for generating relative and "
+               "absolute links back to Prometheus itself. If the URL has a path portion, it "
+               "will be used to prefix all HTTP endpoints served by Prometheus. If omitted, "
+               "relevant URL components will be derived automatically.");
+  flags.String("web.route-prefix", &route_prefix,
+               "Prefix for the internal routes of web endpoints. Defaults to path of "
+               "--web.external-url.");
+  flags.String("web.config.file", &web_config_file,
+               "[EXPERIMENTAL] Path to configuration file that can enable TLS or "
+               "authentication.");
+  flags.Bool("web.enable-admin-api", &enable_admin_api,
+             "Enable API endpoints for admin control actions.");
+  flags.Bool("web.enable-remote-write-receiver", &remote_write_receiver,
+             "Enable API endpoint accepting remote write requests. (Accepted for "
+             "compatibility: Tally always accepts remote write.)");
+  flags.String("web.page-title", &page_title, "Document title of Prometheus instance.");
+  flags.Int("query.max-concurrency", &max_concurrency,
+            "Maximum number of queries executed concurrently. Use with server mode only.");
+  flags.StringList("enable-feature", &features,
+                   "Comma separated feature names to enable. Tally accepts Prometheus's "
+                   "feature names (see docs/cli.md); unknown ones are warned about, not "
+                   "fatal.");
   flags.Int("web.threads", &threads, "HTTP worker threads (0: one per core, at least 2).");
   flags.Bool("web.enable-lifecycle", &enable_lifecycle,
              "Enable shutdown and reload via HTTP request.");
@@ -138,6 +205,21 @@ int RunServe(std::vector<std::string> args) {
     std::fprintf(stderr, "tally: error: unexpected argument %s, try --help\n", pos[0].c_str());
     return kExitUsage;
   }
+  if (max_concurrency <= 0) {
+    std::fprintf(stderr, "tally: error: --query.max-concurrency must be > 0\n");
+    return kExitUsage;
+  }
+  absl::StatusOr<std::string> prefix = server::http::RoutePrefix(route_prefix, rules_opts.external_url);
+  if (!prefix.ok()) {
+    TALLY_LOG(kError, "failed to determine external URL", {{"err", prefix.status().message()}});
+    return kExitUsage;
+  }
+  LogFeatures(features);
+  // Prometheus compat: main.go validates the web config before opening anything (exit 1).
+  if (absl::Status st = server::http::ValidateWebConfigFile(web_config_file); !st.ok()) {
+    TALLY_LOG(kError, "Unable to validate web configuration file", {{"err", st.message()}});
+    return kExitFailure;
+  }
 
   // Prometheus compat: a bad CORS regex is a usage error (exit 2), before anything opens.
   if (absl::Status st = server::api::CorsPolicy::Make(cors_origin).status(); !st.ok()) {
@@ -184,6 +266,8 @@ int RunServe(std::vector<std::string> args) {
   so.http.max_connections = static_cast<int>(max_connections);
   so.http.header_timeout = read_timeout;
   so.http.body_timeout = read_timeout;
+  so.http.web_config_file = web_config_file;
+  so.route_prefix = *prefix;
   so.rules = rules_opts;
   so.api.lookback_delta_ms = absl::ToInt64Milliseconds(lookback);
   so.api.query_timeout = timeout;
@@ -203,6 +287,9 @@ int RunServe(std::vector<std::string> args) {
       .label_value_length_limit = static_cast<uint64_t>(rw_value_limit)};
   so.api.cors_origin = cors_origin;
   so.ui.dashboards_dir = dashboards_dir;
+  so.api.enable_admin_api = enable_admin_api;
+  so.api.max_concurrency = static_cast<int>(max_concurrency);
+  so.api.data_dir = path;
   // POST /-/quit: wake the sigwait loop below with the signal it already handles.
   static std::atomic<bool> quit_requested{false};
   so.on_quit = [] {
@@ -234,6 +321,12 @@ int RunServe(std::vector<std::string> args) {
       {"web.enable-lifecycle", enable_lifecycle ? "true" : "false"},
       {"web.cors.origin", cors_origin},
       {"web.dashboards-dir", dashboards_dir},
+      {"web.config.file", web_config_file},
+      {"web.enable-admin-api", enable_admin_api ? "true" : "false"},
+      {"web.route-prefix", *prefix},
+      {"web.page-title", page_title},
+      {"query.max-concurrency", absl::StrCat(max_concurrency)},
+      {"enable-feature", absl::StrJoin(features, ",")},
       {"remote-write.max-decoded-bytes", absl::StrCat(rw_max_bytes)},
       {"remote-write.max-series-per-request", absl::StrCat(rw_max_series)},
       {"remote-write.max-samples-per-request", absl::StrCat(rw_max_samples)},

@@ -106,6 +106,7 @@ void HttpApi::Register(http::Router* r) {
     });
   };
 
+  RegisterAdminRoutes(r);
   get_post("/api/v1/series", &HttpApi::Series);
   get_post("/api/v1/labels", &HttpApi::Labels);
   get("/api/v1/label/{name}/values", &HttpApi::LabelValues);

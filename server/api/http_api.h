@@ -22,6 +22,7 @@
 #include "server/api/api_error.h"
 #include "server/api/cors.h"
 #include "server/api/params.h"
+#include "server/api/query_gate.h"
 #include "server/config/config.h"
 #include "server/http/router.h"
 #include "server/self_metrics.h"
@@ -61,6 +62,12 @@ struct ApiOptions {
   int64_t remote_read_max_bytes_in_frame = 1'048'576;
   // --web.cors.origin (cors.h). REQUIRES: compiles (CorsPolicy::Make); Server::Start checks.
   std::string cors_origin = ".*";
+  // --web.enable-admin-api: /api/v1/admin/tsdb/* act only with it (admin_handlers.cc).
+  bool enable_admin_api = false;
+  // --storage.tsdb.path: snapshots go to <data_dir>/snapshots/.
+  std::string data_dir = "data/";
+  // --query.max-concurrency: queries beyond it wait for a slot, up to their timeout.
+  int max_concurrency = 20;
   // Every command-line flag and its value (status/flags), name without dashes.
   std::vector<std::pair<std::string, std::string>> flags;
 };
@@ -120,6 +127,11 @@ class HttpApi {
   // Registers a lifecycle endpoint (/-/reload, /-/quit) with Prometheus's gate and methods.
   void RegisterLifecycle(http::Router* r, const char* path,
                          void (HttpApi::*fn)(const http::HttpRequest&, http::HttpResponse*));
+  // admin_handlers.cc
+  void RegisterAdminRoutes(http::Router* r);
+  void AdminSnapshot(const http::HttpRequest& req, http::HttpResponse* resp);
+  void AdminDeleteSeries(const http::HttpRequest& req, http::HttpResponse* resp);
+  void AdminCleanTombstones(const http::HttpRequest& req, http::HttpResponse* resp);
   // remote_write_handler.cc
   void RemoteWrite(const http::HttpRequest& req, http::HttpResponse* resp);
   void RemoteRead(const http::HttpRequest& req, http::HttpResponse* resp);
@@ -134,8 +146,9 @@ class HttpApi {
   void FormatQuery(const http::HttpRequest& req, http::HttpResponse* resp);
   void RegisterQueryRoutes(http::Router* router);
   // Runs q, cancelling it when the request's client disconnects.
+  // Waits for a --query.max-concurrency slot until started + timeout.
   void RunQuery(const http::HttpRequest& req, promql::Query* q, absl::Time started,
-                http::HttpResponse* resp);
+                absl::Duration timeout, http::HttpResponse* resp);
 
   // Parses every match[] value; `wrap` adds the `invalid parameter "match[]": ` prefix
   // (Prometheus wraps it for /series, not for /labels and /label/../values).
@@ -154,6 +167,7 @@ class HttpApi {
   absl::Time start_time_;
   struct QueryState;                      // query_handlers.cc: engine and its options
   std::unique_ptr<QueryState> query_;
+  std::unique_ptr<QueryGate> query_gate_;
 };
 
 }  // namespace tally::server::api

@@ -45,6 +45,7 @@ absl::Status ParseTimeoutParam(const RequestParams& p, absl::Duration* timeout) 
 
 void HttpApi::RegisterQueryRoutes(http::Router* r) {
   query_ = std::make_unique<QueryState>();
+  query_gate_ = std::make_unique<QueryGate>(options_.max_concurrency);
   query_->base.lookback_delta = absl::Milliseconds(options_.lookback_delta_ms);
   query_->base.timeout = options_.query_timeout;
   query_->base.max_samples = options_.max_samples;
@@ -101,11 +102,17 @@ void HttpApi::Query(const HttpRequest& req, HttpResponse* resp) {
   absl::StatusOr<std::unique_ptr<promql::Query>> q =
       promql::Engine(opts).NewInstantQuery(db_, *std::move(e), t_ms);
   if (!q.ok()) return StatusError(resp, q.status());
-  RunQuery(req, q->get(), started, resp);
+  RunQuery(req, q->get(), started, timeout, resp);
 }
 
 void HttpApi::RunQuery(const HttpRequest& req, promql::Query* q, absl::Time started,
-                       HttpResponse* resp) {
+                       absl::Duration timeout, HttpResponse* resp) {
+  // Prometheus compat: the engine's query tracker queues queries past
+  // --query.max-concurrency until the query's own timeout.
+  if (absl::Status st = query_gate_->Acquire(started + timeout, req.disconnect.get()); !st.ok()) {
+    return StatusError(resp, st);
+  }
+  QueryGateSlot slot(query_gate_.get());
   // A client that hangs up no longer holds a worker: its query is cancelled (Prometheus
   // 2.42 evaluates it to the end; docs/compatibility.md).
   if (req.disconnect) req.disconnect->OnFire([q] { q->Cancel(); });
@@ -116,10 +123,13 @@ void HttpApi::RunQuery(const HttpRequest& req, promql::Query* q, absl::Time star
   resp->status = 200;
   resp->content_type = "application/json";
   resp->body.clear();
-  QueryResultWriter w([resp](absl::string_view chunk) {
-    resp->body.append(chunk.data(), chunk.size());
-  });
-  w.WriteSuccess(*v);
+  // Streamed to the socket by the server (chunked, gzip on the fly): a large matrix is never
+  // held as JSON text, let alone twice (text + gzip copy).
+  auto value = std::make_shared<promql::Value>(*std::move(v));
+  resp->body_writer = [value](const HttpResponse::BodyWrite& write) {
+    QueryResultWriter w(write);
+    w.WriteSuccess(*value);
+  };
 }
 
 void HttpApi::QueryRange(const HttpRequest& req, HttpResponse* resp) {
@@ -172,7 +182,7 @@ void HttpApi::QueryRange(const HttpRequest& req, HttpResponse* resp) {
   absl::StatusOr<std::unique_ptr<promql::Query>> q = promql::Engine(opts).NewRangeQuery(
       db_, *std::move(e), start_ms, end_ms, absl::ToInt64Milliseconds(*step));
   if (!q.ok()) return StatusError(resp, q.status());
-  RunQuery(req, q->get(), started, resp);
+  RunQuery(req, q->get(), started, timeout, resp);
 }
 
 }  // namespace tally::server::api

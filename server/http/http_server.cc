@@ -21,11 +21,14 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "server/http/gzip_stream.h"
+#include "server/http/web_config_source.h"
 
 namespace tally::server::http {
 
@@ -38,7 +41,7 @@ namespace {
 std::chrono::steady_clock::duration ToChrono(absl::Duration d) {
   return std::chrono::nanoseconds(absl::ToInt64Nanoseconds(d));
 }
-class Session;
+class SessionBase;
 }  // namespace
 
 struct HttpServer::State {
@@ -46,7 +49,7 @@ struct HttpServer::State {
   // handlers, which may run ~Session, which uses these.
   std::mutex mu;
   std::condition_variable cv;
-  std::set<Session*> sessions;  // guarded by mu; raw pointers removed in ~Session
+  std::set<SessionBase*> sessions;  // guarded by mu; raw pointers removed in ~SessionBase
   int64_t open = 0;             // guarded by mu
 
   HttpServerOptions options;
@@ -59,52 +62,93 @@ struct HttpServer::State {
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> io_work;
   std::optional<tcp::acceptor> acceptor;
   asio::thread_pool workers;  // runs handlers
+  // --web.config.file (TLS, basic auth, headers); null without one.
+  std::unique_ptr<WebConfigSource> web;
 
   State(int io_threads, int worker_threads) : ioc(io_threads), workers(worker_threads) {}
 };
 
 namespace {
 
-class Session : public std::enable_shared_from_this<Session> {
+// The part of a connection the server's bookkeeping (Shutdown) needs, whatever its stream.
+class SessionBase : public std::enable_shared_from_this<SessionBase> {
  public:
-  Session(tcp::socket socket, HttpServer::State* state)
-      : stream_(std::move(socket)), state_(state) {
-    beast::error_code ec;
-    auto ep = stream_.socket().remote_endpoint(ec);
-    if (!ec) remote_ = absl::StrCat(ep.address().to_string(), ":", ep.port());
-  }
-  ~Session() {
+  explicit SessionBase(HttpServer::State* state) : state_(state) {}
+  virtual ~SessionBase() {
     std::lock_guard<std::mutex> l(state_->mu);
     state_->sessions.erase(this);
     --state_->open;
     state_->cv.notify_all();
   }
+  // Runs on the session's strand: closes the connection unless a request is in flight
+  // (that one closes after its response is written).
+  virtual void CloseIfIdle() = 0;
+  virtual asio::any_io_executor executor() = 0;
+
+ protected:
+  HttpServer::State* state_;  // owned by the HttpServer, outlives every Session
+};
+
+// One connection: Stream is beast::tcp_stream (plain HTTP) or an ssl_stream over one (TLS,
+// handshake first).
+template <class Stream>
+class Session : public SessionBase {
+ public:
+  Session(Stream stream, HttpServer::State* state,
+          std::shared_ptr<asio::ssl::context> ssl_ctx = nullptr)
+      : SessionBase(state), ssl_ctx_(std::move(ssl_ctx)), stream_(std::move(stream)) {
+    beast::error_code ec;
+    auto ep = Socket().remote_endpoint(ec);
+    if (!ec) remote_ = absl::StrCat(ep.address().to_string(), ":", ep.port());
+  }
 
   void Start() {
     asio::dispatch(stream_.get_executor(),
-                   beast::bind_front_handler(&Session::DoRead, shared_from_this()));
+                   beast::bind_front_handler(&Session::DoHandshake, Self()));
   }
 
-  // Runs on the session's strand: closes the connection unless a request is in flight
-  // (that one closes after its response is written).
-  void CloseIfIdle() {
+  void CloseIfIdle() override {
     if (!busy_) {
       beast::error_code ec;
-      stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-      stream_.socket().close(ec);
+      Socket().shutdown(tcp::socket::shutdown_both, ec);
+      Socket().close(ec);
     }
   }
-  auto executor() { return stream_.get_executor(); }
+  asio::any_io_executor executor() override { return stream_.get_executor(); }
 
  private:
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+  std::shared_ptr<Session> Self() {
+    return std::static_pointer_cast<Session>(shared_from_this());
+  }
+  tcp::socket& Socket() { return beast::get_lowest_layer(stream_).socket(); }
+  void ExpiresAfter(std::chrono::steady_clock::duration d) {
+    beast::get_lowest_layer(stream_).expires_after(d);
+  }
+
+  void DoHandshake() {
+    if constexpr (kTls) {
+      // The handshake gets the header timeout: a client that connects and says nothing is
+      // dropped as one that never sends its request line.
+      ExpiresAfter(ToChrono(state_->options.header_timeout));
+      stream_.async_handshake(asio::ssl::stream_base::server,
+                              [self = Self()](beast::error_code ec) {
+                                if (ec) return self->Close();  // bad cert, protocol, timeout
+                                self->DoRead();
+                              });
+    } else {
+      DoRead();
+    }
+  }
+
   void DoRead() {
     if (state_->stopping.load()) return Close();
     parser_.emplace();
     parser_->header_limit(static_cast<uint32_t>(state_->options.max_header_bytes));
     parser_->body_limit(state_->options.max_body_bytes);
-    stream_.expires_after(ToChrono(state_->options.header_timeout));
+    ExpiresAfter(ToChrono(state_->options.header_timeout));
     bhttp::async_read_header(stream_, buffer_, *parser_,
-                             beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
+                             beast::bind_front_handler(&Session::OnHeader, Self()));
   }
 
   void OnHeader(beast::error_code ec, size_t) {
@@ -115,9 +159,9 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (ec) return Close();  // EOF, timeout, reset, cancelled on shutdown
     busy_ = true;
-    stream_.expires_after(ToChrono(state_->options.body_timeout));
+    ExpiresAfter(ToChrono(state_->options.body_timeout));
     bhttp::async_read(stream_, buffer_, *parser_,
-                      beast::bind_front_handler(&Session::OnRead, shared_from_this()));
+                      beast::bind_front_handler(&Session::OnRead, Self()));
   }
 
   void OnRead(beast::error_code ec, size_t) {
@@ -153,15 +197,126 @@ class Session : public std::enable_shared_from_this<Session> {
     // response is written back on this connection's strand.
     const bool gzip_ok = AcceptsGzip(req.Header("accept-encoding"));
     const unsigned version = breq.version();
-    asio::post(state_->workers, [self = shared_from_this(), req = std::move(req), gzip_ok,
+    asio::post(state_->workers, [self = Self(), req = std::move(req), gzip_ok,
                                  version]() mutable {
       auto resp = std::make_shared<HttpResponse>();
-      self->state_->handler(req, resp.get());
+      if (self->state_->web) {
+        self->state_->web->Serve(req, resp.get(), self->state_->handler);
+      } else {
+        self->state_->handler(req, resp.get());
+      }
+      if (resp->body_writer) return self->StreamBody(resp, gzip_ok, version);
       const bool gzipped = self->MaybeGzip(resp.get(), gzip_ok);
       asio::post(self->stream_.get_executor(), [self, resp, gzipped, version] {
         self->Send(*resp, gzipped, version);
       });
     });
+  }
+
+  // ---- Streamed bodies (HttpResponse::body_writer). Runs on the worker thread that ran the
+  // handler; every socket operation is posted to the strand and waited for, one at a time,
+  // so a slow client slows the writer down (backpressure) instead of the body piling up.
+  using Done = std::function<void(beast::error_code)>;
+
+  // Runs op on the strand and waits for its completion; false on error or when it does not
+  // complete within the write timeout (+5 s: the socket timeout fires first normally).
+  bool OnStrand(std::function<void(Done)> op) {
+    auto p = std::make_shared<std::promise<beast::error_code>>();
+    std::future<beast::error_code> f = p->get_future();
+    asio::post(stream_.get_executor(), [self = Self(), op = std::move(op), p] {
+      op([p](beast::error_code ec) { p->set_value(ec); });
+    });
+    if (f.wait_for(ToChrono(state_->options.write_timeout) + std::chrono::seconds(5)) !=
+        std::future_status::ready) {
+      return false;
+    }
+    return !f.get();
+  }
+
+  void StreamBody(std::shared_ptr<HttpResponse> resp, bool gzip_ok, unsigned version) {
+    constexpr size_t kPlainLimit = 64 << 10;  // smaller answers keep a Content-Length
+    constexpr size_t kChunkBytes = 64 << 10;  // bytes per chunk on the wire
+    const bool gzip = gzip_ok && resp->allow_gzip && resp->status != 204;
+    std::string pending;  // the start of the body, until we know it is large
+    bool streaming = false, failed = false;
+    std::optional<GzipStream> gz;
+    std::string out;  // bytes for the next chunk
+    auto send_out = [&](bool force) {
+      if (failed || out.empty() || (!force && out.size() < kChunkBytes)) return;
+      auto data = std::make_shared<std::string>(std::move(out));
+      out.clear();
+      failed = !OnStrand([this, data](Done done) {
+        ExpiresAfter(ToChrono(state_->options.write_timeout));
+        asio::async_write(stream_, bhttp::make_chunk(asio::buffer(*data)),
+                          [data, done](beast::error_code ec, size_t) { done(ec); });
+      });
+    };
+    auto feed = [&](absl::string_view piece) {
+      if (gz) {
+        failed = failed || !gz->Append(piece, &out).ok();
+      } else {
+        out.append(piece.data(), piece.size());
+      }
+      send_out(false);
+    };
+    resp->body_writer([&](absl::string_view piece) {
+      if (failed) return;
+      if (streaming) return feed(piece);
+      pending.append(piece.data(), piece.size());
+      if (pending.size() < kPlainLimit || version < 11) return;  // HTTP/1.0: no chunks
+      streaming = true;
+      if (gzip) gz.emplace(state_->options.gzip_level);
+      failed = !OnStrand([this, resp, gzip, version](Done done) {
+        StartChunked(*resp, gzip, version, std::move(done));
+      });
+      feed(pending);
+      std::string().swap(pending);
+    });
+    resp->body_writer = nullptr;
+    if (!streaming) {
+      resp->body = std::move(pending);
+      const bool gzipped = MaybeGzip(resp.get(), gzip_ok);
+      asio::post(stream_.get_executor(), [self = Self(), resp, gzipped, version] {
+        self->Send(*resp, gzipped, version);
+      });
+      return;
+    }
+    if (gz && !failed) failed = !gz->Finish(&out).ok();
+    send_out(true);
+    if (!failed) {
+      failed = !OnStrand([this](Done done) {
+        ExpiresAfter(ToChrono(state_->options.write_timeout));
+        asio::async_write(stream_, bhttp::make_chunk_last(),
+                          [done](beast::error_code ec, size_t) { done(ec); });
+      });
+    }
+    asio::post(stream_.get_executor(), [self = Self(), failed] {
+      if (failed) return self->Close();
+      self->OnWrite({}, 0);  // keep-alive: next request, as after a plain answer
+    });
+  }
+
+  // On the strand: the status line and headers of a chunked answer.
+  void StartChunked(const HttpResponse& resp, bool gzip, unsigned version, Done done) {
+    beast::error_code ignored;
+    Socket().cancel(ignored);  // ends WatchPeer's wait
+    hdr_ = {};
+    hdr_.version(version);
+    hdr_.result(static_cast<unsigned>(resp.status));
+    hdr_.keep_alive(keep_alive_ && !state_->stopping.load());
+    if (!resp.content_type.empty()) hdr_.set(bhttp::field::content_type, resp.content_type);
+    for (const auto& [k, v] : resp.headers) hdr_.set(k, v);
+    if (gzip) {
+      hdr_.set(bhttp::field::content_encoding, "gzip");
+      hdr_.insert(bhttp::field::vary, "Accept-Encoding");
+    }
+    hdr_.chunked(true);
+    res_ = {};
+    res_.keep_alive(hdr_.keep_alive());  // what OnWrite consults afterwards
+    hdr_sr_.emplace(hdr_);
+    ExpiresAfter(ToChrono(state_->options.write_timeout));
+    bhttp::async_write_header(stream_, *hdr_sr_,
+                              [done = std::move(done)](beast::error_code ec, size_t) { done(ec); });
   }
 
   // While the handler runs nothing else reads this connection: wait for it to become
@@ -170,13 +325,13 @@ class Session : public std::enable_shared_from_this<Session> {
   // is still there and the watch ends, leaving the bytes for the next read. Send() cancels
   // the watch. Prometheus 2.42 does not cancel (docs/compatibility.md).
   void WatchPeer(std::shared_ptr<ClientDisconnect> disconnect) {
-    stream_.socket().async_wait(
+    Socket().async_wait(
         tcp::socket::wait_read,
-        [self = shared_from_this(), disconnect](beast::error_code ec) {
+        [self = Self(), disconnect](beast::error_code ec) {
           if (ec == asio::error::operation_aborted) return;  // response sent, or closing
           if (ec) return disconnect->Fire();
           char c;
-          ssize_t n = ::recv(self->stream_.socket().native_handle(), &c, 1,
+          ssize_t n = ::recv(self->Socket().native_handle(), &c, 1,
                              MSG_PEEK | MSG_DONTWAIT);
           if (n > 0) return;  // a pipelined request: the client is still there
           if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
@@ -199,7 +354,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void Send(HttpResponse& resp, bool gzipped, unsigned version) {
     // Ends WatchPeer's wait (the only operation pending on the socket while a handler runs).
     beast::error_code ignored;
-    stream_.socket().cancel(ignored);
+    Socket().cancel(ignored);
     res_ = {};
     res_.version(version);
     res_.result(static_cast<unsigned>(resp.status));
@@ -216,9 +371,9 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     res_.body() = std::move(resp.body);
     res_.prepare_payload();
-    stream_.expires_after(ToChrono(state_->options.write_timeout));
+    ExpiresAfter(ToChrono(state_->options.write_timeout));
     bhttp::async_write(stream_, res_,
-                       beast::bind_front_handler(&Session::OnWrite, shared_from_this()));
+                       beast::bind_front_handler(&Session::OnWrite, Self()));
   }
 
   void SendError(int status, std::string msg) {
@@ -245,15 +400,15 @@ class Session : public std::enable_shared_from_this<Session> {
   // it. So: half-close, discard input for a bounded time and size, then close.
   void Drain() {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    Socket().shutdown(tcp::socket::shutdown_send, ec);
     DrainSome(0);
   }
   void DrainSome(size_t total) {
     if (total > (size_t{64} << 20)) return Close();
-    stream_.expires_after(std::chrono::seconds(2));
+    ExpiresAfter(std::chrono::seconds(2));
     stream_.async_read_some(
         asio::buffer(drain_buf_),
-        [self = shared_from_this(), total](beast::error_code ec, size_t n) {
+        [self = Self(), total](beast::error_code ec, size_t n) {
           if (ec) return self->Close();
           self->DrainSome(total + n);
         });
@@ -261,15 +416,17 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Close() {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.socket().close(ec);
+    Socket().shutdown(tcp::socket::shutdown_send, ec);
+    Socket().close(ec);
   }
 
-  beast::tcp_stream stream_;
+  std::shared_ptr<asio::ssl::context> ssl_ctx_;  // TLS: outlives stream_ (declared first)
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   bhttp::response<bhttp::string_body> res_;
-  HttpServer::State* state_;  // owned by the HttpServer, outlives every Session
+  bhttp::response<bhttp::empty_body> hdr_;  // a streamed answer's header
+  std::optional<bhttp::response_serializer<bhttp::empty_body>> hdr_sr_;
   std::string remote_;
   bool keep_alive_ = true;
   bool busy_ = false;
@@ -284,19 +441,37 @@ void OnAccept(HttpServer::State* state, beast::error_code ec, tcp::socket socket
   if (state->stopping.load() || !state->acceptor || !state->acceptor->is_open()) return;
   if (!ec) {
     bool admit;
-    std::shared_ptr<Session> s;
     {
       std::lock_guard<std::mutex> l(state->mu);
       admit = state->open < state->options.max_connections;
     }
+    std::shared_ptr<asio::ssl::context> ctx;
+    if (admit && state->web && state->web->tls()) {
+      // The TLS settings and certificates as they are now (re-read when a file changed).
+      absl::StatusOr<std::shared_ptr<const WebConfigSource::Snapshot>> snap =
+          state->web->Current();
+      if (snap.ok()) ctx = (*snap)->ssl;
+      admit = ctx != nullptr;  // a broken file fails this connection (logged by Current)
+    }
     if (admit) {
-      s = std::make_shared<Session>(std::move(socket), state);
-      {
+      // Counted before Start so Shutdown sees it; ~SessionBase uncounts.
+      auto count = [state](SessionBase* s) {
         std::lock_guard<std::mutex> l(state->mu);
-        state->sessions.insert(s.get());
+        state->sessions.insert(s);
         ++state->open;
+      };
+      if (ctx) {
+        using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+        auto s = std::make_shared<Session<TlsStream>>(
+            TlsStream(beast::tcp_stream(std::move(socket)), *ctx), state, ctx);
+        count(s.get());
+        s->Start();
+      } else {
+        auto s = std::make_shared<Session<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)),
+                                                              state);
+        count(s.get());
+        s->Start();
       }
-      s->Start();
     } else {
       beast::error_code ignored;
       socket.close(ignored);
@@ -384,6 +559,12 @@ HttpServer::HttpServer(HttpServerOptions options, Handler handler) : options_(st
 HttpServer::~HttpServer() { Shutdown(absl::Seconds(5)); }
 
 absl::Status HttpServer::Start() {
+  if (!options_.web_config_file.empty() && !state_->web) {
+    absl::StatusOr<std::unique_ptr<WebConfigSource>> web =
+        WebConfigSource::Open(options_.web_config_file);
+    if (!web.ok()) return absl::InvalidArgumentError(web.status().message());
+    state_->web = *std::move(web);
+  }
   std::string host;
   int port = 0;
   if (absl::Status s = SplitHostPort(options_.listen_address, &host, &port); !s.ok()) return s;
@@ -434,10 +615,10 @@ void HttpServer::Shutdown(absl::Duration grace) {
   // Close idle keep-alive connections; busy ones close after their response.
   // Collect strong refs under the lock but release them outside it: dropping the last ref
   // runs ~Session, which takes the same lock.
-  std::vector<std::shared_ptr<Session>> live;
+  std::vector<std::shared_ptr<SessionBase>> live;
   {
     std::lock_guard<std::mutex> l(state_->mu);
-    for (Session* s : state_->sessions) {
+    for (SessionBase* s : state_->sessions) {
       if (auto sp = s->weak_from_this().lock()) live.push_back(std::move(sp));
     }
   }

@@ -41,6 +41,9 @@ struct HttpServerOptions {
   absl::Duration write_timeout = absl::Minutes(5);
   int max_connections = 4096;                     // Prometheus --web.max-connections is 512
   int gzip_level = 1;                             // fastest: query JSON compresses well anyway
+  // --web.config.file (web_config_source.h): TLS, basic auth and response headers, re-read
+  // as Prometheus re-reads it. "": plain HTTP, no auth.
+  std::string web_config_file;
 };
 
 class HttpServer {
@@ -50,7 +53,8 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // InvalidArgument for a malformed listen address; Unavailable when binding fails.
+  // InvalidArgument for a malformed listen address or an invalid web config file (its reason
+  // as the message); Unavailable when binding fails.
   absl::Status Start();
   // The bound port (after Start()).
   int port() const { return port_; }

@@ -84,6 +84,13 @@ struct HttpResponse {
   // The handler name for request metrics ("/api/v1/query"); the router sets it to the
   // matched pattern.
   std::string handler_name;
+  // For large answers, instead of `body`: the server calls it once, on the handler's thread
+  // after the handler returned, and sends what it writes as it comes (HTTP/1.1 chunked,
+  // gzip applied incrementally), so the body never exists whole in memory, nor a gzip copy
+  // of it. Answers that end within the first 64 KiB go out as a plain body (Content-Length).
+  // status, content_type and headers must be final when the handler returns.
+  using BodyWrite = std::function<void(absl::string_view)>;
+  std::function<void(const BodyWrite& write)> body_writer;
 };
 
 using Handler = std::function<void(const HttpRequest&, HttpResponse*)>;

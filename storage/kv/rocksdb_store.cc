@@ -13,6 +13,7 @@
 #include "rocksdb/listener.h"
 #include "rocksdb/options.h"
 #include "rocksdb/table.h"
+#include "rocksdb/utilities/checkpoint.h"
 #include "rocksdb/utilities/table_properties_collectors.h"
 #include "rocksdb/write_batch.h"
 #include "storage/util/log.h"
@@ -356,6 +357,16 @@ absl::Status RocksStore::FlushMemtables() {
     rocksdb::Status s = db_->Flush(fo, h);
     if (!s.ok()) return ToStatus(s, "flush");
   }
+  return absl::OkStatus();
+}
+
+absl::Status RocksStore::CreateCheckpoint(const std::string& dir) {
+  rocksdb::Checkpoint* raw = nullptr;
+  rocksdb::Status st = rocksdb::Checkpoint::Create(db_.get(), &raw);
+  std::unique_ptr<rocksdb::Checkpoint> cp(raw);
+  // log_size_for_flush 0: flush memtables first, so the copy holds SST files only.
+  if (st.ok()) st = cp->CreateCheckpoint(dir, /*log_size_for_flush=*/0);
+  if (!st.ok()) return FromRocks(static_cast<int>(st.code()), st.ToString(), "checkpoint");
   return absl::OkStatus();
 }
 

@@ -108,6 +108,10 @@ class RocksStore {
   absl::Status DropDeleted(Cf cf, absl::string_view begin, absl::string_view end);
   // Flushes memtables of all column families to SST files.
   absl::Status FlushMemtables();
+  // A consistent point-in-time copy of every column family in `dir` (RocksDB Checkpoint:
+  // hard links to the SST files, a copy of the rest). `dir` must not exist; its parent must.
+  // The copy opens as a RocksStore (and so as a Tally data dir) of its own.
+  absl::Status CreateCheckpoint(const std::string& dir);
 
   // Whether writes currently succeed. After a write or background error (a full disk:
   // ENOSPC) RocksDB stops accepting writes and the store is read-only: Write() fails with
