@@ -70,6 +70,7 @@ class DBImpl : public DB {
   absl::Status ApplyRetention(int64_t now_ms) override;
   absl::Status Flush() override;
   absl::StatusOr<DBStats> Stats(int top_label_names) override;
+  absl::StatusOr<ChunkUsage> PersistedChunkUsage() override;
   WriteHealth GetWriteHealth() const override;
 
   // For HeadAppender.
