@@ -24,7 +24,7 @@ fi
 BUILD_DIR="${TALLY_FUZZ_BUILD_DIR:-build-fuzz}"
 SECONDS_PER_TARGET="${TALLY_FUZZ_SECONDS:-20}"
 JOBS="${TALLY_JOBS:-2}"
-TARGETS=(promql_parser_fuzzer remote_write_fuzzer text_parser_fuzzer)
+TARGETS=(promql_parser_fuzzer remote_write_fuzzer text_parser_fuzzer chunk_decoder_fuzzer)
 
 LAUNCHER=()
 if command -v ccache >/dev/null; then LAUNCHER=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi

@@ -161,6 +161,19 @@ struct DBStats {
   int64_t rejected_too_far_in_future = 0;
 };
 
+// Persisted chunks grouped one way (by metric family or by chunk encoding), for
+// `tally tsdb analyze`. `bytes` counts chunk values (headers included), not RocksDB keys.
+struct ChunkGroupUsage {
+  std::string group;
+  int64_t chunks = 0;
+  int64_t samples = 0;
+  int64_t bytes = 0;
+};
+struct ChunkUsage {
+  std::vector<ChunkGroupUsage> by_metric;    // sorted by bytes, descending
+  std::vector<ChunkGroupUsage> by_encoding;  // sorted by bytes, descending
+};
+
 // Whether the store accepts writes. A storage error such as a full disk turns the store
 // read-only (commits fail with Unavailable, reads keep working) until it recovers by
 // itself; `reason` says why ("no space left on device ...").
@@ -192,6 +205,10 @@ class DB {
   // Seals and persists all open chunks (used on shutdown; makes replay fast).
   virtual absl::Status Flush() = 0;
   virtual absl::StatusOr<DBStats> Stats(int top_label_names = 10) = 0;
+  // Scans every persisted chunk (O(chunks), for tools, not for scrapes).
+  virtual absl::StatusOr<ChunkUsage> PersistedChunkUsage() {
+    return absl::UnimplementedError("chunk usage not available");
+  }
   // Cheap (no I/O); safe to call on every request.
   virtual WriteHealth GetWriteHealth() const { return {}; }
   // Sets (nullptr: clears) the one observer of committed samples (commit_listener.h).

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "storage/chunk/chunk.h"
 #include "storage/db_impl.h"
 #include "storage/kv/key_codec.h"
 #include "storage/util/duration.h"
@@ -346,7 +347,9 @@ void DBImpl::SealOpenChunk(head::MemSeries* s) {
     sealed_.push_back(s);
   }
   const int n = c.chunk.num_samples();
-  s->sealing->push_back(head::SealingChunk{c.mint, c.maxt, n, c.chunk.ReleaseBytes()});
+  // Sealed chunks take the smaller of XOR and the packed encoding (storage/chunk/chunk.h).
+  s->sealing->push_back(
+      head::SealingChunk{c.mint, c.maxt, n, EncodeForStorage(c.chunk.ReleaseBytes())});
   s->persisted_t = c.maxt;
   s->persisted_v_bits = s->last_v_bits;
   s->state_dirty = true;
@@ -365,7 +368,7 @@ void DBImpl::SealOoo(head::MemSeries* s) {
     }
     s->sealing->push_back(head::SealingChunk{b.samples.front().t_ms, b.samples.back().t_ms,
                                              static_cast<int>(b.samples.size()),
-                                             chunk.ReleaseBytes()});
+                                             EncodeForStorage(chunk.ReleaseBytes())});
   }
   s->ooo_persisted_seq = b.last_seq;
   s->ooo_persisted_index = b.last_index;

@@ -82,6 +82,7 @@ class DBImpl : public DB {
   absl::Status DeleteSeries(const Matchers& matchers, int64_t mint_ms,
                             int64_t maxt_ms) override;  // db_admin.cc
   absl::StatusOr<DBStats> Stats(int top_label_names) override;
+  absl::StatusOr<ChunkUsage> PersistedChunkUsage() override;
   WriteHealth GetWriteHealth() const override;
   void SetCommitListener(CommitListener* l) override;
 

@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <map>
 
+#include "absl/container/flat_hash_map.h"
+#include "storage/chunk/chunk.h"
 #include "storage/db_impl.h"
 #include "storage/kv/key_codec.h"
 #include "storage/util/status_macros.h"
@@ -64,6 +66,54 @@ absl::Status DBImpl::LoadBucketStats() {
     buckets_[bucket] = bs;
   }
   return it->status();
+}
+
+absl::StatusOr<ChunkUsage> DBImpl::PersistedChunkUsage() {
+  absl::flat_hash_map<SeriesRef, std::string> metric_of;  // filled lazily, one per series
+  std::map<std::string, ChunkGroupUsage> by_metric, by_encoding;
+  auto add = [](std::map<std::string, ChunkGroupUsage>& m, absl::string_view key,
+                const kv::ChunkRecord& c, int64_t bytes) {
+    ChunkGroupUsage& u = m[std::string(key)];
+    ++u.chunks;
+    u.samples += c.num_samples;
+    u.bytes += bytes;
+  };
+  auto it = store_->NewIterator(Cf::kChunks);
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    kv::ChunkRecord c;
+    if (!kv::DecodeChunkRecord(it->key(), it->value(), &c)) {
+      return absl::DataLossError("corrupt data dir: malformed chunk record");
+    }
+    auto [m, inserted] = metric_of.try_emplace(c.ref);
+    if (inserted) {
+      head_.WithSeries(c.ref, [&](const head::MemSeries* s) {
+        Labels l;
+        if (s != nullptr && kv::DecodeLabels(s->labels_enc, &l)) {
+          m->second = std::string(l.MetricName());
+        }
+      });
+      if (m->second.empty()) m->second = "(unknown series)";
+    }
+    const int64_t bytes = static_cast<int64_t>(it->value().size());
+    add(by_metric, m->second, c, bytes);
+    add(by_encoding, EncodingName(c.bytes), c, bytes);
+  }
+  RETURN_IF_ERROR(it->status());
+  auto sorted = [](std::map<std::string, ChunkGroupUsage>& m) {
+    std::vector<ChunkGroupUsage> v;
+    for (auto& [k, u] : m) {
+      u.group = k;
+      v.push_back(std::move(u));
+    }
+    std::stable_sort(v.begin(), v.end(), [](const ChunkGroupUsage& a, const ChunkGroupUsage& b) {
+      return a.bytes > b.bytes;
+    });
+    return v;
+  };
+  ChunkUsage out;
+  out.by_metric = sorted(by_metric);
+  out.by_encoding = sorted(by_encoding);
+  return out;
 }
 
 absl::StatusOr<DBStats> DBImpl::Stats(int top_label_names) {

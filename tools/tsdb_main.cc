@@ -1,4 +1,6 @@
 // `tally tsdb analyze` and `tally tsdb dump`: read-only views of a data dir.
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -87,6 +89,28 @@ int RunAnalyze(std::vector<std::string> args) {
     std::printf("  %-32s %10lld %10lld\n", l.name.c_str(), static_cast<long long>(l.values),
                 static_cast<long long>(l.series));
   }
+  absl::StatusOr<storage::ChunkUsage> usage = (*db)->PersistedChunkUsage();
+  if (!usage.ok()) {
+    std::fprintf(stderr, "tally: error: %s\n", std::string(usage.status().message()).c_str());
+    return kExitFailure;
+  }
+  auto print = [](const char* title, const std::vector<storage::ChunkGroupUsage>& rows,
+                  size_t limit) {
+    std::printf("\n%s\n", title);
+    std::printf("  %-48s %10s %12s %12s %9s\n", "NAME", "CHUNKS", "SAMPLES", "BYTES",
+                "BYTES/SMP");
+    for (size_t i = 0; i < rows.size() && i < limit; ++i) {
+      const storage::ChunkGroupUsage& r = rows[i];
+      std::printf("  %-48s %10lld %12lld %12lld %9.3f\n", r.group.c_str(),
+                  static_cast<long long>(r.chunks), static_cast<long long>(r.samples),
+                  static_cast<long long>(r.bytes),
+                  r.samples > 0 ? static_cast<double>(r.bytes) / static_cast<double>(r.samples)
+                                : 0.0);
+    }
+  };
+  print("Persisted chunks by encoding (chunk values only):", usage->by_encoding, SIZE_MAX);
+  print("Persisted chunks by metric family (chunk values only):", usage->by_metric,
+        static_cast<size_t>(std::max<int64_t>(limit, 0)));
   return kExitOk;
 }
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "storage/chunk/xor_chunk.h"
+#include "storage/chunk/chunk.h"
 #include "storage/kv/key_codec.h"
 #include "storage/util/status_macros.h"
 
@@ -19,7 +19,7 @@ int64_t SaturatingSub(int64_t a, int64_t b) {
 absl::Status DecodeRange(absl::string_view bytes, int n, int64_t cmint, int64_t cmaxt,
                          int64_t mint, int64_t maxt, SeriesRef ref, std::vector<Sample>* out) {
   if (n <= 0) return absl::OkStatus();
-  XorIterator it(bytes);
+  ChunkIterator it(bytes);
   const size_t base = out->size();
   out->resize(base + n);
   size_t got = 0;
@@ -51,7 +51,7 @@ bool Overlaps(int64_t a_min, int64_t a_max, int64_t mint, int64_t maxt) {
 bool ChunkHasSample(absl::string_view bytes, int64_t cmint, int64_t cmaxt, int64_t mint,
                     int64_t maxt) {
   if ((cmint >= mint && cmint <= maxt) || (cmaxt >= mint && cmaxt <= maxt)) return true;
-  XorIterator it(bytes);
+  ChunkIterator it(bytes);
   return it.Seek(mint) && it.t() <= maxt;
 }
 

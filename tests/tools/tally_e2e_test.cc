@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
@@ -144,6 +145,22 @@ TEST(TallyE2ETest, BackfillThenDumpIsBitForBit) {
   EXPECT_THAT(a.out, HasSubstr("Bytes per sample:"));
   EXPECT_THAT(a.out, HasSubstr("Metadata:          20 metric families\n"));
   EXPECT_THAT(a.out, HasSubstr("model"));
+  // Per-encoding table: integer-valued series (request and token counters, buckets) are
+  // packed, and the rows account for every persisted sample.
+  const size_t enc = a.out.find("Persisted chunks by encoding");
+  ASSERT_NE(enc, std::string::npos) << a.out;
+  EXPECT_THAT(a.out, HasSubstr("Persisted chunks by metric family"));
+  EXPECT_THAT(a.out, HasSubstr("packed-int"));
+  int64_t enc_samples = 0;
+  std::vector<std::string> rows = absl::StrSplit(a.out.substr(enc), '\n');
+  for (size_t i = 2; i < rows.size() && !rows[i].empty(); ++i) {
+    std::vector<std::string> f = absl::StrSplit(rows[i], ' ', absl::SkipEmpty());
+    ASSERT_EQ(f.size(), 5u) << rows[i];
+    int64_t n = 0;
+    ASSERT_TRUE(absl::SimpleAtoi(f[2], &n)) << rows[i];
+    enc_samples += n;
+  }
+  EXPECT_EQ(enc_samples, sim::LlmCostSeriesPerInstance() * 60);
 
   // --match and time bounds select a subset.
   RunResult m = RunTally(dir, {"tsdb", "dump", "--storage.tsdb.path", data, "--match",
