@@ -5,7 +5,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/btree_map.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "storage/chunk/chunk.h"
 #include "storage/chunk/xor_chunk.h"
 #include "storage/db_impl.h"
 #include "storage/index/postings_for_matchers.h"
@@ -36,7 +39,7 @@ absl::Status DBImpl::Snapshot(const std::string& dir, bool with_head) {
 absl::Status DBImpl::DeleteSeries(const Matchers& matchers, int64_t mint_ms, int64_t maxt_ms) {
   RETURN_IF_ERROR(CheckWritable());
   if (maxt_ms < mint_ms) return absl::OkStatus();
-  ASSIGN_OR_RETURN(index::Postings refs, index::PostingsForMatchers(store_.get(), matchers));
+  ASSIGN_OR_RETURN(index::Postings refs, index::PostingsForMatchers(postings_, matchers));
   if (refs.empty()) return absl::OkStatus();
   RETURN_IF_ERROR(DeleteLocked(refs, mint_ms, maxt_ms));
   RecomputeMinTime();
@@ -64,42 +67,79 @@ absl::Status DBImpl::DeleteLocked(const std::vector<SeriesRef>& refs, int64_t mi
   int64_t chunks_delta = 0, samples_delta = 0;
   uint64_t id = chunk_id_;
   std::string val;
+  // New totals of the time buckets touched (chunk keys start with their bucket, format 3).
+  absl::btree_map<int64_t, kv::BucketStats> touched;
+  auto stats_of = [&](int64_t bucket) -> kv::BucketStats& {
+    auto [t, fresh] = touched.try_emplace(bucket);
+    if (fresh) {
+      if (auto old = buckets_.find(bucket); old != buckets_.end()) t->second = old->second;
+    }
+    return t->second;
+  };
   for (SeriesRef ref : refs) {
-    // Chunks are keyed by start time and span at most max_chunk_span_ms, so the first one
-    // that can overlap starts no earlier than mint - span.
+    int64_t disk_mint = kMinTime, disk_maxt = kMaxTime;
+    if (head::MemSeries* s = head_.Find(ref); s != nullptr) {
+      absl::MutexLock l(&s->mu);
+      disk_mint = s->disk_mint;
+      disk_maxt = s->disk_maxt;
+    }
+    // A chunk spans at most max_chunk_span_ms, so the first one that can overlap starts no
+    // earlier than mint - span; none starts outside the series' persisted bounds.
     const int64_t from = mint_ms < kMinTime + options_.max_chunk_span_ms
                              ? kMinTime
                              : mint_ms - options_.max_chunk_span_ms;
+    const int64_t lo = std::max(from, disk_mint);
+    const int64_t hi = std::min(maxt_ms, disk_maxt);
+    if (lo > hi) continue;
     std::unique_ptr<kv::KvIterator> it = store_->NewIterator(Cf::kChunks);
-    for (it->Seek(kv::ChunkSeekKey(ref, from)); it->Valid(); it->Next()) {
-      kv::ChunkRecord c;
-      if (!kv::DecodeChunkRecord(it->key(), it->value(), &c)) {
-        return absl::DataLossError("corrupt chunk record while deleting series");
+    for (int64_t b = kv::BucketStart(lo, bucket_ms_); b <= hi;) {
+      const std::string prefix = kv::BucketSeriesPrefix(b, ref);
+      for (it->Seek(kv::ChunkSeekKey(b, ref, std::max(lo, b))); it->Valid(); it->Next()) {
+        if (!absl::StartsWith(it->key(), prefix)) break;
+        kv::ChunkRecord c;
+        if (!kv::DecodeChunkRecord(it->key(), it->value(), &c)) {
+          return absl::DataLossError("corrupt chunk record while deleting series");
+        }
+        if (c.mint_ms > maxt_ms) break;
+        if (c.maxt_ms < mint_ms) continue;
+        // Overlaps: keep the samples outside [mint, maxt] in a new chunk (or none).
+        std::vector<Sample> keep;
+        ChunkIterator ci(c.bytes);
+        while (ci.Next()) {
+          if (ci.t() < mint_ms || ci.t() > maxt_ms) keep.push_back(ci.At());
+        }
+        RETURN_IF_ERROR(ci.status());
+        batch.Delete(Cf::kChunks, it->key());
+        kv::BucketStats& old_bs = stats_of(b);
+        --old_bs.chunks;
+        old_bs.samples -= c.num_samples;
+        old_bs.bytes -= static_cast<int64_t>(it->key().size() + it->value().size());
+        --chunks_delta;
+        samples_delta -= c.num_samples;
+        if (keep.empty()) continue;
+        XorChunk chunk;
+        XorAppender app(&chunk);
+        for (const Sample& x : keep) app.Append(x.t_ms, x.v);
+        RETURN_IF_ERROR(app.status());
+        kv::EncodeChunkValue(keep.front().t_ms, keep.back().t_ms, static_cast<int>(keep.size()),
+                             EncodeForStorage(chunk.ReleaseBytes()), &val);
+        const int64_t nb = kv::BucketStart(keep.front().t_ms, bucket_ms_);
+        const std::string key = kv::ChunkKey(nb, ref, keep.front().t_ms, ++id);
+        batch.Put(Cf::kChunks, key, val);
+        kv::BucketStats& new_bs = stats_of(nb);
+        ++new_bs.chunks;
+        new_bs.samples += static_cast<int64_t>(keep.size());
+        new_bs.bytes += static_cast<int64_t>(key.size() + val.size());
+        new_bs.max_maxt = std::max(new_bs.max_maxt, keep.back().t_ms);
+        ++chunks_delta;
+        samples_delta += static_cast<int64_t>(keep.size());
       }
-      if (c.ref != ref || c.mint_ms > maxt_ms) break;
-      if (c.maxt_ms < mint_ms) continue;
-      // Overlaps: keep the samples outside [mint, maxt] in a new chunk (or none).
-      std::vector<Sample> keep;
-      XorIterator xi(c.bytes);
-      while (xi.Next()) {
-        if (xi.t() < mint_ms || xi.t() > maxt_ms) keep.push_back(xi.At());
-      }
-      RETURN_IF_ERROR(xi.status());
-      batch.Delete(Cf::kChunks, it->key());
-      --chunks_delta;
-      samples_delta -= c.num_samples;
-      if (keep.empty()) continue;
-      XorChunk chunk;
-      XorAppender app(&chunk);
-      for (const Sample& x : keep) app.Append(x.t_ms, x.v);
-      RETURN_IF_ERROR(app.status());
-      kv::EncodeChunkValue(keep.front().t_ms, keep.back().t_ms, static_cast<int>(keep.size()),
-                           chunk.Bytes(), &val);
-      batch.Put(Cf::kChunks, kv::ChunkKey(ref, keep.front().t_ms, ++id), val);
-      ++chunks_delta;
-      samples_delta += static_cast<int64_t>(keep.size());
+      RETURN_IF_ERROR(it->status());
+      if (__builtin_add_overflow(b, bucket_ms_, &b)) break;
     }
-    RETURN_IF_ERROR(it->status());
+  }
+  for (const auto& [bucket, bs] : touched) {
+    batch.Put(Cf::kMeta, kv::BucketStatsKey(bucket), kv::EncodeBucketStats(bs));
   }
   if (batch.Count() == 0) return absl::OkStatus();
   batch.Put(Cf::kMeta, kv::kChunkIdKey, kv::EncodeU64(id));
@@ -108,6 +148,10 @@ absl::Status DBImpl::DeleteLocked(const std::vector<SeriesRef>& refs, int64_t mi
                              disk_samples_.load() + samples_delta));
   RETURN_IF_ERROR(store_->Write(&batch, /*sync=*/true));
   chunk_id_ = id;
+  // Per-series disk bounds stay as they were: wider than the data left, which only costs
+  // a read that finds nothing.
+  for (auto& [bucket, bs] : touched) buckets_[bucket] = bs;
+  chunk_writes_.fetch_add(1, std::memory_order_release);  // reused iterators re-seek
   disk_chunks_.fetch_add(chunks_delta);
   disk_samples_.fetch_add(samples_delta);
   RETURN_IF_ERROR(TruncateWal());
