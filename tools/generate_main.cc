@@ -20,7 +20,7 @@ int RunGenerate(std::vector<std::string> args) {
   double hours = 1;
   int64_t scale = 1;
   int64_t seed = 1;
-  int64_t models = 0, applications = 0;
+  int64_t models = 0, applications = 0, users = 0;
   int64_t start_ms = -1;
   absl::Duration step = absl::Seconds(15);
   std::string format = "openmetrics";
@@ -36,6 +36,9 @@ int RunGenerate(std::vector<std::string> args) {
   flags.Int("models", &models, "Generate the first N of the 6 catalogue models (0: all).");
   flags.Int("applications", &applications,
             "Generate the first N of the 4 catalogue applications (0: all).");
+  flags.Int("users", &users,
+            "Spread cost, request and token counters over N user_id values, 1..16 (0: no\n"
+            "user_id label).");
   flags.Int("start", &start_ms, "First timestamp in ms since the epoch (default: now - hours).");
   flags.Duration("step", &step, "Scrape interval.");
   flags.String("format", &format, "Output format: openmetrics or prometheus.");
@@ -50,6 +53,7 @@ int RunGenerate(std::vector<std::string> args) {
   o.seed = static_cast<uint64_t>(seed);
   o.models = static_cast<int>(models);
   o.applications = static_cast<int>(applications);
+  o.users = static_cast<int>(users);
   o.hours = hours;
   o.series_scale = static_cast<int>(scale);
   o.step_ms = absl::ToInt64Milliseconds(step);
@@ -62,10 +66,10 @@ int RunGenerate(std::vector<std::string> args) {
     return kExitUsage;
   }
   if (!(hours > 0) || scale < 1 || o.step_ms < 10 || models < 0 || models > 6 ||
-      applications < 0 || applications > 4) {
+      applications < 0 || applications > 4 || users < 0 || users > 16) {
     std::fprintf(stderr,
                  "tally: error: need --hours > 0, --series-scale >= 1, --step >= 10ms, "
-                 "--models in 0..6, --applications in 0..4, try --help\n");
+                 "--models in 0..6, --applications in 0..4, --users in 0..16, try --help\n");
     return kExitUsage;
   }
   o.start_ms = start_ms >= 0

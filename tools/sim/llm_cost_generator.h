@@ -43,6 +43,7 @@ struct LlmCostOptions {
   storage::TextFormat format = storage::TextFormat::kOpenMetrics;
   int models = 0;        // the first N of the 6 catalogue models; 0: all
   int applications = 0;  // the first N of the 4 catalogue applications; 0: all
+  int users = 0;  // 1..16: cost, request and token counters per user_id; 0: no user_id label
   Scenario scenario = Scenario::kNone;
   int64_t scenario_start_ms = 0;  // the scenario applies to scrapes at or after this time
 };
