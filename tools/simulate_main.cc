@@ -1,5 +1,6 @@
 // `tally simulate`: the LLM Cost Tracker (tools/sim) as a live application. It serves
-// /metrics (Prometheus text 0.0.4) and the seed's /health and /health/detailed endpoints,
+// /metrics (Prometheus text 0.0.4) and the seed's /health, /health/detailed and
+// /health/{database,providers,cache,budget-engine} endpoints,
 // or pushes each scrape step by remote write, or writes a past window as OpenMetrics for
 // `tally backfill` (the generator's output). A --scenario provokes one of the shipped alerts.
 #include <cerrno>
@@ -10,6 +11,7 @@
 #include <string>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "rules/client/remote_backend.h"
@@ -197,7 +199,11 @@ int RunSimulate(std::vector<std::string> args) {
             resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
             resp->body = live.RenderText();
           } else if (req.path == "/health" || req.path == "/health/detailed") {
+            resp->content_type = "application/json";
             resp->body = live.HealthJson(req.path == "/health/detailed", now);
+          } else if (absl::StartsWith(req.path, "/health/") &&
+                     !(resp->body = live.ComponentHealthJson(req.path.substr(8), now)).empty()) {
+            resp->content_type = "application/json";
           } else {
             resp->status = 404;
             resp->content_type = "text/plain; charset=utf-8";

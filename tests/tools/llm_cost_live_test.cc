@@ -119,6 +119,14 @@ TEST(LlmCostLiveTest, DetailedHealthHasOneEntryPerProvider) {
     EXPECT_TRUE(absl::StrContains(ok, p)) << p << " in " << ok;
   }
   EXPECT_TRUE(absl::StartsWith(live.HealthJson(false, o.start_ms), "{\"status\": \"healthy\""));
+  // The guide's component checks.
+  EXPECT_TRUE(absl::StrContains(live.ComponentHealthJson("database", 0),
+                                R"("component": "database", "details": {"status": "healthy", "connections": )"));
+  EXPECT_TRUE(absl::StrContains(live.ComponentHealthJson("providers", 0), R"("openai": {)"));
+  EXPECT_TRUE(absl::StrContains(live.ComponentHealthJson("budget-engine", 0),
+                                "max_daily_utilization_percent"));
+  EXPECT_TRUE(absl::StrContains(live.ComponentHealthJson("cache", 0), "hit_ratio"));
+  EXPECT_EQ(live.ComponentHealthJson("detailed2", 0), "");
   live.AdvanceTo(o.start_ms + 900'000);  // 5 minutes into the spike
   EXPECT_TRUE(absl::StartsWith(live.HealthJson(false, o.start_ms), "{\"status\": \"degraded\""))
       << live.HealthJson(true, o.start_ms);

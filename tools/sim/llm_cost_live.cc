@@ -423,41 +423,84 @@ std::string LlmCostLive::RenderText() const {
   return out;
 }
 
-std::string LlmCostLive::HealthJson(bool detailed, int64_t now_ms) const {
-  const std::string ts =
-      absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixMillis(now_ms), absl::UTCTimeZone());
-  std::string providers;
-  bool degraded = false;
+namespace {
+// Pieces of the health bodies.
+struct HealthParts {
+  std::string ts, status, database, cache, budget, providers;
+  bool providers_degraded = false, over_budget = false;
+};
+
+HealthParts BuildHealth(const LlmCostOptions& o, const std::vector<double>& gauges,
+                               const std::vector<double>& spent,
+                               const std::array<double, kNumProviders>& requests,
+                               const std::array<double, kNumProviders>& errors,
+                               const std::array<double, kNumProviders>& latency_sum,
+                               int64_t now_ms) {
+  HealthParts h;
+  h.ts = absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixMillis(now_ms), absl::UTCTimeZone());
   for (int p = 0; p < kNumProviders; ++p) {
     bool used = false;
-    for (int m = 0; m < NumModels(o_); ++m) used |= ProviderIndex(m) == p;
+    for (int m = 0; m < NumModels(o); ++m) used |= ProviderIndex(m) == p;
     if (!used) continue;
-    const double n = provider_requests_[p];
-    const double error_ratio = n > 0 ? provider_errors_[p] / n : 0;
-    const double mean_latency = n > 0 ? provider_latency_sum_[p] / n : 0;
+    const double n = requests[p];
+    const double error_ratio = n > 0 ? errors[p] / n : 0;
+    const double mean_latency = n > 0 ? latency_sum[p] / n : 0;
     const bool bad = error_ratio > 0.05 || mean_latency > 2;
-    degraded |= bad;
-    absl::StrAppend(&providers, providers.empty() ? "" : ", ",
+    h.providers_degraded |= bad;
+    absl::StrAppend(&h.providers, h.providers.empty() ? "" : ", ",
                     absl::StrFormat(R"("%s": {"status": "%s", "requests": %d, )"
                                     R"("error_ratio": %.4f, "mean_latency_seconds": %.3f})",
                                     kProviders[p], bad ? "degraded" : "healthy",
                                     static_cast<int>(n), error_ratio, mean_latency));
   }
-  const char* status = degraded ? "degraded" : "healthy";
-  if (!detailed) return absl::StrFormat(R"({"status": "%s", "timestamp": "%s"})", status, ts);
-  const Instance& in = instances_[0];
+  h.providers = absl::StrCat("{", h.providers, "}");
   double max_util = 0;
-  for (int a = 0; a < NumApps(o_); ++a) {
-    max_util = std::max(max_util, in.spent[a] / kApps[a].daily_budget_usd * 100);
+  for (int a = 0; a < NumApps(o); ++a) {
+    max_util = std::max(max_util, spent[a] / kApps[a].daily_budget_usd * 100);
   }
+  h.over_budget = max_util > 100;
+  h.database = absl::StrFormat(R"({"status": "healthy", "connections": %d, "max_connections": %d})",
+                               static_cast<int>(gauges[3]), static_cast<int>(gauges[4]));
+  h.cache = absl::StrFormat(R"({"status": "healthy", "hit_ratio": %.4f})", gauges[5]);
+  h.budget = absl::StrFormat(R"({"status": "%s", "max_daily_utilization_percent": %.2f})",
+                             h.over_budget ? "over_budget" : "healthy", max_util);
+  h.status = h.providers_degraded ? "degraded" : "healthy";
+  return h;
+}
+
+}  // namespace
+
+std::string LlmCostLive::HealthJson(bool detailed, int64_t now_ms) const {
+  const Instance& in = instances_[0];
+  const HealthParts h = BuildHealth(o_, in.gauges, in.spent, provider_requests_,
+                                    provider_errors_, provider_latency_sum_, now_ms);
+  if (!detailed) return absl::StrFormat(R"({"status": "%s", "timestamp": "%s"})", h.status, h.ts);
   return absl::StrFormat(
-      R"({"status": "%s", "timestamp": "%s", "components": {)"
-      R"("database": {"status": "healthy", "connections": %d, "max_connections": %d}, )"
-      R"("cache": {"status": "healthy", "hit_ratio": %.4f}, )"
-      R"("budget_engine": {"status": "%s", "max_daily_utilization_percent": %.2f}}, )"
-      R"("providers": {%s}})",
-      status, ts, static_cast<int>(in.gauges[3]), static_cast<int>(in.gauges[4]), in.gauges[5],
-      max_util > 100 ? "over_budget" : "healthy", max_util, providers);
+      R"({"status": "%s", "timestamp": "%s", "components": {"database": %s, "cache": %s, )"
+      R"("budget_engine": %s}, "providers": %s})",
+      h.status, h.ts, h.database, h.cache, h.budget, h.providers);
+}
+
+std::string LlmCostLive::ComponentHealthJson(absl::string_view component, int64_t now_ms) const {
+  const Instance& in = instances_[0];
+  const HealthParts h = BuildHealth(o_, in.gauges, in.spent, provider_requests_,
+                                    provider_errors_, provider_latency_sum_, now_ms);
+  std::string status = "healthy", details;
+  if (component == "database") {
+    details = h.database;
+  } else if (component == "cache") {
+    details = h.cache;
+  } else if (component == "budget-engine") {
+    details = h.budget;
+    if (h.over_budget) status = "over_budget";
+  } else if (component == "providers") {
+    details = h.providers;
+    status = h.status;
+  } else {
+    return "";
+  }
+  return absl::StrFormat(R"({"status": "%s", "timestamp": "%s", "component": "%s", "details": %s})",
+                         status, h.ts, component, details);
 }
 
 }  // namespace tally::sim

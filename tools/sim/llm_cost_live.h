@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "tools/sim/llm_cost_generator.h"
 #include "tools/sim/llm_cost_model.h"
 
@@ -65,6 +66,9 @@ class LlmCostLive {
   // "degraded" when any provider is. /health/detailed adds the database, cache and budget
   // engine and one entry per LLM provider.
   std::string HealthJson(bool detailed, int64_t now_ms) const;
+  // The guide's component checks: "database", "providers", "cache" or "budget-engine"
+  // (/health/<component>): {"status", "timestamp", "component", "details"}; "" if unknown.
+  std::string ComponentHealthJson(absl::string_view component, int64_t now_ms) const;
 
  private:
   // Counters of one (model, application) of one instance.
