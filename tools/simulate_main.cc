@@ -21,6 +21,7 @@
 #include "tools/cli/command.h"
 #include "tools/cli/flag_set.h"
 #include "tools/cli/signals.h"
+#include "tools/sim/history_file.h"
 #include "tools/sim/llm_cost_generator.h"
 #include "tools/sim/llm_cost_live.h"
 
@@ -51,24 +52,8 @@ int WriteBackfill(const sim::LlmCostOptions& base, absl::Duration window, const 
   o.start_ms = now - absl::ToInt64Milliseconds(window);
   o.scenario_start_ms = now - 3'600'000;  // the scenario covers the last hour
   o.format = storage::TextFormat::kOpenMetrics;
-  const std::string tmp = out + ".tmp";
-  FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (f == nullptr) {
-    std::fprintf(stderr, "tally: error: creating %s: %s\n", tmp.c_str(), std::strerror(errno));
-    return kExitFailure;
-  }
-  const absl::Status s = sim::WriteLlmCostData(o, [f](absl::string_view piece) {
-    if (Interrupted()) return absl::CancelledError("interrupted");
-    if (std::fwrite(piece.data(), 1, piece.size(), f) != piece.size()) {
-      return absl::UnavailableError(absl::StrFormat("write: %s", std::strerror(errno)));
-    }
-    return absl::OkStatus();
-  });
-  const bool close_ok = std::fclose(f) == 0;
-  if (!s.ok() || !close_ok || std::rename(tmp.c_str(), out.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    std::fprintf(stderr, "tally: error: simulate: %s\n",
-                 s.ok() ? "write failed" : std::string(s.message()).c_str());
+  if (absl::Status s = sim::WriteHistoryFile(o, out, [] { return Interrupted(); }); !s.ok()) {
+    std::fprintf(stderr, "tally: error: simulate: %s\n", std::string(s.message()).c_str());
     return absl::IsCancelled(s) ? kExitInterrupted : kExitFailure;
   }
   TALLY_LOG(kInfo, "wrote simulated history",

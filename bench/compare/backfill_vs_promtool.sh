@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Backfill throughput and bytes per sample on disk: `tally backfill` vs
-# `promtool tsdb create-blocks-from openmetrics`, on the same generated LLM-cost file.
+# `promtool tsdb create-blocks-from openmetrics`, on the same simulator history file
+# (`tally simulate --backfill`, the LLM Cost Tracker model; the demo's 7-day history is
+# HOURS=168 STEP=60s USERS=5).
 #
-#   bash bench/compare/backfill_vs_promtool.sh [TALLY_BINARY] [HOURS] [SERIES_SCALE]
+#   bash bench/compare/backfill_vs_promtool.sh [TALLY_BINARY] [HOURS] [SERIES_SCALE] [STEP] [USERS]
 #
-# Defaults: build/tally, 6 hours, 2 instances (~1.67M samples, ~1160 series, 15 s spacing).
+# Defaults: build/tally, 6 hours, 2 instances, 15s step, no users (~1.9M samples, ~1300
+# series). The 7-day run: bash bench/compare/backfill_vs_promtool.sh build/tally 168 1 60s 5
 # Prints the versions, the machine, and for each tool: wall time, samples/s, bytes on disk
 # (all files of the output dir, `du -sb`) and bytes per sample. Also checks that both dumps
 # are identical. Uses a temporary directory that is removed at exit.
@@ -13,6 +16,8 @@ set -euo pipefail
 TALLY="${1:-build/tally}"
 HOURS="${2:-6}"
 SCALE="${3:-2}"
+STEP="${4:-15s}"
+USERS="${5:-0}"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 
@@ -23,9 +28,9 @@ echo "== versions and machine"
 promtool --version 2>&1 | head -1
 echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(nproc) cores"
 
-"$TALLY" generate --hours "$HOURS" --series-scale "$SCALE" --seed 1 --format openmetrics \
-  --out "$WORK/in.om" --log.level=warn
-echo "input: $(du -h "$WORK/in.om" | cut -f1) OpenMetrics, ${HOURS}h x ${SCALE} instance(s)"
+"$TALLY" simulate --backfill "${HOURS}h" --interval "$STEP" --series-scale "$SCALE" \
+  --users "$USERS" --seed 1 --out "$WORK/in.om" --log.level=warn
+echo "input: $(du -h "$WORK/in.om" | cut -f1) OpenMetrics, ${HOURS}h at ${STEP} x ${SCALE} instance(s), ${USERS} users"
 
 echo "== tally backfill"
 t0=$(now_s)
