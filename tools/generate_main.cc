@@ -31,7 +31,7 @@ int RunGenerate(std::vector<std::string> args) {
   FlagSet flags("tally generate [<flags>]",
                 "Write seeded, realistic LLM-cost monitoring data (the llm_cost_tracker_*\n"
                 "metrics: cost and token counters with resets, latency histograms, cost\n"
-                "summaries, budgets and system gauges; ~580 series per instance) with\n"
+                "summaries, budgets and system gauges; ~900 series per instance) with\n"
                 "timestamps, ready for `tally backfill`. The same flags give the same bytes.\n"
                 "The model is `tally simulate`'s: a simulator started with --history.start\n"
                 "(and --history.end/--history.interval) continues this file's counters.");

@@ -78,7 +78,7 @@ int RunSimulate(std::vector<std::string> args) {
   flags.Duration("interval", &interval, "Scrape step: how often values advance (and are pushed).");
   flags.Duration("backfill", &backfill, "Write this past window (ending now) to --out and exit.");
   flags.String("out", &out, "Output file of --backfill.");
-  flags.Int("series-scale", &scale, "Number of simulated tracker instances (~580 series each).");
+  flags.Int("series-scale", &scale, "Number of simulated tracker instances (~900 series each).");
   flags.Int("seed", &seed, "Random seed.");
   flags.Int("models", &models, "Simulate the first N of the 6 catalogue models (0: all).");
   flags.Int("applications", &applications,
