@@ -21,7 +21,13 @@ Draw MakeDraw(const LlmCostOptions& o, int instance, int model, int app, int64_t
   const double error_p =
       sc == Scenario::kErrors ? 0.25 : burst ? kBurstErrorP : kBackgroundErrorP;
   const double latency_x = sc == Scenario::kLatencySpike ? 6 : 1;
-  const double tokens_x = sc == Scenario::kTokenAnomaly ? 6 : 1;
+  // Prompts run longer in working hours (documents, code) and shorter at night: a +-25%
+  // daily swing. Besides being what real traffic does, it is what keeps a 3-sigma detector
+  // (UnusualTokenUsagePattern) quiet: the 24h standard deviation is then mostly this known
+  // swing, not the sampling noise of a few requests an hour at night.
+  const double day_frac = static_cast<double>(t_ms % 86'400'000) / 86'400'000.0;
+  const double tokens_x = (sc == Scenario::kTokenAnomaly ? 6 : 1) *
+                          (1 + 0.25 * std::sin(6.283185307179586 * (day_frac - 0.3)));
   const double price_x = sc == Scenario::kBudgetOverrun ? 40 : 1;
   // Users come from their own stream, so the draws without users are unchanged by them.
   const int users = NumUsers(o);
