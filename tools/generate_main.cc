@@ -1,5 +1,7 @@
-// `tally generate`: writes a seeded sample of LLM-cost monitoring data (tools/sim) as
-// OpenMetrics or Prometheus text, for `tally backfill`, benchmarks and demos.
+// `tally generate`: the LLM Cost Tracker model (tools/sim) over an explicit past window
+// (--start, --hours, --step) as OpenMetrics or Prometheus text, for `tally backfill`,
+// benchmarks and tests. A front end of the same model and writer as `tally simulate
+// --backfill` (which covers a window ending now).
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -11,6 +13,7 @@
 #include "tools/cli/command.h"
 #include "tools/cli/flag_set.h"
 #include "tools/cli/signals.h"
+#include "tools/sim/history_file.h"
 #include "tools/sim/llm_cost_generator.h"
 
 namespace tally::tools {
@@ -20,7 +23,7 @@ int RunGenerate(std::vector<std::string> args) {
   double hours = 1;
   int64_t scale = 1;
   int64_t seed = 1;
-  int64_t models = 0, applications = 0;
+  int64_t models = 0, applications = 0, users = 0;
   int64_t start_ms = -1;
   absl::Duration step = absl::Seconds(15);
   std::string format = "openmetrics";
@@ -28,14 +31,19 @@ int RunGenerate(std::vector<std::string> args) {
   FlagSet flags("tally generate [<flags>]",
                 "Write seeded, realistic LLM-cost monitoring data (the llm_cost_tracker_*\n"
                 "metrics: cost and token counters with resets, latency histograms, cost\n"
-                "summaries, budgets and system gauges; ~580 series per instance) with\n"
-                "timestamps, ready for `tally backfill`. The same flags give the same bytes.");
+                "summaries, budgets and system gauges; ~900 series per instance) with\n"
+                "timestamps, ready for `tally backfill`. The same flags give the same bytes.\n"
+                "The model is `tally simulate`'s: a simulator started with --history.start\n"
+                "(and --history.end/--history.interval) continues this file's counters.");
   flags.Double("hours", &hours, "Time span to cover, ending now (or starting at --start).");
   flags.Int("series-scale", &scale, "Number of simulated tracker instances.");
   flags.Int("seed", &seed, "Random seed.");
   flags.Int("models", &models, "Generate the first N of the 6 catalogue models (0: all).");
   flags.Int("applications", &applications,
             "Generate the first N of the 4 catalogue applications (0: all).");
+  flags.Int("users", &users,
+            "Spread cost, request and token counters over N user_id values, 1..16 (0: no\n"
+            "user_id label).");
   flags.Int("start", &start_ms, "First timestamp in ms since the epoch (default: now - hours).");
   flags.Duration("step", &step, "Scrape interval.");
   flags.String("format", &format, "Output format: openmetrics or prometheus.");
@@ -50,6 +58,7 @@ int RunGenerate(std::vector<std::string> args) {
   o.seed = static_cast<uint64_t>(seed);
   o.models = static_cast<int>(models);
   o.applications = static_cast<int>(applications);
+  o.users = static_cast<int>(users);
   o.hours = hours;
   o.series_scale = static_cast<int>(scale);
   o.step_ms = absl::ToInt64Milliseconds(step);
@@ -62,10 +71,10 @@ int RunGenerate(std::vector<std::string> args) {
     return kExitUsage;
   }
   if (!(hours > 0) || scale < 1 || o.step_ms < 10 || models < 0 || models > 6 ||
-      applications < 0 || applications > 4) {
+      applications < 0 || applications > 4 || users < 0 || users > 16) {
     std::fprintf(stderr,
                  "tally: error: need --hours > 0, --series-scale >= 1, --step >= 10ms, "
-                 "--models in 0..6, --applications in 0..4, try --help\n");
+                 "--models in 0..6, --applications in 0..4, --users in 0..16, try --help\n");
     return kExitUsage;
   }
   o.start_ms = start_ms >= 0
@@ -73,31 +82,9 @@ int RunGenerate(std::vector<std::string> args) {
                    : absl::ToUnixMillis(absl::Now()) - static_cast<int64_t>(hours * 3600 * 1000);
 
   InstallInterruptHandler();
-  // Write to a temporary file and rename, so an interrupted run leaves no partial file.
-  const bool to_stdout = out == "-";
-  const std::string tmp = to_stdout ? "" : out + ".tmp";
-  FILE* f = to_stdout ? stdout : std::fopen(tmp.c_str(), "wb");
-  if (f == nullptr) {
-    std::fprintf(stderr, "tally: error: creating %s: %s\n", tmp.c_str(), std::strerror(errno));
-    return kExitFailure;
-  }
-  const absl::Status s = sim::WriteLlmCostData(o, [f](absl::string_view piece) {
-    if (Interrupted()) return absl::CancelledError("interrupted");
-    if (std::fwrite(piece.data(), 1, piece.size(), f) != piece.size()) {
-      return absl::UnavailableError(absl::StrFormat("write: %s", std::strerror(errno)));
-    }
-    return absl::OkStatus();
-  });
-  const bool close_ok = to_stdout ? std::fflush(f) == 0 : std::fclose(f) == 0;
-  if (!s.ok() || !close_ok) {
-    if (!to_stdout) std::remove(tmp.c_str());
-    std::fprintf(stderr, "tally: error: generate: %s\n",
-                 s.ok() ? "write failed" : std::string(s.message()).c_str());
+  if (absl::Status s = sim::WriteHistoryFile(o, out, [] { return Interrupted(); }); !s.ok()) {
+    std::fprintf(stderr, "tally: error: generate: %s\n", std::string(s.message()).c_str());
     return absl::IsCancelled(s) ? kExitInterrupted : kExitFailure;
-  }
-  if (!to_stdout && std::rename(tmp.c_str(), out.c_str()) != 0) {
-    std::fprintf(stderr, "tally: error: rename %s: %s\n", tmp.c_str(), std::strerror(errno));
-    return kExitFailure;
   }
   TALLY_LOG(kInfo, "generated LLM-cost data",
             {{"series", sim::LlmCostSeriesPerInstance(o) * o.series_scale},

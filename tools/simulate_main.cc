@@ -1,5 +1,6 @@
 // `tally simulate`: the LLM Cost Tracker (tools/sim) as a live application. It serves
-// /metrics (Prometheus text 0.0.4) and the seed's /health and /health/detailed endpoints,
+// /metrics (Prometheus text 0.0.4) and the seed's /health, /health/detailed and
+// /health/{database,providers,cache,budget-engine} endpoints,
 // or pushes each scrape step by remote write, or writes a past window as OpenMetrics for
 // `tally backfill` (the generator's output). A --scenario provokes one of the shipped alerts.
 #include <cerrno>
@@ -10,6 +11,7 @@
 #include <string>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "rules/client/remote_backend.h"
@@ -19,6 +21,7 @@
 #include "tools/cli/command.h"
 #include "tools/cli/flag_set.h"
 #include "tools/cli/signals.h"
+#include "tools/sim/history_file.h"
 #include "tools/sim/llm_cost_generator.h"
 #include "tools/sim/llm_cost_live.h"
 
@@ -49,24 +52,8 @@ int WriteBackfill(const sim::LlmCostOptions& base, absl::Duration window, const 
   o.start_ms = now - absl::ToInt64Milliseconds(window);
   o.scenario_start_ms = now - 3'600'000;  // the scenario covers the last hour
   o.format = storage::TextFormat::kOpenMetrics;
-  const std::string tmp = out + ".tmp";
-  FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (f == nullptr) {
-    std::fprintf(stderr, "tally: error: creating %s: %s\n", tmp.c_str(), std::strerror(errno));
-    return kExitFailure;
-  }
-  const absl::Status s = sim::WriteLlmCostData(o, [f](absl::string_view piece) {
-    if (Interrupted()) return absl::CancelledError("interrupted");
-    if (std::fwrite(piece.data(), 1, piece.size(), f) != piece.size()) {
-      return absl::UnavailableError(absl::StrFormat("write: %s", std::strerror(errno)));
-    }
-    return absl::OkStatus();
-  });
-  const bool close_ok = std::fclose(f) == 0;
-  if (!s.ok() || !close_ok || std::rename(tmp.c_str(), out.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    std::fprintf(stderr, "tally: error: simulate: %s\n",
-                 s.ok() ? "write failed" : std::string(s.message()).c_str());
+  if (absl::Status s = sim::WriteHistoryFile(o, out, [] { return Interrupted(); }); !s.ok()) {
+    std::fprintf(stderr, "tally: error: simulate: %s\n", std::string(s.message()).c_str());
     return absl::IsCancelled(s) ? kExitInterrupted : kExitFailure;
   }
   TALLY_LOG(kInfo, "wrote simulated history",
@@ -78,7 +65,9 @@ int RunSimulate(std::vector<std::string> args) {
   std::string listen, remote_write, out, scenario_name = "none";
   absl::Duration interval = absl::Seconds(15), backfill = absl::ZeroDuration(),
                  duration = absl::ZeroDuration(), scenario_after = absl::ZeroDuration();
-  int64_t scale = 1, seed = 1, models = 0, applications = 0, history_start = -1;
+  int64_t scale = 1, seed = 1, models = 0, applications = 0, users = 0, history_start = -1,
+          history_end = -1;
+  absl::Duration history_interval = absl::ZeroDuration();
   FlagSet flags(
       "tally simulate (--web.listen-address ADDR | --remote-write.url URL | --backfill D --out F)",
       "Run a simulated LLM Cost Tracker (the model of `tally generate`): serve /metrics,\n"
@@ -89,18 +78,27 @@ int RunSimulate(std::vector<std::string> args) {
   flags.Duration("interval", &interval, "Scrape step: how often values advance (and are pushed).");
   flags.Duration("backfill", &backfill, "Write this past window (ending now) to --out and exit.");
   flags.String("out", &out, "Output file of --backfill.");
-  flags.Int("series-scale", &scale, "Number of simulated tracker instances (~580 series each).");
+  flags.Int("series-scale", &scale, "Number of simulated tracker instances (~900 series each).");
   flags.Int("seed", &seed, "Random seed.");
   flags.Int("models", &models, "Simulate the first N of the 6 catalogue models (0: all).");
   flags.Int("applications", &applications,
             "Simulate the first N of the 4 catalogue applications (0: all).");
+  flags.Int("users", &users,
+            "Spread cost, request and token counters over N user_id values, 1..16 (0: no\n"
+            "user_id label).");
   flags.String("scenario", &scenario_name,
                "Provoke an alert: none, budget-overrun, latency-spike, token-anomaly, errors.");
   flags.Duration("scenario.after", &scenario_after,
                  "Live modes: start the scenario this long after start-up.");
   flags.Int("history.start", &history_start,
-            "Live modes: continue a `tally generate --start MS` history (same --seed, --interval,\n"
-            "--series-scale): counters go on from its values instead of starting at 0.");
+            "Live modes: continue a `tally generate --start MS` history (same --seed,\n"
+            "--series-scale, --models, --applications, --users): counters go on from its\n"
+            "values instead of starting at 0.");
+  flags.Int("history.end", &history_end,
+            "With --history.start: the history's end (its --start plus --hours, in ms). Its\n"
+            "steps are replayed at --history.interval, then the simulator goes on at --interval.");
+  flags.Duration("history.interval", &history_interval,
+                 "The history's step (`tally generate --step`; default: --interval).");
   flags.Duration("duration", &duration, "Stop after this long (0: run until interrupted).");
   std::vector<std::string> pos;
   if (int rc = ParseFlagsOrExit(flags, args, &pos); rc >= 0) return rc;
@@ -118,13 +116,15 @@ int RunSimulate(std::vector<std::string> args) {
   if (interval < absl::Milliseconds(100) || interval > absl::Hours(1)) {
     return usage("--interval must be between 100ms and 1h");
   }
-  if (models < 0 || models > 6 || applications < 0 || applications > 4) {
-    return usage("--models must be in 0..6 and --applications in 0..4");
+  if (models < 0 || models > 6 || applications < 0 || applications > 4 || users < 0 ||
+      users > 16) {
+    return usage("--models must be in 0..6, --applications in 0..4 and --users in 0..16");
   }
   sim::LlmCostOptions o;
   o.seed = static_cast<uint64_t>(seed);
   o.models = static_cast<int>(models);
   o.applications = static_cast<int>(applications);
+  o.users = static_cast<int>(users);
   o.series_scale = static_cast<int>(scale);
   o.step_ms = absl::ToInt64Milliseconds(interval);
   if (!sim::ParseScenario(scenario_name, &o.scenario)) {
@@ -137,11 +137,30 @@ int RunSimulate(std::vector<std::string> args) {
   if (history_start > start || (history_start >= 0 && start - history_start > 400LL * 86'400'000)) {
     return usage("--history.start must be in the past 400 days (ms since the epoch)");
   }
+  if (history_end >= 0 && (history_start < 0 || history_end <= history_start ||
+                           history_end > start)) {
+    return usage("--history.end needs --history.start before it, and must not be in the future");
+  }
+  if (history_interval != absl::ZeroDuration() &&
+      (history_interval < absl::Milliseconds(100) || history_interval > absl::Hours(1))) {
+    return usage("--history.interval must be between 100ms and 1h");
+  }
   o.start_ms = history_start >= 0 ? history_start : start;
   o.scenario_start_ms = start + absl::ToInt64Milliseconds(scenario_after);
+  const int64_t live_step = o.step_ms;
+  if (history_end >= 0 && history_interval != absl::ZeroDuration()) {
+    o.step_ms = absl::ToInt64Milliseconds(history_interval);
+  }
   std::mutex mu;
   sim::LlmCostLive live(o);  // guarded by mu
-  live.AdvanceTo(start);     // replays the history's steps (not pushed again)
+  if (history_end >= 0) {
+    // Exactly the generator's steps: floor((end - start) / step), from the aligned start.
+    const int64_t steps = (history_end - history_start) / o.step_ms;
+    const int64_t aligned = history_start - history_start % o.step_ms;
+    if (steps > 0) live.AdvanceTo(aligned + (steps - 1) * o.step_ms);
+    live.ContinueWithStep(live_step);
+  }
+  live.AdvanceTo(start);  // replays the history's steps (not pushed again)
 
   std::unique_ptr<server::http::HttpServer> http;
   if (!listen.empty()) {
@@ -165,7 +184,11 @@ int RunSimulate(std::vector<std::string> args) {
             resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
             resp->body = live.RenderText();
           } else if (req.path == "/health" || req.path == "/health/detailed") {
+            resp->content_type = "application/json";
             resp->body = live.HealthJson(req.path == "/health/detailed", now);
+          } else if (absl::StartsWith(req.path, "/health/") &&
+                     !(resp->body = live.ComponentHealthJson(req.path.substr(8), now)).empty()) {
+            resp->content_type = "application/json";
           } else {
             resp->status = 404;
             resp->content_type = "text/plain; charset=utf-8";

@@ -73,6 +73,91 @@ TEST(LlmCostLiveTest, EqualsTheGeneratorWithAScenarioAndASubset) {
   ExpectSameAsGenerator(o, 1);
 }
 
+TEST(LlmCostLiveTest, EqualsTheGeneratorWithUsers) {
+  LlmCostOptions o;
+  o.start_ms = 1'700'000'000'000;
+  o.users = 5;
+  o.models = 2;
+  ExpectSameAsGenerator(o, 1);
+}
+
+// Users split a (model, application)'s requests: the per-user series sum to what the same
+// seed gives without users, and the first user (Zipf weight 1) is the busiest.
+TEST(LlmCostLiveTest, UsersSplitTheSameTraffic) {
+  LlmCostOptions o;
+  o.start_ms = 1'700'000'000'000;
+  LlmCostOptions with_users = o;
+  with_users.users = 4;
+  LlmCostLive a(o), b(with_users);
+  a.AdvanceTo(o.start_ms + 3'600'000);
+  b.AdvanceTo(o.start_ms + 3'600'000);
+  double total = 0, split = 0, first = 0, last = 0;
+  for (const auto& [series, v] : LastValues(a.RenderText())) {
+    if (absl::StartsWith(series, "llm_cost_tracker_requests_total")) total += v;
+  }
+  for (const auto& [series, v] : LastValues(b.RenderText())) {
+    if (!absl::StartsWith(series, "llm_cost_tracker_requests_total")) continue;
+    split += v;
+    if (absl::StrContains(series, "user_id=\"user-1\"")) first += v;
+    if (absl::StrContains(series, "user_id=\"user-4\"")) last += v;
+  }
+  EXPECT_GT(total, 100);
+  EXPECT_EQ(split, total);
+  EXPECT_GT(first, 2 * last);
+}
+
+TEST(LlmCostLiveTest, DetailedHealthHasOneEntryPerProvider) {
+  LlmCostOptions o;
+  o.start_ms = 1'700'000'000'000;
+  o.scenario = Scenario::kLatencySpike;
+  o.scenario_start_ms = o.start_ms + 600'000;
+  LlmCostLive live(o);
+  live.AdvanceTo(o.start_ms + 300'000);
+  const std::string ok = live.HealthJson(true, o.start_ms + 300'000);
+  for (const char* p : {"\"openai\": {\"status\": \"healthy\"", "\"anthropic\": {", "\"google\": {",
+                        "\"together\": {", "\"database\": {", "\"cache\": {"}) {
+    EXPECT_TRUE(absl::StrContains(ok, p)) << p << " in " << ok;
+  }
+  EXPECT_TRUE(absl::StartsWith(live.HealthJson(false, o.start_ms), "{\"status\": \"healthy\""));
+  // The guide's component checks.
+  EXPECT_TRUE(absl::StrContains(live.ComponentHealthJson("database", 0),
+                                R"("component": "database", "details": {"status": "healthy", "connections": )"));
+  EXPECT_TRUE(absl::StrContains(live.ComponentHealthJson("providers", 0), R"("openai": {)"));
+  EXPECT_TRUE(absl::StrContains(live.ComponentHealthJson("budget-engine", 0),
+                                "max_daily_utilization_percent"));
+  EXPECT_TRUE(absl::StrContains(live.ComponentHealthJson("cache", 0), "hit_ratio"));
+  EXPECT_EQ(live.ComponentHealthJson("detailed2", 0), "");
+  live.AdvanceTo(o.start_ms + 900'000);  // 5 minutes into the spike
+  EXPECT_TRUE(absl::StartsWith(live.HealthJson(false, o.start_ms), "{\"status\": \"degraded\""))
+      << live.HealthJson(true, o.start_ms);
+}
+
+// A 60s-step history replayed, then 15s live steps: the history's last values are the
+// generator's, and the counters go on from them (no reset at the seam).
+TEST(LlmCostLiveTest, ContinuesACoarseHistoryAtTheScrapeInterval) {
+  LlmCostOptions o;
+  o.start_ms = 1'700'000'040'000;  // aligned to 60 s
+  o.step_ms = 60'000;
+  o.models = 2;
+  ExpectSameAsGenerator(o, 2);
+  LlmCostLive live(o);
+  EXPECT_EQ(live.AdvanceTo(o.start_ms + 119 * 60'000), 120);
+  auto requests = [&] {
+    double sum = 0;
+    for (const auto& [series, v] : LastValues(live.RenderText())) {
+      if (absl::StartsWith(series, "llm_cost_tracker_requests_total")) sum += v;
+    }
+    return sum;
+  };
+  const double before = requests();
+  live.ContinueWithStep(15'000);
+  // The next 15s grid point after the last 60s step, then every 15s.
+  EXPECT_EQ(live.AdvanceTo(o.start_ms + 119 * 60'000 + 14'999), 0);
+  EXPECT_EQ(live.AdvanceTo(o.start_ms + 120 * 60'000 + 60'000), 5);
+  EXPECT_GE(live.last_scrape_ms(), o.start_ms + 120 * 60'000 + 60'000 - 3);
+  EXPECT_GT(requests(), before);
+}
+
 TEST(LlmCostLiveTest, LatencySpikeSlowsRequests) {
   LlmCostOptions o;
   o.start_ms = 1'700'000'000'000;

@@ -143,7 +143,8 @@ TEST(TallyE2ETest, BackfillThenDumpIsBitForBit) {
   EXPECT_THAT(a.out, HasSubstr(absl::StrCat("Samples:           ",
                                             sim::LlmCostSeriesPerInstance() * 60, "\n")));
   EXPECT_THAT(a.out, HasSubstr("Bytes per sample:"));
-  EXPECT_THAT(a.out, HasSubstr("Metadata:          20 metric families\n"));
+  // 25 families: the guide's application metrics (tools/sim, docs/cli.md#tally-simulate).
+  EXPECT_THAT(a.out, HasSubstr("Metadata:          25 metric families\n"));
   EXPECT_THAT(a.out, HasSubstr("model"));
   // Per-encoding table: integer-valued series (request and token counters, buckets) are
   // packed, and the rows account for every persisted sample.

@@ -27,6 +27,7 @@ class Generator {
     if (steps_ < 1) steps_ = 1;
     om_ = o.format == TextFormat::kOpenMetrics;
     out_.reserve(kFlushBytes + 4096);
+    draws_.resize(steps_);
   }
 
   int64_t steps() const { return steps_; }
@@ -95,6 +96,8 @@ class Generator {
   template <typename F>
   absl::Status ComboCounter(absl::string_view name, absl::string_view extra_labels, F inc);
   absl::Status Histogram();
+  absl::Status TokenHistogram();
+  absl::Status Database();
   absl::Status Summary();
   absl::Status Errors();
   absl::Status ModelCostRate();
@@ -129,23 +132,104 @@ absl::Status Generator::Header(absl::string_view family, absl::string_view om_ty
 
 template <typename F>
 absl::Status Generator::ComboCounter(absl::string_view name, absl::string_view extra, F inc) {
+  // With users, one series per user_id; u == -1 is the whole (model, application).
+  const int users = NumUsers(o_);
   for (int i = 0; i < o_.series_scale; ++i) {
     for (int m = 0; m < NumModels(o_); ++m) {
       for (int a = 0; a < NumApps(o_); ++a) {
-        std::string labels = ComboLabels(i, m, a);
-        if (!extra.empty()) absl::StrAppend(&labels, ",", extra);
-        BeginSeries(name, labels);
-        double v = 0;
-        for (int64_t s = 0; s < steps_; ++s) {
-          if (Restarted(i, s)) v = 0;
-          v += inc(MakeDraw(i, m, a, s));
-          Sample(i, s, v);
+        if (users > 0) {
+          for (int64_t s = 0; s < steps_; ++s) draws_[s] = MakeDraw(i, m, a, s);
         }
+        for (int u = users > 0 ? 0 : -1; u < users; ++u) {
+          std::string labels = ComboLabels(i, m, a);
+          if (!extra.empty()) absl::StrAppend(&labels, ",", extra);
+          if (u >= 0) absl::StrAppend(&labels, ",user_id=\"user-", u + 1, "\"");
+          BeginSeries(name, labels);
+          double v = 0;
+          for (int64_t s = 0; s < steps_; ++s) {
+            if (Restarted(i, s)) v = 0;
+            v += u >= 0 ? inc(draws_[s], u) : inc(MakeDraw(i, m, a, s), -1);
+            Sample(i, s, v);
+          }
+          if (absl::Status st = MaybeFlush(); !st.ok()) return st;
+        }
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Generator::TokenHistogram() {
+  constexpr absl::string_view kName = "llm_cost_tracker_tokens_per_request";
+  if (absl::Status s = Header(kName, "histogram", "histogram",
+                              "Prompt plus completion tokens of successful requests.", "");
+      !s.ok()) {
+    return s;
+  }
+  for (int i = 0; i < o_.series_scale; ++i) {
+    for (int m = 0; m < NumModels(o_); ++m) {
+      for (int a = 0; a < NumApps(o_); ++a) {
+        for (int64_t s = 0; s < steps_; ++s) draws_[s] = MakeDraw(i, m, a, s);
+        const std::string labels = ComboLabels(i, m, a);
+        auto counter = [&](absl::string_view name, const std::string& lbl, auto inc) {
+          BeginSeries(name, lbl);
+          double v = 0;
+          for (int64_t s = 0; s < steps_; ++s) {
+            if (Restarted(i, s)) v = 0;
+            v += inc(draws_[s]);
+            Sample(i, s, v);
+          }
+        };
+        for (int b = 0; b < kNumTokenBuckets; ++b) {
+          const std::string le = b == kNumTokenLe ? "+Inf" : storage::FormatGoFloat(kTokenLe[b]);
+          counter(absl::StrCat(kName, "_bucket"), absl::StrCat(labels, ",le=\"", le, "\""),
+                  [b](const Draw& d) { return d.token_bucket[b]; });
+        }
+        counter(absl::StrCat(kName, "_sum"), labels, [](const Draw& d) { return d.tokens_sum; });
+        counter(absl::StrCat(kName, "_count"), labels,
+                [](const Draw& d) { return d.token_bucket[kNumTokenLe]; });
         if (absl::Status st = MaybeFlush(); !st.ok()) return st;
       }
     }
   }
   return absl::OkStatus();
+}
+
+absl::Status Generator::Database() {
+  // Query duration (a summary without quantiles: _sum and _count) and slow queries, both
+  // counters that reset on restart, then the database size gauge.
+  constexpr absl::string_view kDur = "llm_cost_tracker_database_query_duration_seconds";
+  constexpr absl::string_view kSlow = "llm_cost_tracker_database_slow_queries_total";
+  constexpr absl::string_view kSize = "llm_cost_tracker_database_size_bytes";
+  auto counter = [&](const std::string& name, int i, auto inc) {
+    BeginSeries(name, InstanceLabels(i));
+    double v = 0;
+    for (int64_t s = 0; s < steps_; ++s) {
+      if (Restarted(i, s)) v = 0;
+      v += inc(MakeDbDraw(o_, i, s, TimeMs(i, s)));
+      Sample(i, s, v);
+    }
+  };
+  absl::Status st = Header(kDur, "summary", "summary", "Database query latency.", "seconds");
+  for (int i = 0; st.ok() && i < o_.series_scale; ++i) {
+    counter(absl::StrCat(kDur, "_sum"), i, [](const DbDraw& d) { return d.query_seconds; });
+    counter(absl::StrCat(kDur, "_count"), i,
+            [](const DbDraw& d) { return static_cast<double>(d.queries); });
+    st = MaybeFlush();
+  }
+  if (st.ok()) st = Header(kSlow, "counter", "counter", "Database queries slower than 1s.", "");
+  for (int i = 0; st.ok() && i < o_.series_scale; ++i) {
+    counter(std::string(kSlow), i,
+            [](const DbDraw& d) { return static_cast<double>(d.slow_queries); });
+    st = MaybeFlush();
+  }
+  if (st.ok()) st = Header(kSize, "gauge", "gauge", "Size of the database on disk.", "bytes");
+  for (int i = 0; st.ok() && i < o_.series_scale; ++i) {
+    BeginSeries(kSize, InstanceLabels(i));
+    for (int64_t s = 0; s < steps_; ++s) Sample(i, s, DatabaseSizeBytes(TimeMs(i, s)));
+    st = MaybeFlush();
+  }
+  return st;
 }
 
 absl::Status Generator::Histogram() {
@@ -349,6 +433,7 @@ absl::Status Generator::InstanceGauges() {
       {"llm_cost_tracker_database_connections", "Open database connections.", ""},
       {"llm_cost_tracker_database_max_connections", "Database connection pool size.", ""},
       {"llm_cost_tracker_cache_hit_ratio", "Response cache hit ratio (0..1).", "ratio"},
+      {"llm_cost_tracker_request_queue_depth", "Requests waiting for a provider slot.", ""},
   };
   for (size_t k = 0; k < sizeof(kFams) / sizeof(kFams[0]); ++k) {
     const Fam& f = kFams[k];
@@ -366,6 +451,7 @@ absl::Status Generator::InstanceGauges() {
           case 3: v = std::min(100, 8 + r.Poisson(12 * load)); break;
           case 4: v = 100; break;
           case 5: v = std::round(std::clamp(0.82 + 0.03 * r.Gauss(), 0.0, 1.0) * 1e4) / 1e4; break;
+          case 6: v = r.Poisson(0.6 * load); break;
         }
         Sample(i, s, v);
       }
@@ -424,18 +510,25 @@ absl::Status Generator::Run() {
   constexpr absl::string_view kCost = "llm_cost_tracker_total_cost_usd";
   absl::Status s = Header(kCost, "unknown", "counter",
                           "Total cost accumulated by model and application (a counter).", "usd");
-  if (s.ok()) s = ComboCounter(kCost, "", [](const Draw& d) { return d.cost; });
+  if (s.ok()) {
+    s = ComboCounter(kCost, "",
+                     [](const Draw& d, int u) { return u >= 0 ? d.user_cost[u] : d.cost; });
+  }
   if (s.ok()) {
     s = Header("llm_cost_tracker_requests_total", "counter", "counter",
                "Total requests by model, application and status.", "");
   }
   if (s.ok()) {
     s = ComboCounter("llm_cost_tracker_requests_total", "status=\"success\"",
-                     [](const Draw& d) { return static_cast<double>(d.success); });
+                     [](const Draw& d, int u) {
+                       return static_cast<double>(u >= 0 ? d.user_success[u] : d.success);
+                     });
   }
   if (s.ok()) {
     s = ComboCounter("llm_cost_tracker_requests_total", "status=\"error\"",
-                     [](const Draw& d) { return static_cast<double>(d.errors); });
+                     [](const Draw& d, int u) {
+                       return static_cast<double>(u >= 0 ? d.user_errors[u] : d.errors);
+                     });
   }
   if (s.ok()) {
     s = Header("llm_cost_tracker_prompt_tokens_total", "counter", "counter",
@@ -443,7 +536,7 @@ absl::Status Generator::Run() {
   }
   if (s.ok()) {
     s = ComboCounter("llm_cost_tracker_prompt_tokens_total", "",
-                     [](const Draw& d) { return d.prompt_tokens; });
+                     [](const Draw& d, int u) { return u >= 0 ? d.user_prompt[u] : d.prompt_tokens; });
   }
   if (s.ok()) {
     s = Header("llm_cost_tracker_completion_tokens_total", "counter", "counter",
@@ -451,15 +544,19 @@ absl::Status Generator::Run() {
   }
   if (s.ok()) {
     s = ComboCounter("llm_cost_tracker_completion_tokens_total", "",
-                     [](const Draw& d) { return d.completion_tokens; });
+                     [](const Draw& d, int u) {
+                       return u >= 0 ? d.user_completion[u] : d.completion_tokens;
+                     });
   }
   if (s.ok()) s = Histogram();
+  if (s.ok()) s = TokenHistogram();
   if (s.ok()) s = Summary();
   if (s.ok()) s = Errors();
   if (s.ok()) s = ModelCostRate();
   if (s.ok()) s = Budgets();
   if (s.ok()) s = InstanceGauges();
   if (s.ok()) s = HealthChecks();
+  if (s.ok()) s = Database();
   if (s.ok() && om_) out_.append("# EOF\n");
   if (s.ok()) s = Flush();
   return s;
@@ -472,11 +569,13 @@ int64_t LlmCostSeriesPerInstance() { return LlmCostSeriesPerInstance(LlmCostOpti
 int64_t LlmCostSeriesPerInstance(const LlmCostOptions& o) {
   const int64_t models = NumModels(o), apps = NumApps(o);
   const int64_t combos = models * apps;
-  const int64_t per_combo = 1 /*cost*/ + 2 /*requests*/ + 2 /*tokens*/ +
-                            (kNumBuckets + 2) /*histogram*/ + (3 + 2) /*summary*/;
+  const int64_t per_user = std::max(1, NumUsers(o));
+  const int64_t per_combo = (1 /*cost*/ + 2 /*requests*/ + 2 /*tokens*/) * per_user +
+                            (kNumBuckets + 2) /*histogram*/ +
+                            (kNumTokenBuckets + 2) /*tokens histogram*/ + (3 + 2) /*summary*/;
   return combos * per_combo + models * 4 /*errors*/ + models /*cost rate*/ +
-         apps * 3 /*budgets*/ + 4 /*memory*/ + 6 /*instance gauges*/ +
-         kNumHealthChecks * 2 + 1 /*health checks*/;
+         apps * 3 /*budgets*/ + 4 /*memory*/ + 7 /*instance gauges*/ +
+         kNumHealthChecks * 2 + 1 /*health checks*/ + 2 + 1 + 1 /*database*/;
 }
 
 int64_t LlmCostSampleCount(const LlmCostOptions& o) {

@@ -1,9 +1,10 @@
 // A seeded generator of realistic LLM-cost monitoring data, shaped by the LLM Cost Tracker
 // monitoring guide (shared/seed/monitoring-guide.md): the llm_cost_tracker_* families it
-// queries (cost, requests, tokens, errors, a latency histogram, a cost-per-request summary,
-// budgets, memory/CPU/DB/cache gauges), per instance × model/provider × application, at a
-// fixed scrape interval, with a diurnal traffic curve, scrape-timestamp jitter of a few
-// milliseconds and counter resets when an instance "restarts" (about every 6 hours).
+// queries (cost, requests, tokens, errors, latency and token histograms, a cost-per-request
+// summary, budgets, memory/CPU/DB/cache/queue gauges, database query counters, health
+// checks), per instance × model/provider × application (× user with options.users), at a
+// fixed scrape interval, with a diurnal traffic curve, error bursts, scrape-timestamp
+// jitter of a few milliseconds and counter resets when an instance "restarts" (~every 6 h).
 //
 // Output is a pure function of the options (own PRNG, no std distributions), grouped as
 // exposition formats want it: family by family (HELP/TYPE/UNIT first), then series by
@@ -38,11 +39,12 @@ struct LlmCostOptions {
   uint64_t seed = 1;
   int64_t start_ms = 1'700'000'000'000;  // first scrape (aligned down to step_ms)
   double hours = 1;                       // covered time span
-  int series_scale = 1;                   // number of tracker instances (~580 series each)
+  int series_scale = 1;                   // number of tracker instances (~900 series each)
   int64_t step_ms = 15'000;               // scrape interval
   storage::TextFormat format = storage::TextFormat::kOpenMetrics;
   int models = 0;        // the first N of the 6 catalogue models; 0: all
   int applications = 0;  // the first N of the 4 catalogue applications; 0: all
+  int users = 0;  // 1..16: cost, request and token counters per user_id; 0: no user_id label
   Scenario scenario = Scenario::kNone;
   int64_t scenario_start_ms = 0;  // the scenario applies to scrapes at or after this time
 };

@@ -16,7 +16,7 @@ namespace {
 
 constexpr int kNumErrorTypes = 4;
 constexpr int kNumComponents = sizeof(kComponents) / sizeof(kComponents[0]);
-constexpr int kNumGauges = 6;  // memory limit, cpu, concurrent, db conns, db max, cache
+constexpr int kNumGauges = 7;  // memory limit, cpu, concurrent, db conns, db max, cache, queue
 
 using LabelList = std::vector<std::pair<std::string, std::string>>;
 
@@ -45,6 +45,8 @@ LlmCostLive::LlmCostLive(const LlmCostOptions& options) : o_(options) {
     in.combos.resize(kNumModels * kNumApps);
     for (Combo& c : in.combos) {
       c.bucket.assign(kNumBuckets, 0);
+      c.token_bucket.assign(kNumTokenBuckets, 0);
+      c.user.assign(NumUsers(o_), {0, 0, 0, 0, 0});
       c.cost_quantile.assign(3, std::nan(""));
     }
     in.errors.assign(kNumModels * kNumErrorTypes, 0);
@@ -64,6 +66,14 @@ int64_t LlmCostLive::last_scrape_ms(int instance) const {
   return instances_[instance].last_scrape_ms;
 }
 
+void LlmCostLive::ContinueWithStep(int64_t step_ms) {
+  if (step_ms <= 0 || step_ms == o_.step_ms) return;
+  const int64_t next = grid_start_ms_ + next_step_ * o_.step_ms;  // the old grid's next step
+  const int64_t first = (next + step_ms - 1) / step_ms * step_ms;
+  o_.step_ms = step_ms;
+  grid_start_ms_ = first - next_step_ * step_ms;
+}
+
 int64_t LlmCostLive::AdvanceTo(int64_t t_ms) {
   int64_t n = 0;
   while (grid_start_ms_ + next_step_ * o_.step_ms <= t_ms) {
@@ -76,6 +86,9 @@ int64_t LlmCostLive::AdvanceTo(int64_t t_ms) {
 void LlmCostLive::Step(int64_t s) {
   const double per_hour = 3600.0 * 1000 / static_cast<double>(o_.step_ms);
   last_requests_ = last_errors_ = last_latency_sum_ = 0;
+  provider_requests_.fill(0);
+  provider_errors_.fill(0);
+  provider_latency_sum_.fill(0);
   for (int i = 0; i < static_cast<int>(instances_.size()); ++i) {
     Instance& in = instances_[i];
     const int64_t t = ScrapeTimeMs(o_, grid_start_ms_, i, s);
@@ -84,11 +97,19 @@ void LlmCostLive::Step(int64_t s) {
       for (Combo& c : in.combos) {
         c.cost = c.success = c.errors = c.prompt = c.completion = 0;
         std::fill(c.bucket.begin(), c.bucket.end(), 0);
+        std::fill(c.token_bucket.begin(), c.token_bucket.end(), 0);
+        c.tokens_sum = 0;
+        for (auto& u : c.user) u = {0, 0, 0, 0, 0};
         c.latency_sum = c.summary_sum = c.summary_count = 0;
       }
       std::fill(in.errors.begin(), in.errors.end(), 0);
       std::fill(in.health.begin(), in.health.end(), 0);
+      in.db_query_sum = in.db_query_count = in.db_slow = 0;
     }
+    const DbDraw db = MakeDbDraw(o_, i, s, t);
+    in.db_query_sum += db.query_seconds;
+    in.db_query_count += db.queries;
+    in.db_slow += db.slow_queries;
     const bool new_day = s > 0 && t / 86'400'000 != in.last_scrape_ms / 86'400'000;
     if (new_day) std::fill(in.spent.begin(), in.spent.end(), 0);
     for (int m = 0; m < NumModels(o_); ++m) {
@@ -103,6 +124,15 @@ void LlmCostLive::Step(int64_t s) {
         c.completion += d.completion_tokens;
         for (int b = 0; b < kNumBuckets; ++b) c.bucket[b] += d.bucket[b];
         c.latency_sum += d.latency_sum;
+        for (int b = 0; b < kNumTokenBuckets; ++b) c.token_bucket[b] += d.token_bucket[b];
+        c.tokens_sum += d.tokens_sum;
+        for (size_t u = 0; u < c.user.size(); ++u) {
+          c.user[u][0] += d.user_cost[u];
+          c.user[u][1] += d.user_success[u];
+          c.user[u][2] += d.user_errors[u];
+          c.user[u][3] += d.user_prompt[u];
+          c.user[u][4] += d.user_completion[u];
+        }
         c.summary_sum += d.cost;
         c.summary_count += d.success;
         for (int q = 0; q < 3; ++q) c.cost_quantile[q] = d.cost_quantile[q];
@@ -113,6 +143,10 @@ void LlmCostLive::Step(int64_t s) {
         last_requests_ += d.success + d.errors;
         last_errors_ += d.errors;
         last_latency_sum_ += d.latency_sum;
+        const int p = ProviderIndex(m);
+        provider_requests_[p] += d.success + d.errors;
+        provider_errors_[p] += d.errors;
+        provider_latency_sum_[p] += d.latency_sum;
       }
       const double ema =
           s == 0 ? model_cost * per_hour : 0.9 * in.cost_rate[m] + 0.1 * model_cost * per_hour;
@@ -147,6 +181,9 @@ void LlmCostLive::Step(int64_t s) {
         case 5:
           v = std::round(std::clamp(0.82 + 0.03 * r.Gauss(), 0.0, 1.0) * 1e4) / 1e4;
           break;
+        case 6:
+          v = r.Poisson(0.6 * load);
+          break;
       }
     }
     int failed_total = 0;
@@ -164,35 +201,42 @@ void LlmCostLive::Step(int64_t s) {
 std::vector<LiveFamily> LlmCostLive::Snapshot() const {
   std::vector<LiveFamily> out;
   const int n = static_cast<int>(instances_.size());
+  // value(combo, u): u == -1 the (model, application) total, else user u's share.
   auto combo_family = [&](const char* name, const char* type, const char* help, auto value,
                           const char* extra_name = nullptr, const char* extra_value = nullptr) {
     if (out.empty() || out.back().name != name) out.push_back({name, type, help, {}});
+    const int users = NumUsers(o_);
     for (int i = 0; i < n; ++i) {
       for (int m = 0; m < NumModels(o_); ++m) {
         for (int a = 0; a < NumApps(o_); ++a) {
-          LabelList l = ComboLabels(i, m, a);
-          if (extra_name != nullptr) l = With(std::move(l), extra_name, extra_value);
-          out.back().series.push_back(
-              {name, std::move(l), value(instances_[i].combos[m * kNumApps + a])});
+          for (int u = users > 0 ? 0 : -1; u < users; ++u) {
+            LabelList l = ComboLabels(i, m, a);
+            if (extra_name != nullptr) l = With(std::move(l), extra_name, extra_value);
+            if (u >= 0) l = With(std::move(l), "user_id", absl::StrCat("user-", u + 1));
+            out.back().series.push_back(
+                {name, std::move(l), value(instances_[i].combos[m * kNumApps + a], u)});
+          }
         }
       }
     }
   };
   combo_family("llm_cost_tracker_total_cost_usd", "counter",
                "Total cost accumulated by model and application (a counter).",
-               [](const Combo& c) { return c.cost; });
+               [](const Combo& c, int u) { return u >= 0 ? c.user[u][0] : c.cost; });
   combo_family(
       "llm_cost_tracker_requests_total", "counter",
-      "Total requests by model, application and status.", [](const Combo& c) { return c.success; },
-      "status", "success");
+      "Total requests by model, application and status.",
+      [](const Combo& c, int u) { return u >= 0 ? c.user[u][1] : c.success; }, "status",
+      "success");
   combo_family(
       "llm_cost_tracker_requests_total", "counter",
-      "Total requests by model, application and status.", [](const Combo& c) { return c.errors; },
-      "status", "error");
+      "Total requests by model, application and status.",
+      [](const Combo& c, int u) { return u >= 0 ? c.user[u][2] : c.errors; }, "status", "error");
   combo_family("llm_cost_tracker_prompt_tokens_total", "counter", "Prompt tokens consumed.",
-               [](const Combo& c) { return c.prompt; });
+               [](const Combo& c, int u) { return u >= 0 ? c.user[u][3] : c.prompt; });
   combo_family("llm_cost_tracker_completion_tokens_total", "counter",
-               "Completion tokens generated.", [](const Combo& c) { return c.completion; });
+               "Completion tokens generated.",
+               [](const Combo& c, int u) { return u >= 0 ? c.user[u][4] : c.completion; });
 
   const std::string hist = "llm_cost_tracker_request_duration_seconds";
   const std::string summ = "llm_cost_tracker_cost_per_request";
@@ -217,6 +261,24 @@ std::vector<LiveFamily> LlmCostLive::Snapshot() const {
         }
         summary.series.push_back({summ + "_sum", l, c.summary_sum});
         summary.series.push_back({summ + "_count", l, c.summary_count});
+      }
+    }
+  }
+  const std::string tok = "llm_cost_tracker_tokens_per_request";
+  out.push_back({tok, "histogram", "Prompt plus completion tokens of successful requests.", {}});
+  for (int i = 0; i < n; ++i) {
+    for (int m = 0; m < NumModels(o_); ++m) {
+      for (int a = 0; a < NumApps(o_); ++a) {
+        const Combo& c = instances_[i].combos[m * kNumApps + a];
+        const LabelList l = ComboLabels(i, m, a);
+        for (int b = 0; b < kNumTokenBuckets; ++b) {
+          out.back().series.push_back(
+              {tok + "_bucket",
+               With(l, "le", b == kNumTokenLe ? "+Inf" : storage::FormatGoFloat(kTokenLe[b])),
+               c.token_bucket[b]});
+        }
+        out.back().series.push_back({tok + "_sum", l, c.tokens_sum});
+        out.back().series.push_back({tok + "_count", l, c.token_bucket[kNumTokenLe]});
       }
     }
   }
@@ -288,6 +350,7 @@ std::vector<LiveFamily> LlmCostLive::Snapshot() const {
       {"llm_cost_tracker_database_connections", "Open database connections."},
       {"llm_cost_tracker_database_max_connections", "Database connection pool size."},
       {"llm_cost_tracker_cache_hit_ratio", "Response cache hit ratio (0..1)."},
+      {"llm_cost_tracker_request_queue_depth", "Requests waiting for a provider slot."},
   };
   for (int k = 0; k < kNumGauges; ++k) {
     out.push_back({kGauges[k].name, "gauge", kGauges[k].help, {}});
@@ -318,6 +381,25 @@ std::vector<LiveFamily> LlmCostLive::Snapshot() const {
     out.back().series.push_back(
         {out.back().name, InstanceLabels(i), std::round(instances_[i].health_ratio * 1e4) / 1e4});
   }
+  const std::string dur = "llm_cost_tracker_database_query_duration_seconds";
+  out.push_back({dur, "summary", "Database query latency.", {}});
+  for (int i = 0; i < n; ++i) {
+    out.back().series.push_back({dur + "_sum", InstanceLabels(i), instances_[i].db_query_sum});
+    out.back().series.push_back({dur + "_count", InstanceLabels(i), instances_[i].db_query_count});
+  }
+  out.push_back({"llm_cost_tracker_database_slow_queries_total",
+                 "counter",
+                 "Database queries slower than 1s.",
+                 {}});
+  for (int i = 0; i < n; ++i) {
+    out.back().series.push_back({out.back().name, InstanceLabels(i), instances_[i].db_slow});
+  }
+  out.push_back(
+      {"llm_cost_tracker_database_size_bytes", "gauge", "Size of the database on disk.", {}});
+  for (int i = 0; i < n; ++i) {
+    out.back().series.push_back({out.back().name, InstanceLabels(i),
+                                 DatabaseSizeBytes(instances_[i].last_scrape_ms)});
+  }
   return out;
 }
 
@@ -341,28 +423,84 @@ std::string LlmCostLive::RenderText() const {
   return out;
 }
 
-std::string LlmCostLive::HealthJson(bool detailed, int64_t now_ms) const {
-  const double error_ratio = last_requests_ > 0 ? last_errors_ / last_requests_ : 0;
-  const double mean_latency = last_requests_ > 0 ? last_latency_sum_ / last_requests_ : 0;
-  const bool degraded = error_ratio > 0.05 || mean_latency > 5;
-  const std::string ts =
-      absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixMillis(now_ms), absl::UTCTimeZone());
-  const char* status = degraded ? "degraded" : "healthy";
-  if (!detailed) return absl::StrFormat(R"({"status": "%s", "timestamp": "%s"})", status, ts);
-  const Instance& in = instances_[0];
-  double max_util = 0;
-  for (int a = 0; a < NumApps(o_); ++a) {
-    max_util = std::max(max_util, in.spent[a] / kApps[a].daily_budget_usd * 100);
+namespace {
+// Pieces of the health bodies.
+struct HealthParts {
+  std::string ts, status, database, cache, budget, providers;
+  bool providers_degraded = false, over_budget = false;
+};
+
+HealthParts BuildHealth(const LlmCostOptions& o, const std::vector<double>& gauges,
+                               const std::vector<double>& spent,
+                               const std::array<double, kNumProviders>& requests,
+                               const std::array<double, kNumProviders>& errors,
+                               const std::array<double, kNumProviders>& latency_sum,
+                               int64_t now_ms) {
+  HealthParts h;
+  h.ts = absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixMillis(now_ms), absl::UTCTimeZone());
+  for (int p = 0; p < kNumProviders; ++p) {
+    bool used = false;
+    for (int m = 0; m < NumModels(o); ++m) used |= ProviderIndex(m) == p;
+    if (!used) continue;
+    const double n = requests[p];
+    const double error_ratio = n > 0 ? errors[p] / n : 0;
+    const double mean_latency = n > 0 ? latency_sum[p] / n : 0;
+    const bool bad = error_ratio > 0.05 || mean_latency > 2;
+    h.providers_degraded |= bad;
+    absl::StrAppend(&h.providers, h.providers.empty() ? "" : ", ",
+                    absl::StrFormat(R"("%s": {"status": "%s", "requests": %d, )"
+                                    R"("error_ratio": %.4f, "mean_latency_seconds": %.3f})",
+                                    kProviders[p], bad ? "degraded" : "healthy",
+                                    static_cast<int>(n), error_ratio, mean_latency));
   }
+  h.providers = absl::StrCat("{", h.providers, "}");
+  double max_util = 0;
+  for (int a = 0; a < NumApps(o); ++a) {
+    max_util = std::max(max_util, spent[a] / kApps[a].daily_budget_usd * 100);
+  }
+  h.over_budget = max_util > 100;
+  h.database = absl::StrFormat(R"({"status": "healthy", "connections": %d, "max_connections": %d})",
+                               static_cast<int>(gauges[3]), static_cast<int>(gauges[4]));
+  h.cache = absl::StrFormat(R"({"status": "healthy", "hit_ratio": %.4f})", gauges[5]);
+  h.budget = absl::StrFormat(R"({"status": "%s", "max_daily_utilization_percent": %.2f})",
+                             h.over_budget ? "over_budget" : "healthy", max_util);
+  h.status = h.providers_degraded ? "degraded" : "healthy";
+  return h;
+}
+
+}  // namespace
+
+std::string LlmCostLive::HealthJson(bool detailed, int64_t now_ms) const {
+  const Instance& in = instances_[0];
+  const HealthParts h = BuildHealth(o_, in.gauges, in.spent, provider_requests_,
+                                    provider_errors_, provider_latency_sum_, now_ms);
+  if (!detailed) return absl::StrFormat(R"({"status": "%s", "timestamp": "%s"})", h.status, h.ts);
   return absl::StrFormat(
-      R"({"status": "%s", "timestamp": "%s", "components": {)"
-      R"("database": {"status": "healthy", "connections": %d, "max_connections": %d}, )"
-      R"("providers": {"status": "%s", "error_ratio": %.4f, "mean_latency_seconds": %.3f}, )"
-      R"("cache": {"status": "healthy", "hit_ratio": %.4f}, )"
-      R"("budget_engine": {"status": "%s", "max_daily_utilization_percent": %.2f}}})",
-      status, ts, static_cast<int>(in.gauges[3]), static_cast<int>(in.gauges[4]), status,
-      error_ratio, mean_latency, in.gauges[5], max_util > 100 ? "over_budget" : "healthy",
-      max_util);
+      R"({"status": "%s", "timestamp": "%s", "components": {"database": %s, "cache": %s, )"
+      R"("budget_engine": %s}, "providers": %s})",
+      h.status, h.ts, h.database, h.cache, h.budget, h.providers);
+}
+
+std::string LlmCostLive::ComponentHealthJson(absl::string_view component, int64_t now_ms) const {
+  const Instance& in = instances_[0];
+  const HealthParts h = BuildHealth(o_, in.gauges, in.spent, provider_requests_,
+                                    provider_errors_, provider_latency_sum_, now_ms);
+  std::string status = "healthy", details;
+  if (component == "database") {
+    details = h.database;
+  } else if (component == "cache") {
+    details = h.cache;
+  } else if (component == "budget-engine") {
+    details = h.budget;
+    if (h.over_budget) status = "over_budget";
+  } else if (component == "providers") {
+    details = h.providers;
+    status = h.status;
+  } else {
+    return "";
+  }
+  return absl::StrFormat(R"({"status": "%s", "timestamp": "%s", "component": "%s", "details": %s})",
+                         status, h.ts, component, details);
 }
 
 }  // namespace tally::sim

@@ -10,11 +10,13 @@
 // with a mutex). Memory is O(series).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "tools/sim/llm_cost_generator.h"
 #include "tools/sim/llm_cost_model.h"
 
@@ -43,6 +45,12 @@ class LlmCostLive {
   // many it applied (0 when t_ms is before the next step).
   int64_t AdvanceTo(int64_t t_ms);
 
+  // Continues with another scrape step from the next multiple of step_ms on: a history
+  // written at a coarse step (a 7-day backfill at 60s) is replayed at its own step, then
+  // the live simulator goes on at the scrape interval with the same counters. Restarts,
+  // rates and draws follow the new step from then on.
+  void ContinueWithStep(int64_t step_ms);
+
   // Steps applied so far, and the scrape time of the last one (-1 before the first).
   int64_t steps() const { return next_step_; }
   int64_t last_scrape_ms(int instance = 0) const;
@@ -53,15 +61,24 @@ class LlmCostLive {
   // Snapshot() in the Prometheus text format 0.0.4, without timestamps.
   std::string RenderText() const;
 
-  // The seed's /health and /health/detailed bodies (JSON). The status is "degraded" while
-  // the last step's error ratio is above 5% or its mean latency above 5 s.
+  // The seed's /health and /health/detailed bodies (JSON). A provider is "degraded" while
+  // its last step's error ratio is above 5% or its mean latency above 2 s; the service is
+  // "degraded" when any provider is. /health/detailed adds the database, cache and budget
+  // engine and one entry per LLM provider.
   std::string HealthJson(bool detailed, int64_t now_ms) const;
+  // The guide's component checks: "database", "providers", "cache" or "budget-engine"
+  // (/health/<component>): {"status", "timestamp", "component", "details"}; "" if unknown.
+  std::string ComponentHealthJson(absl::string_view component, int64_t now_ms) const;
 
  private:
   // Counters of one (model, application) of one instance.
   struct Combo {
     double cost = 0, success = 0, errors = 0, prompt = 0, completion = 0;
+    // Per user_id (options.users > 0): cost, success, errors, prompt, completion.
+    std::vector<std::array<double, 5>> user;
     std::vector<double> bucket;  // cumulative le counts, +Inf last
+    std::vector<double> token_bucket;
+    double tokens_sum = 0;
     double latency_sum = 0, summary_sum = 0, summary_count = 0;
     std::vector<double> cost_quantile;  // last step's
   };
@@ -76,16 +93,20 @@ class LlmCostLive {
     std::vector<model::Rng> gauge_rng;
     std::vector<double> health;  // check * 2 + (0 success, 1 failure)
     double health_ratio = 1;
+    double db_query_sum = 0, db_query_count = 0, db_slow = 0;
     int64_t last_scrape_ms = -1;
   };
   void Step(int64_t step);
 
   LlmCostOptions o_;
-  int64_t grid_start_ms_ = 0;
+  int64_t grid_start_ms_ = 0;  // time of step 0 of the current step size (may be virtual)
   int64_t next_step_ = 0;
   std::vector<Instance> instances_;
   // Last step's totals over all series, for the health endpoints.
   double last_requests_ = 0, last_errors_ = 0, last_latency_sum_ = 0;
+  // The same per provider (kProviders order).
+  std::array<double, model::kNumProviders> provider_requests_{}, provider_errors_{},
+      provider_latency_sum_{};
 };
 
 }  // namespace tally::sim
