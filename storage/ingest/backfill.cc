@@ -77,10 +77,10 @@ std::vector<SliceResult> Slice(absl::string_view input, int parallelism, bool la
   return slices;
 }
 
-// window == nullptr: the validating pass (histogram, metadata, no samples kept); otherwise
-// keeps the samples inside *window.
+// validate: the first pass (histogram, metadata). window != nullptr: keeps the samples
+// inside *window.
 void ParseSlice(SliceResult& r, TextFormat format, const BackfillOptions& opt,
-                int64_t max_valid_t, const Window* window) {
+                int64_t max_valid_t, bool validate, const Window* window) {
   TextParser p(r.text, TextParserOptions{
                            .format = format, .first_line = r.first_line, .require_eof = r.last});
   int64_t since_check = 0;
@@ -92,7 +92,7 @@ void ParseSlice(SliceResult& r, TextFormat format, const BackfillOptions& opt,
     }
     if (*e == TextEntry::kEnd) return;
     if (*e != TextEntry::kSample) {
-      if (window != nullptr) continue;
+      if (!validate) continue;
       MetaEntry m{*e, p.family(), p.type(), ""};
       if (*e == TextEntry::kHelp) m.text = std::string(p.help());
       if (*e == TextEntry::kUnit) m.text = std::string(p.unit());
@@ -134,9 +134,8 @@ void ParseSlice(SliceResult& r, TextFormat format, const BackfillOptions& opt,
       return;
     }
     const uint32_t shard = ShardOfHash(r.hashes[it->second]);
-    if (window == nullptr) {
-      r.hist.Add(t, shard);
-    } else if (window->Contains(t, shard)) {
+    if (validate) r.hist.Add(t, shard);
+    if (window != nullptr && window->Contains(t, shard)) {
       r.samples[it->second].push_back(Sample{t, p.value()});
     }
     r.min_t = std::min(r.min_t, t);
@@ -202,12 +201,13 @@ class Importer {
         arena_(threads_) {
     chunk_bytes_ = kMaxChunkBytes;
     if (opt_.max_memory_bytes > 0) {
-      chunk_bytes_ = static_cast<size_t>(std::clamp<int64_t>(opt_.max_memory_bytes / 8,
-                                                              64 << 10, kMaxChunkBytes));
+      chunk_bytes_ = static_cast<size_t>(std::clamp<int64_t>(opt_.max_memory_bytes / 32,
+                                                              256 << 10, kMaxChunkBytes));
     }
   }
 
   absl::StatusOr<BackfillResult> Run();
+  BackfillResult Finish();  // fills the counters in from the write totals
 
  private:
   bool Cancelled() const {
@@ -218,7 +218,8 @@ class Importer {
   // Cuts text into slices (line numbers from first_line) and parses them in parallel.
   // *next_line: the line number after the chunk.
   std::vector<SliceResult> ParseChunk(absl::string_view text, int64_t first_line, bool last,
-                                      const Window* window, int64_t* next_line = nullptr);
+                                      bool validate, const Window* window,
+                                      int64_t* next_line = nullptr);
   absl::Status Validate();
   int64_t ReadCost(const std::vector<Window>& windows) const {
     int64_t cost = 0;
@@ -231,6 +232,15 @@ class Importer {
   }
   absl::Status CollectWindow(const Window& w, WindowSeries* out, bool* cancelled);
   absl::Status WriteWindow(WindowSeries& ws);
+  // Moves a slice's kept samples into out; returns how many.
+  int64_t MergeSlice(SliceResult& s, WindowSeries* out);
+  // Samples one window may hold under options.max_memory_bytes (0: no bound).
+  int64_t MaxWindowSamples() const {
+    if (opt_.max_memory_bytes <= 0) return 0;
+    return std::max<int64_t>(1 << 14, (opt_.max_memory_bytes -
+                                       2 * static_cast<int64_t>(chunk_bytes_)) /
+                                          kPlannedBytesPerSample);
+  }
 
   DB& db_;
   BackfillSource& src_;
@@ -248,6 +258,9 @@ class Importer {
   absl::flat_hash_map<std::string, MetricMetadata> metadata_;
   std::vector<std::string> family_order_;
 
+  bool keeping_ = false;  // validating pass also keeps samples while they fit one window
+  WindowSeries kept_;
+  int64_t kept_samples_ = 0;
   ShardTotals totals_;
   std::atomic<bool> stop_{false};
 };
@@ -266,7 +279,7 @@ absl::StatusOr<absl::string_view> Importer::ReadChunk(int64_t offset, int64_t si
 }
 
 std::vector<SliceResult> Importer::ParseChunk(absl::string_view text, int64_t first_line,
-                                              bool last, const Window* window,
+                                              bool last, bool validate, const Window* window,
                                               int64_t* next_line) {
   std::vector<SliceResult> slices = Slice(text, threads_, last);
   std::vector<int64_t> newlines(slices.size());
@@ -284,8 +297,8 @@ std::vector<SliceResult> Importer::ParseChunk(absl::string_view text, int64_t fi
     tbb::parallel_for(
         size_t{0}, slices.size(),
         [&](size_t i) {
-          ParseSlice(slices[i], result_.format, opt_, max_valid_t_, window);
-          if (progress_ != nullptr && window == nullptr) {
+          ParseSlice(slices[i], result_.format, opt_, max_valid_t_, validate, window);
+          if (progress_ != nullptr && validate) {
             progress_->bytes_parsed += slices[i].text.size();
           }
         },
@@ -296,6 +309,8 @@ std::vector<SliceResult> Importer::ParseChunk(absl::string_view text, int64_t fi
 
 absl::Status Importer::Validate() {
   absl::flat_hash_set<uint64_t> series;
+  const Window everything;
+  keeping_ = true;
   int64_t offset = 0;
   int64_t line = 1;
   const int64_t total = src_.size();
@@ -304,7 +319,8 @@ absl::Status Importer::Validate() {
     Chunk c{.offset = offset, .size = static_cast<int64_t>(text.size()), .first_line = line};
     c.last = offset + c.size >= total;
     int64_t next_line = line;
-    std::vector<SliceResult> slices = ParseChunk(text, line, c.last, nullptr, &next_line);
+    std::vector<SliceResult> slices =
+        ParseChunk(text, line, c.last, true, keeping_ ? &everything : nullptr, &next_line);
     // The first error in file order wins (slices stop at their own first error).
     for (const SliceResult& s : slices) {
       if (!s.status.ok()) return s.status;
@@ -332,6 +348,13 @@ absl::Status Importer::Validate() {
     }
     result_.min_time_ms = std::min(result_.min_time_ms, c.min_t);
     result_.max_time_ms = std::max(result_.max_time_ms, c.max_t);
+    if (keeping_) {
+      for (SliceResult& s : slices) kept_samples_ += MergeSlice(s, &kept_);
+      if (opt_.max_memory_bytes > 0 && kept_samples_ > MaxWindowSamples()) {
+        keeping_ = false;  // does not fit: write in windows, re-reading the input
+        kept_ = WindowSeries();
+      }
+    }
     chunks_.push_back(c);
     offset += c.size;
     line = next_line;
@@ -344,7 +367,7 @@ absl::Status Importer::CollectWindow(const Window& w, WindowSeries* out, bool* c
   for (const Chunk& c : chunks_) {
     if (!w.Overlaps(c.min_t, c.max_t, c.shard_mask)) continue;
     ASSIGN_OR_RETURN(absl::string_view text, ReadChunk(c.offset, c.size));
-    std::vector<SliceResult> slices = ParseChunk(text, c.first_line, c.last, &w);
+    std::vector<SliceResult> slices = ParseChunk(text, c.first_line, c.last, false, &w);
     for (SliceResult& s : slices) {
       if (absl::IsCancelled(s.status)) {
         *cancelled = true;
@@ -354,24 +377,31 @@ absl::Status Importer::CollectWindow(const Window& w, WindowSeries* out, bool* c
         return absl::DataLossError(absl::StrCat(
             "the input changed while backfilling (it validated, then: ", s.status.message(), ")"));
       }
-      for (uint32_t li = 0; li < s.labels.size(); ++li) {
-        if (s.samples[li].empty()) continue;
-        auto [it, inserted] = out->index.try_emplace(s.labels[li], out->labels.size());
-        if (inserted) {
-          out->labels.push_back(s.labels[li]);
-          out->samples.emplace_back();
-        }
-        std::vector<Sample>& dst = out->samples[it->second];
-        if (dst.empty()) {
-          dst = std::move(s.samples[li]);
-        } else {
-          dst.insert(dst.end(), s.samples[li].begin(), s.samples[li].end());
-        }
-        s.samples[li] = {};
-      }
+      MergeSlice(s, out);
     }
   }
   return absl::OkStatus();
+}
+
+int64_t Importer::MergeSlice(SliceResult& s, WindowSeries* out) {
+  int64_t n = 0;
+  for (uint32_t li = 0; li < s.samples.size(); ++li) {
+    if (s.samples[li].empty()) continue;
+    auto [it, inserted] = out->index.try_emplace(s.labels[li], out->labels.size());
+    if (inserted) {
+      out->labels.push_back(s.labels[li]);
+      out->samples.emplace_back();
+    }
+    std::vector<Sample>& dst = out->samples[it->second];
+    n += static_cast<int64_t>(s.samples[li].size());
+    if (dst.empty()) {
+      dst = std::move(s.samples[li]);
+    } else {
+      dst.insert(dst.end(), s.samples[li].begin(), s.samples[li].end());
+    }
+    s.samples[li] = {};
+  }
+  return n;
 }
 
 absl::Status Importer::WriteWindow(WindowSeries& ws) {
@@ -505,11 +535,15 @@ absl::StatusOr<BackfillResult> Importer::Run() {
     progress_->samples_total = result_.samples_read;
     progress_->phase = BackfillProgress::kWriting;
   }
-  int64_t max_samples = 0;
-  if (opt_.max_memory_bytes > 0) {
-    max_samples = std::max<int64_t>(
-        1 << 14, (opt_.max_memory_bytes - 2 * static_cast<int64_t>(chunk_bytes_)) /
-                     kPlannedBytesPerSample);
+  const int64_t max_samples = MaxWindowSamples();
+  if (keeping_) {
+    // The whole file fitted in one window while validating: write it without re-reading.
+    result_.windows = 1;
+    absl::Status status = WriteWindow(kept_);
+    kept_ = WindowSeries();
+    if (progress_ != nullptr) progress_->phase = BackfillProgress::kDone;
+    RETURN_IF_ERROR(status);
+    return Finish();
   }
   // Time windows suit a file in scrape order, shard windows one grouped by series: take
   // the plan that re-reads fewer bytes (chunks outside a window are skipped).
@@ -539,6 +573,10 @@ absl::StatusOr<BackfillResult> Importer::Run() {
   }
   if (progress_ != nullptr) progress_->phase = BackfillProgress::kDone;
   RETURN_IF_ERROR(status);
+  return Finish();
+}
+
+BackfillResult Importer::Finish() {
   result_.appended = totals_.commit.appended;
   result_.rejected_out_of_order = totals_.commit.rejected_out_of_order;
   result_.rejected_duplicate = totals_.commit.rejected_duplicate;

@@ -7,12 +7,13 @@
 //     one in file order), a sample without a timestamp or one too far in the future
 //     (options.max_future_ms) fails the import here, before anything is written, so a
 //     malformed file stores nothing and leaves existing data untouched. A series over
-//     options.series_limits fails the import the same way. This pass keeps no samples: only
-//     metadata, a hash per distinct series, per-chunk time bounds and a histogram of sample
-//     counts per (time bucket, series shard).
+//     options.series_limits fails the import the same way. This pass records metadata, a
+//     hash per distinct series, per-chunk time bounds and shards and a histogram of sample
+//     counts per (time bucket, series shard); it keeps the samples only while they fit the
+//     memory bound (a file that fits is then written as one window without re-reading).
 //  2. Write, window by window: from the histogram, windows (a time range x a range of series
 //     shards) of at most options.max_memory_bytes worth of samples are planned and written
-//     in time order. For each window the chunks that may hold its samples are parsed again,
+//     in time order (or, when that re-reads less, shard ranges over all time). For each window the chunks that may hold its samples are parsed again,
 //     keeping only the window's samples; then, in parallel, series are sharded over several
 //     Appenders; each series' samples are sorted by time (the file may list them in any
 //     order, as promtool accepts), exact duplicates (same timestamp and value) are dropped,
@@ -33,9 +34,10 @@
 // planned), plus 8 bytes per distinct series and the labels of one window's series; the DB's
 // own memory comes on top. A single (time bucket, shard) cell holding more samples than the
 // bound (e.g. millions of series all at one timestamp) is written as one window over it.
-// max_memory_bytes = 0: no bound (one window). Passes over the input: 1 + (windows whose
-// time range and shards the chunk may hold), so a time-ordered or series-grouped file is
-// re-read about once; a shuffled one once per window.
+// max_memory_bytes = 0: no bound (one window, one pass). Otherwise passes over the input:
+// 1 if it fits, else 1 + (per chunk, the windows whose time range and shards it may hold),
+// so a time-ordered or series-grouped file is re-read about once, a shuffled one once per
+// window.
 // Thread-safety: Backfill may run concurrently with other users of the same DB.
 #pragma once
 

@@ -46,7 +46,7 @@ class Histogram {
 
  private:
   size_t max_entries_;
-  int shift_ = 10;
+  int shift_ = 16;  // ~65 s: consecutive samples of a series mostly share a bucket
   absl::flat_hash_map<uint64_t, int64_t> counts_;
   uint64_t last_key_ = ~uint64_t{0};
   int64_t* last_count_ = nullptr;
