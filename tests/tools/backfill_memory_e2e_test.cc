@@ -10,6 +10,7 @@
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -147,6 +148,28 @@ TEST(BackfillMemoryE2ETest, SyntaxErrorAtTheEndOfLargeFileStoresNothing) {
       dir.Sub("dump"));
   EXPECT_EQ(d.exit_code, 0) << d.err;
   EXPECT_EQ(d.out, "");
+}
+
+// stdin from a pipe is spooled (to an unlinked file in the data dir) and imported in
+// windows like a file.
+TEST(BackfillMemoryE2ETest, PipedStdinIsSpooledAndImportedInWindows) {
+  testutil::TempDir dir;
+  const std::string in = dir.Sub("in.prom");
+  WriteInput(in, 500, 200);
+  testutil::RunResult r = testutil::RunToCompletion(
+      "/bin/sh",
+      {"-c", absl::StrCat("cat ", in, " | " TALLY_BINARY_DIR "/tally backfill --max-memory=1MiB "
+                          "--storage.tsdb.max-future=0 --storage.tsdb.retention.time=100000d "
+                          "--storage.tsdb.path ",
+                          dir.Sub("d"), " -")},
+      dir.Sub("bf"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("samples stored:    100000\n"), std::string::npos) << r.out;
+  int leftovers = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir.Sub("d"))) {
+    if (e.path().filename().string().rfind(".backfill-spool", 0) == 0) ++leftovers;
+  }
+  EXPECT_EQ(leftovers, 0);
 }
 
 }  // namespace
