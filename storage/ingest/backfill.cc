@@ -12,6 +12,7 @@
 #include "absl/hash/hash.h"
 #include "absl/time/clock.h"
 #include "storage/ingest/backfill_windows.h"
+#include "storage/ingest/backfill_write.h"
 #include "storage/util/duration.h"
 #include "storage/util/status_macros.h"
 #include "tbb/blocked_range.h"
@@ -21,10 +22,13 @@
 namespace tally::storage {
 namespace {
 
+using backfill_internal::AddCommit;
 using backfill_internal::Histogram;
 using backfill_internal::PlanWindows;
 using backfill_internal::ShardOfHash;
+using backfill_internal::ShardTotals;
 using backfill_internal::Window;
+using backfill_internal::WindowSeries;
 
 constexpr size_t kMinSliceBytes = 256 << 10;
 constexpr size_t kMaxChunkBytes = 64 << 20;
@@ -152,29 +156,6 @@ void ParseSlice(SliceResult& r, TextFormat format, const BackfillOptions& opt,
 }
 
 
-struct ShardTotals {
-  CommitResult commit;
-  int64_t exact_duplicates = 0;
-  int64_t rejected_invalid = 0;
-  std::string first_rejection;
-};
-
-void AddCommit(ShardTotals* t, const CommitResult& r) {
-  t->commit.appended += r.appended;
-  t->commit.rejected_out_of_order += r.rejected_out_of_order;
-  t->commit.rejected_duplicate += r.rejected_duplicate;
-  t->commit.rejected_too_old += r.rejected_too_old;
-  t->commit.rejected_too_far_in_future += r.rejected_too_far_in_future;
-  if (t->first_rejection.empty() && !r.first_error.empty()) t->first_rejection = r.first_error;
-}
-
-void AddTotals(ShardTotals* t, const ShardTotals& o) {
-  AddCommit(t, o.commit);
-  t->exact_duplicates += o.exact_duplicates;
-  t->rejected_invalid += o.rejected_invalid;
-  if (t->first_rejection.empty()) t->first_rejection = o.first_rejection;
-}
-
 // A chunk of the input as cut by the validating pass, reused by the window passes.
 struct Chunk {
   int64_t offset = 0;
@@ -184,13 +165,6 @@ struct Chunk {
   int64_t min_t = kMaxTime;
   int64_t max_t = kMinTime;
   uint64_t shard_mask = 0;
-};
-
-// The samples of one window, per series, in file order.
-struct WindowSeries {
-  absl::flat_hash_map<Labels, uint32_t> index;
-  std::vector<Labels> labels;
-  std::vector<std::vector<Sample>> samples;
 };
 
 class Importer {
@@ -231,7 +205,9 @@ class Importer {
     return cost;
   }
   absl::Status CollectWindow(const Window& w, WindowSeries* out, bool* cancelled);
-  absl::Status WriteWindow(WindowSeries& ws);
+  absl::Status WriteWindow(WindowSeries& ws) {
+    return backfill_internal::WriteWindow(db_, arena_, threads_, opt_, ws, stop_, totals_);
+  }
   // Moves a slice's kept samples into out; returns how many.
   int64_t MergeSlice(SliceResult& s, WindowSeries* out);
   // Samples one window may hold under options.max_memory_bytes (0: no bound).
@@ -402,95 +378,6 @@ int64_t Importer::MergeSlice(SliceResult& s, WindowSeries* out) {
     s.samples[li] = {};
   }
   return n;
-}
-
-absl::Status Importer::WriteWindow(WindowSeries& ws) {
-  absl::Mutex mu;
-  absl::Status write_error;
-  const int64_t batch = std::max<int64_t>(1, opt_.commit_batch_samples);
-  const size_t n = ws.labels.size();
-  // Enough shards to keep every thread busy, few enough that batches stay large.
-  const size_t grain = std::max<size_t>(1, n / (static_cast<size_t>(threads_) * 4));
-  arena_.execute([&] {
-    tbb::parallel_for(
-        tbb::blocked_range<size_t>(0, n, grain),
-        [&](const tbb::blocked_range<size_t>& range) {
-          ShardTotals local;
-          absl::Status status;
-          std::unique_ptr<Appender> app = db_.NewAppender();
-          int64_t pending = 0;
-          auto commit = [&]() -> absl::Status {
-            absl::StatusOr<CommitResult> r = app->Commit();
-            if (!r.ok()) return r.status();
-            AddCommit(&local, *r);
-            app = db_.NewAppender();
-            pending = 0;
-            return absl::OkStatus();
-          };
-          for (size_t i = range.begin(); i != range.end() && status.ok(); ++i) {
-            if (stop_.load(std::memory_order_relaxed) || Cancelled()) {
-              stop_ = true;
-              break;
-            }
-            std::vector<Sample>& buf = ws.samples[i];
-            if (!std::is_sorted(buf.begin(), buf.end(), [](const Sample& a, const Sample& b) {
-                  return a.t_ms < b.t_ms;
-                })) {
-              std::stable_sort(buf.begin(), buf.end(), [](const Sample& a, const Sample& b) {
-                return a.t_ms < b.t_ms;
-              });
-            }
-            SeriesRef ref = kInvalidSeriesRef;
-            for (size_t k = 0; k < buf.size(); ++k) {
-              if (k > 0 && buf[k].t_ms == buf[k - 1].t_ms &&
-                  std::bit_cast<uint64_t>(buf[k].v) == std::bit_cast<uint64_t>(buf[k - 1].v)) {
-                ++local.exact_duplicates;
-                continue;
-              }
-              if (ref == kInvalidSeriesRef) {
-                absl::StatusOr<SeriesRef> r = app->Append(ws.labels[i], buf[k].t_ms, buf[k].v);
-                if (absl::IsInvalidArgument(r.status())) {
-                  local.rejected_invalid += static_cast<int64_t>(buf.size() - k);
-                  if (local.first_rejection.empty()) {
-                    local.first_rejection = std::string(r.status().message());
-                  }
-                  break;
-                }
-                if (!r.ok()) {
-                  status = r.status();
-                  break;
-                }
-                ref = *r;
-              } else if (absl::Status s = app->Append(ref, buf[k].t_ms, buf[k].v); !s.ok()) {
-                status = s;
-                break;
-              }
-              if (++pending >= batch) {
-                status = commit();
-                if (!status.ok()) break;
-                // A new appender: the ref stays valid (it names the series, not the batch).
-              }
-            }
-            if (progress_ != nullptr) {
-              progress_->samples_written.fetch_add(static_cast<int64_t>(buf.size()),
-                                                   std::memory_order_relaxed);
-            }
-            buf = {};  // release as we go
-          }
-          if (status.ok() && !stop_.load()) {
-            if (pending > 0) status = commit();
-          } else {
-            app->Rollback();
-          }
-          absl::MutexLock lock(&mu);
-          if (!status.ok()) {
-            stop_ = true;
-            if (write_error.ok()) write_error = status;
-          }
-          AddTotals(&totals_, local);
-        });
-  });
-  return write_error;
 }
 
 absl::StatusOr<BackfillResult> Importer::Run() {
