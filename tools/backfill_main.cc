@@ -1,7 +1,6 @@
 // `tally backfill`: imports an OpenMetrics or Prometheus text file into a data dir (see
 // storage/ingest/backfill.h for the all-or-nothing parse phase and the interruption rules).
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,7 +13,9 @@
 #include "absl/time/clock.h"
 #include "storage/db.h"
 #include "storage/ingest/backfill.h"
+#include "storage/util/byte_size.h"
 #include "storage/util/log.h"
+#include "storage/util/status_macros.h"
 #include "tools/cli/command.h"
 #include "tools/cli/flag_set.h"
 #include "tools/cli/progress.h"
@@ -23,60 +24,80 @@
 namespace tally::tools {
 namespace {
 
-// The input, either memory-mapped (a regular file: no copy, pages come from the page
-// cache) or read into a string (stdin, pipes).
+// The input as a regular file read a chunk at a time (never mapped or loaded whole). stdin
+// and pipes are first spooled to an unlinked temp file in the data dir, since the import
+// reads its input more than once.
 class Input {
  public:
   Input() = default;
-  ~Input() {
-    if (map_ != nullptr) ::munmap(map_, map_size_);
-  }
   Input(const Input&) = delete;
   Input& operator=(const Input&) = delete;
 
+  ~Input() {
+    if (fd_ >= 0) ::close(fd_);
+    if (in_fd_ >= 0 && in_fd_ != STDIN_FILENO && in_fd_ != fd_) ::close(in_fd_);
+  }
+  // Opens the input (before the data dir is touched, so a missing file changes nothing).
   absl::Status Open(const std::string& path) {
+    path_ = path;
     const bool stdin_input = path == "-";
-    const int fd = stdin_input ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
+    in_fd_ = stdin_input ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (in_fd_ < 0) {
       return absl::NotFoundError(absl::StrFormat("open %s: %s", path, std::strerror(errno)));
     }
-    absl::Status s = Load(fd, path);
-    if (!stdin_input) ::close(fd);
-    return s;
+    struct stat st;
+    if (::fstat(in_fd_, &st) == 0 && S_ISREG(st.st_mode)) {
+      fd_ = stdin_input ? ::dup(in_fd_) : in_fd_;
+    }
+    return absl::OkStatus();
   }
-  absl::string_view data() const {
-    return map_ != nullptr ? absl::string_view(static_cast<const char*>(map_), map_size_)
-                           : absl::string_view(buf_);
+  // Spools a non-regular input (stdin, a pipe) into spool_dir, then sets up the source.
+  absl::Status Prepare(const std::string& spool_dir) {
+    if (fd_ < 0) {
+      RETURN_IF_ERROR(Spool(in_fd_, path_ == "-" ? "stdin" : path_, spool_dir));
+    }
+    absl::StatusOr<std::unique_ptr<storage::BackfillSource>> src =
+        storage::FileBackfillSource(fd_);
+    if (!src.ok()) return src.status();
+    source_ = std::move(*src);
+    return absl::OkStatus();
   }
+  storage::BackfillSource& source() { return *source_; }
 
  private:
-  absl::Status Load(int fd, const std::string& path) {
-    struct stat st;
-    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-      void* p = ::mmap(nullptr, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-      if (p != MAP_FAILED) {
-        ::madvise(p, st.st_size, MADV_SEQUENTIAL);
-        map_ = p;
-        map_size_ = static_cast<size_t>(st.st_size);
-        return absl::OkStatus();
-      }
+  absl::Status Spool(int in, const std::string& name, const std::string& dir) {
+    std::string tmpl = dir + "/.backfill-spool-XXXXXX";
+    fd_ = ::mkstemp(tmpl.data());
+    if (fd_ < 0) {
+      return absl::UnavailableError(
+          absl::StrFormat("creating spool file in %s: %s", dir, std::strerror(errno)));
     }
-    char chunk[1 << 16];
+    ::unlink(tmpl.c_str());  // gone when closed, even on a crash
+    std::string chunk(1 << 20, '\0');
     while (true) {
-      const ssize_t n = ::read(fd, chunk, sizeof(chunk));
+      const ssize_t n = ::read(in, chunk.data(), chunk.size());
       if (n == 0) return absl::OkStatus();
       if (n < 0) {
         if (errno == EINTR && !Interrupted()) continue;
         if (Interrupted()) return absl::CancelledError("interrupted while reading input");
-        return absl::UnavailableError(absl::StrFormat("read %s: %s", path, std::strerror(errno)));
+        return absl::UnavailableError(absl::StrFormat("read %s: %s", name, std::strerror(errno)));
       }
-      buf_.append(chunk, static_cast<size_t>(n));
+      for (ssize_t done = 0; done < n;) {
+        const ssize_t w = ::write(fd_, chunk.data() + done, static_cast<size_t>(n - done));
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) {
+          return absl::UnavailableError(
+              absl::StrFormat("writing spool file in %s: %s", dir, std::strerror(errno)));
+        }
+        done += w;
+      }
     }
   }
 
-  void* map_ = nullptr;
-  size_t map_size_ = 0;
-  std::string buf_;
+  std::string path_;
+  int in_fd_ = -1;
+  int fd_ = -1;
+  std::unique_ptr<storage::BackfillSource> source_;
 };
 
 int RunBackfill(std::vector<std::string> args) {
@@ -89,7 +110,8 @@ int RunBackfill(std::vector<std::string> args) {
   FlagSet flags("tally backfill [<flags>] FILE|-",
                 "Import an OpenMetrics or Prometheus text file (or stdin) into a data dir.\n"
                 "Every sample needs a timestamp. The whole input is parsed and validated\n"
-                "first: a malformed file stores nothing. Ctrl-C while writing keeps the\n"
+                "first: a malformed file stores nothing; then it is written in windows of\n"
+                "at most --max-memory worth of samples (stdin is spooled to the data dir). Ctrl-C while writing keeps the\n"
                 "batches already committed (re-running the import completes it) and exits 130.");
   flags.String("storage.tsdb.path", &path, "Base path for metrics storage.");
   flags.String("format", &format, "Input format: auto, openmetrics or prometheus.");
@@ -101,6 +123,10 @@ int RunBackfill(std::vector<std::string> args) {
                  "Fail the import on a sample more than this far ahead of the current time "
                  "(0 disables).");
   flags.Int("threads", &threads, "Parser and writer threads (0: all cores).");
+  std::string max_memory = "512MiB";
+  flags.String("max-memory", &max_memory,
+               "Memory for input chunks and buffered samples, e.g. 512MiB or 1GB (0: no "
+               "bound; the DB's own memory comes on top).");
   const storage::SeriesLimits dl = storage::kDefaultIngestSeriesLimits;
   int64_t label_limit = static_cast<int64_t>(dl.label_limit);
   int64_t name_limit = static_cast<int64_t>(dl.label_name_length_limit);
@@ -135,13 +161,20 @@ int RunBackfill(std::vector<std::string> args) {
                  format.c_str());
     return kExitUsage;
   }
+  absl::StatusOr<int64_t> max_mem = storage::ParseByteSize(max_memory);
+  if (!max_mem.ok()) {
+    std::fprintf(stderr, "tally: error: invalid --max-memory \"%s\": %s, try --help\n",
+                 max_memory.c_str(), std::string(max_mem.status().message()).c_str());
+    return kExitUsage;
+  }
+  opts.max_memory_bytes = *max_mem;
   InstallInterruptHandler();
   const absl::Time start = absl::Now();
   const std::string& input_path = pos[0];
   Input input;
   if (absl::Status s = input.Open(input_path); !s.ok()) {
     std::fprintf(stderr, "tally: error: %s\n", std::string(s.message()).c_str());
-    return absl::IsCancelled(s) ? kExitInterrupted : kExitFailure;
+    return kExitFailure;
   }
 
   storage::DBOptions db_opts;
@@ -155,6 +188,10 @@ int RunBackfill(std::vector<std::string> args) {
     std::fprintf(stderr, "tally: error: opening %s: %s\n", path.c_str(),
                  std::string(db.status().message()).c_str());
     return kExitFailure;
+  }
+  if (absl::Status s = input.Prepare(path); !s.ok()) {
+    std::fprintf(stderr, "tally: error: %s\n", std::string(s.message()).c_str());
+    return absl::IsCancelled(s) ? kExitInterrupted : kExitFailure;
   }
 
   storage::BackfillProgress progress;
@@ -175,7 +212,7 @@ int RunBackfill(std::vector<std::string> args) {
                                progress.samples_written.load() * 100 / total);
       },
       absl::Seconds(10));
-  absl::StatusOr<storage::BackfillResult> r = storage::Backfill(**db, input.data(), opts);
+  absl::StatusOr<storage::BackfillResult> r = storage::Backfill(**db, input.source(), opts);
   reporter.Stop();
   if (!r.ok()) {
     std::fprintf(stderr, "tally: error: %s: %s\n", input_path == "-" ? "stdin" : input_path.c_str(),

@@ -5,9 +5,14 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/hash/hash.h"
 #include "absl/time/clock.h"
+#include "storage/ingest/backfill_windows.h"
+#include "storage/ingest/backfill_write.h"
 #include "storage/util/duration.h"
 #include "storage/util/status_macros.h"
 #include "tbb/blocked_range.h"
@@ -17,7 +22,17 @@
 namespace tally::storage {
 namespace {
 
-constexpr size_t kMinSliceBytes = 1 << 20;
+using backfill_internal::AddCommit;
+using backfill_internal::Histogram;
+using backfill_internal::PlanWindows;
+using backfill_internal::ShardOfHash;
+using backfill_internal::ShardTotals;
+using backfill_internal::Window;
+using backfill_internal::WindowSeries;
+
+constexpr size_t kMinSliceBytes = 256 << 10;
+constexpr size_t kMaxChunkBytes = 64 << 20;
+constexpr int64_t kPlannedBytesPerSample = 40;
 
 struct MetaEntry {
   TextEntry kind;
@@ -34,7 +49,10 @@ struct SliceResult {
   absl::Status status;
   absl::flat_hash_map<absl::string_view, uint32_t> index;  // series_text -> local id
   std::vector<Labels> labels;                              // per local id
-  std::vector<std::vector<Sample>> samples;                // per local id
+  std::vector<uint64_t> hashes;                            // per local id: absl::Hash
+  absl::flat_hash_map<uint64_t, uint32_t> by_hash;         // hash -> first local id
+  std::vector<std::vector<Sample>> samples;                // per local id (window pass)
+  Histogram hist;                                          // validating pass
   std::vector<MetaEntry> metadata;
   int64_t count = 0;
   int64_t min_t = kMaxTime;
@@ -42,7 +60,7 @@ struct SliceResult {
 };
 
 // Cuts input into slices ending at line boundaries.
-std::vector<SliceResult> Slice(absl::string_view input, int parallelism) {
+std::vector<SliceResult> Slice(absl::string_view input, int parallelism, bool last_chunk) {
   const size_t target =
       std::max(kMinSliceBytes, input.size() / (static_cast<size_t>(parallelism) * 4 + 1));
   std::vector<SliceResult> slices;
@@ -59,12 +77,14 @@ std::vector<SliceResult> Slice(absl::string_view input, int parallelism) {
     pos = end;
   }
   if (slices.empty()) slices.emplace_back();
-  slices.back().last = true;
+  slices.back().last = last_chunk;
   return slices;
 }
 
+// validate: the first pass (histogram, metadata). window != nullptr: keeps the samples
+// inside *window.
 void ParseSlice(SliceResult& r, TextFormat format, const BackfillOptions& opt,
-                int64_t max_valid_t) {
+                int64_t max_valid_t, bool validate, const Window* window) {
   TextParser p(r.text, TextParserOptions{
                            .format = format, .first_line = r.first_line, .require_eof = r.last});
   int64_t since_check = 0;
@@ -76,6 +96,7 @@ void ParseSlice(SliceResult& r, TextFormat format, const BackfillOptions& opt,
     }
     if (*e == TextEntry::kEnd) return;
     if (*e != TextEntry::kSample) {
+      if (!validate) continue;
       MetaEntry m{*e, p.family(), p.type(), ""};
       if (*e == TextEntry::kHelp) m.text = std::string(p.help());
       if (*e == TextEntry::kUnit) m.text = std::string(p.unit());
@@ -90,11 +111,22 @@ void ParseSlice(SliceResult& r, TextFormat format, const BackfillOptions& opt,
     }
     auto [it, inserted] = r.index.try_emplace(p.series_text(), r.labels.size());
     if (inserted) {
-      r.labels.push_back(p.BuildLabels());
-      r.samples.emplace_back();
-      if (absl::Status ls = CheckSeriesLimits(r.labels.back(), opt.series_limits); !ls.ok()) {
-        r.status = absl::InvalidArgumentError(absl::StrCat("line ", p.line(), ": ", ls.message()));
-        return;
+      // Another spelling (label order) of a label set already seen in this slice shares its
+      // id, so a series' samples stay in file order whatever the slicing.
+      Labels labels = p.BuildLabels();
+      const uint64_t h = absl::Hash<Labels>{}(labels);
+      auto [alias, fresh] = r.by_hash.try_emplace(h, static_cast<uint32_t>(r.labels.size()));
+      if (!fresh && r.labels[alias->second] == labels) {
+        it->second = alias->second;
+      } else {
+        r.labels.push_back(std::move(labels));
+        r.hashes.push_back(h);
+        if (window != nullptr) r.samples.emplace_back();
+        if (absl::Status ls = CheckSeriesLimits(r.labels.back(), opt.series_limits); !ls.ok()) {
+          r.status =
+              absl::InvalidArgumentError(absl::StrCat("line ", p.line(), ": ", ls.message()));
+          return;
+        }
       }
     }
     const int64_t t = p.timestamp_ms();
@@ -105,7 +137,11 @@ void ParseSlice(SliceResult& r, TextFormat format, const BackfillOptions& opt,
                        " after the current time; limit set by --storage.tsdb.max-future)"));
       return;
     }
-    r.samples[it->second].push_back(Sample{t, p.value()});
+    const uint32_t shard = ShardOfHash(r.hashes[it->second]);
+    if (validate) r.hist.Add(t, shard);
+    if (window != nullptr && window->Contains(t, shard)) {
+      r.samples[it->second].push_back(Sample{t, p.value()});
+    }
     r.min_t = std::min(r.min_t, t);
     r.max_t = std::max(r.max_t, t);
     ++r.count;
@@ -119,52 +155,112 @@ void ParseSlice(SliceResult& r, TextFormat format, const BackfillOptions& opt,
   }
 }
 
-// One series across slices: (slice, local id) pieces in file order.
-struct SeriesPieces {
-  const Labels* labels;
-  std::vector<std::pair<uint32_t, uint32_t>> pieces;
+
+// A chunk of the input as cut by the validating pass, reused by the window passes.
+struct Chunk {
+  int64_t offset = 0;
+  int64_t size = 0;
+  int64_t first_line = 1;
+  bool last = false;
+  int64_t min_t = kMaxTime;
+  int64_t max_t = kMinTime;
+  uint64_t shard_mask = 0;
 };
 
-struct ShardTotals {
-  CommitResult commit;
-  int64_t exact_duplicates = 0;
-  int64_t rejected_invalid = 0;
-  std::string first_rejection;
-};
-
-void AddCommit(ShardTotals* t, const CommitResult& r) {
-  t->commit.appended += r.appended;
-  t->commit.rejected_out_of_order += r.rejected_out_of_order;
-  t->commit.rejected_duplicate += r.rejected_duplicate;
-  t->commit.rejected_too_old += r.rejected_too_old;
-  t->commit.rejected_too_far_in_future += r.rejected_too_far_in_future;
-  if (t->first_rejection.empty() && !r.first_error.empty()) t->first_rejection = r.first_error;
-}
-
-}  // namespace
-
-absl::StatusOr<BackfillResult> Backfill(DB& db, absl::string_view input,
-                                        const BackfillOptions& options) {
-  BackfillResult result;
-  result.format = options.format.has_value() ? *options.format : DetectTextFormat(input);
-  const int threads = options.max_threads > 0 ? options.max_threads
-                                              : tbb::this_task_arena::max_concurrency();
-  tbb::task_arena arena(threads);
-  BackfillProgress* progress = options.progress;
-  if (progress != nullptr) {
-    progress->phase = BackfillProgress::kParsing;
-    progress->bytes_total = static_cast<int64_t>(input.size());
+class Importer {
+ public:
+  Importer(DB& db, BackfillSource& src, const BackfillOptions& o)
+      : db_(db), src_(src), opt_(o), progress_(o.progress),
+        threads_(o.max_threads > 0 ? o.max_threads : tbb::this_task_arena::max_concurrency()),
+        arena_(threads_) {
+    chunk_bytes_ = kMaxChunkBytes;
+    if (opt_.max_memory_bytes > 0) {
+      chunk_bytes_ = static_cast<size_t>(std::clamp<int64_t>(opt_.max_memory_bytes / 32,
+                                                              256 << 10, kMaxChunkBytes));
+    }
   }
 
-  // ---- Phase 1: parse and validate everything. ----
-  const int64_t now_ms = options.now_ms != 0 ? options.now_ms : absl::ToUnixMillis(absl::Now());
-  const int64_t max_valid_t =
-      options.max_future_ms > 0 && now_ms <= kMaxTime - options.max_future_ms
-          ? now_ms + options.max_future_ms
-          : kMaxTime;
-  std::vector<SliceResult> slices = Slice(input, threads);
+  absl::StatusOr<BackfillResult> Run();
+  BackfillResult Finish();  // fills the counters in from the write totals
+
+ private:
+  bool Cancelled() const {
+    return opt_.cancel != nullptr && opt_.cancel->load(std::memory_order_relaxed);
+  }
+  // Reads the chunk starting at offset, extended to the end of its last whole line.
+  absl::StatusOr<absl::string_view> ReadChunk(int64_t offset, int64_t size);
+  // Cuts text into slices (line numbers from first_line) and parses them in parallel.
+  // *next_line: the line number after the chunk.
+  std::vector<SliceResult> ParseChunk(absl::string_view text, int64_t first_line, bool last,
+                                      bool validate, const Window* window,
+                                      int64_t* next_line = nullptr);
+  absl::Status Validate();
+  int64_t ReadCost(const std::vector<Window>& windows) const {
+    int64_t cost = 0;
+    for (const Window& w : windows) {
+      for (const Chunk& c : chunks_) {
+        if (w.Overlaps(c.min_t, c.max_t, c.shard_mask)) cost += c.size;
+      }
+    }
+    return cost;
+  }
+  absl::Status CollectWindow(const Window& w, WindowSeries* out, bool* cancelled);
+  absl::Status WriteWindow(WindowSeries& ws) {
+    return backfill_internal::WriteWindow(db_, arena_, threads_, opt_, ws, stop_, totals_);
+  }
+  // Moves a slice's kept samples into out; returns how many.
+  int64_t MergeSlice(SliceResult& s, WindowSeries* out);
+  // Samples one window may hold under options.max_memory_bytes (0: no bound).
+  int64_t MaxWindowSamples() const {
+    if (opt_.max_memory_bytes <= 0) return 0;
+    return std::max<int64_t>(1 << 14, (opt_.max_memory_bytes -
+                                       2 * static_cast<int64_t>(chunk_bytes_)) /
+                                          kPlannedBytesPerSample);
+  }
+
+  DB& db_;
+  BackfillSource& src_;
+  const BackfillOptions& opt_;
+  BackfillProgress* progress_;
+  const int threads_;
+  tbb::task_arena arena_;
+  size_t chunk_bytes_;
+  std::string scratch_;
+  int64_t max_valid_t_ = kMaxTime;
+
+  BackfillResult result_;
+  std::vector<Chunk> chunks_;
+  Histogram hist_{1 << 18};
+  absl::flat_hash_map<std::string, MetricMetadata> metadata_;
+  std::vector<std::string> family_order_;
+
+  bool keeping_ = false;  // validating pass also keeps samples while they fit one window
+  WindowSeries kept_;
+  int64_t kept_samples_ = 0;
+  ShardTotals totals_;
+  std::atomic<bool> stop_{false};
+};
+
+absl::StatusOr<absl::string_view> Importer::ReadChunk(int64_t offset, int64_t size) {
+  const int64_t total = src_.size();
+  if (size > 0) return src_.Read(offset, static_cast<size_t>(size), &scratch_);
+  size_t len = chunk_bytes_;
+  while (true) {
+    ASSIGN_OR_RETURN(absl::string_view data, src_.Read(offset, len, &scratch_));
+    if (offset + static_cast<int64_t>(data.size()) >= total) return data;
+    const size_t nl = data.rfind('\n');
+    if (nl != absl::string_view::npos) return data.substr(0, nl + 1);
+    len *= 2;  // a line longer than a chunk: read more
+  }
+}
+
+std::vector<SliceResult> Importer::ParseChunk(absl::string_view text, int64_t first_line,
+                                              bool last, bool validate, const Window* window,
+                                              int64_t* next_line) {
+  std::vector<SliceResult> slices = Slice(text, threads_, last);
   std::vector<int64_t> newlines(slices.size());
-  arena.execute([&] {
+  slices[0].first_line = first_line;
+  arena_.execute([&] {
     tbb::parallel_for(size_t{0}, slices.size(), [&](size_t i) {
       newlines[i] = std::count(slices[i].text.begin(), slices[i].text.end(), '\n');
     });
@@ -172,176 +268,226 @@ absl::StatusOr<BackfillResult> Backfill(DB& db, absl::string_view input,
   for (size_t i = 1; i < slices.size(); ++i) {
     slices[i].first_line = slices[i - 1].first_line + newlines[i - 1];
   }
-  arena.execute([&] {
+  if (next_line != nullptr) *next_line = slices.back().first_line + newlines.back();
+  arena_.execute([&] {
     tbb::parallel_for(
         size_t{0}, slices.size(),
         [&](size_t i) {
-          ParseSlice(slices[i], result.format, options, max_valid_t);
-          if (progress != nullptr) progress->bytes_parsed += slices[i].text.size();
+          ParseSlice(slices[i], result_.format, opt_, max_valid_t_, validate, window);
+          if (progress_ != nullptr && validate) {
+            progress_->bytes_parsed += slices[i].text.size();
+          }
         },
         tbb::simple_partitioner());
   });
-  // The first error in file order wins (slices stop at their own first error).
-  for (const SliceResult& s : slices) {
-    if (!s.status.ok()) return s.status;
-  }
+  return slices;
+}
 
-  // Merge: the same label set may be spelled differently in different places.
-  absl::flat_hash_map<Labels, uint32_t> global;
-  std::vector<SeriesPieces> series;
-  for (uint32_t si = 0; si < slices.size(); ++si) {
-    SliceResult& s = slices[si];
-    for (uint32_t li = 0; li < s.labels.size(); ++li) {
-      auto [it, inserted] = global.try_emplace(s.labels[li], series.size());
-      if (inserted) series.push_back(SeriesPieces{&s.labels[li], {}});
-      series[it->second].pieces.push_back({si, li});
+absl::Status Importer::Validate() {
+  absl::flat_hash_set<uint64_t> series;
+  const Window everything;
+  keeping_ = true;
+  int64_t offset = 0;
+  int64_t line = 1;
+  const int64_t total = src_.size();
+  do {
+    ASSIGN_OR_RETURN(absl::string_view text, ReadChunk(offset, 0));
+    Chunk c{.offset = offset, .size = static_cast<int64_t>(text.size()), .first_line = line};
+    c.last = offset + c.size >= total;
+    int64_t next_line = line;
+    std::vector<SliceResult> slices =
+        ParseChunk(text, line, c.last, true, keeping_ ? &everything : nullptr, &next_line);
+    // The first error in file order wins (slices stop at their own first error).
+    for (const SliceResult& s : slices) {
+      if (!s.status.ok()) return s.status;
     }
-    result.samples_read += s.count;
-    result.min_time_ms = std::min(result.min_time_ms, s.min_t);
-    result.max_time_ms = std::max(result.max_time_ms, s.max_t);
-  }
-  result.series = static_cast<int64_t>(series.size());
-
-  // Metadata: later lines override earlier ones, field by field.
-  absl::flat_hash_map<absl::string_view, MetricMetadata> metadata;
-  std::vector<absl::string_view> family_order;
-  for (const SliceResult& s : slices) {
-    for (const MetaEntry& m : s.metadata) {
-      auto [it, inserted] = metadata.try_emplace(m.family);
-      if (inserted) {
-        family_order.push_back(m.family);
-        it->second.type = MetricTypeString(MetricType::kUnknown);
+    for (SliceResult& s : slices) {
+      for (uint64_t h : s.hashes) {
+        series.insert(h);
+        c.shard_mask |= uint64_t{1} << ShardOfHash(h);
       }
-      if (m.kind == TextEntry::kType) it->second.type = MetricTypeString(m.type);
-      if (m.kind == TextEntry::kHelp) it->second.help = m.text;
-      if (m.kind == TextEntry::kUnit) it->second.unit = m.text;
+      hist_.Merge(s.hist);
+      c.min_t = std::min(c.min_t, s.min_t);
+      c.max_t = std::max(c.max_t, s.max_t);
+      result_.samples_read += s.count;
+      // Metadata: later lines override earlier ones, field by field.
+      for (const MetaEntry& m : s.metadata) {
+        auto [it, inserted] = metadata_.try_emplace(std::string(m.family));
+        if (inserted) {
+          family_order_.push_back(it->first);
+          it->second.type = MetricTypeString(MetricType::kUnknown);
+        }
+        if (m.kind == TextEntry::kType) it->second.type = MetricTypeString(m.type);
+        if (m.kind == TextEntry::kHelp) it->second.help = m.text;
+        if (m.kind == TextEntry::kUnit) it->second.unit = m.text;
+      }
+    }
+    result_.min_time_ms = std::min(result_.min_time_ms, c.min_t);
+    result_.max_time_ms = std::max(result_.max_time_ms, c.max_t);
+    if (keeping_) {
+      for (SliceResult& s : slices) kept_samples_ += MergeSlice(s, &kept_);
+      if (opt_.max_memory_bytes > 0 && kept_samples_ > MaxWindowSamples()) {
+        keeping_ = false;  // does not fit: write in windows, re-reading the input
+        kept_ = WindowSeries();
+      }
+    }
+    chunks_.push_back(c);
+    offset += c.size;
+    line = next_line;
+  } while (offset < total);
+  result_.series = static_cast<int64_t>(series.size());
+  return absl::OkStatus();
+}
+
+absl::Status Importer::CollectWindow(const Window& w, WindowSeries* out, bool* cancelled) {
+  for (const Chunk& c : chunks_) {
+    if (!w.Overlaps(c.min_t, c.max_t, c.shard_mask)) continue;
+    ASSIGN_OR_RETURN(absl::string_view text, ReadChunk(c.offset, c.size));
+    std::vector<SliceResult> slices = ParseChunk(text, c.first_line, c.last, false, &w);
+    for (SliceResult& s : slices) {
+      if (absl::IsCancelled(s.status)) {
+        *cancelled = true;
+        return absl::OkStatus();
+      }
+      if (!s.status.ok()) {
+        return absl::DataLossError(absl::StrCat(
+            "the input changed while backfilling (it validated, then: ", s.status.message(), ")"));
+      }
+      MergeSlice(s, out);
     }
   }
-  if (options.cancel != nullptr && options.cancel->load()) {
+  return absl::OkStatus();
+}
+
+int64_t Importer::MergeSlice(SliceResult& s, WindowSeries* out) {
+  int64_t n = 0;
+  for (uint32_t li = 0; li < s.samples.size(); ++li) {
+    if (s.samples[li].empty()) continue;
+    auto [it, inserted] = out->index.try_emplace(s.labels[li], out->labels.size());
+    if (inserted) {
+      out->labels.push_back(s.labels[li]);
+      out->samples.emplace_back();
+    }
+    std::vector<Sample>& dst = out->samples[it->second];
+    n += static_cast<int64_t>(s.samples[li].size());
+    if (dst.empty()) {
+      dst = std::move(s.samples[li]);
+    } else {
+      dst.insert(dst.end(), s.samples[li].begin(), s.samples[li].end());
+    }
+    s.samples[li] = {};
+  }
+  return n;
+}
+
+absl::StatusOr<BackfillResult> Importer::Run() {
+  if (opt_.format.has_value()) {
+    result_.format = *opt_.format;
+  } else {
+    // As DetectTextFormat over the whole input: a trailing "# EOF" line, or "# UNIT" in
+    // the first 64 KiB.
+    std::string head_buf, tail_buf;
+    ASSIGN_OR_RETURN(absl::string_view head, src_.Read(0, 64 << 10, &head_buf));
+    if (src_.size() <= static_cast<int64_t>(head.size())) {
+      result_.format = DetectTextFormat(head);
+    } else {
+      ASSIGN_OR_RETURN(absl::string_view tail, src_.Read(src_.size() - 4096, 4096, &tail_buf));
+      while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r')) tail.remove_suffix(1);
+      const bool om = absl::EndsWith(tail, "\n# EOF") || absl::StartsWith(head, "# UNIT ") ||
+                      head.find("\n# UNIT ") != absl::string_view::npos;
+      result_.format = om ? TextFormat::kOpenMetrics : TextFormat::kPrometheus;
+    }
+  }
+  if (progress_ != nullptr) {
+    progress_->phase = BackfillProgress::kParsing;
+    progress_->bytes_total = src_.size();
+  }
+
+  // ---- Phase 1: validate everything. ----
+  const int64_t now_ms = opt_.now_ms != 0 ? opt_.now_ms : absl::ToUnixMillis(absl::Now());
+  max_valid_t_ = opt_.max_future_ms > 0 && now_ms <= kMaxTime - opt_.max_future_ms
+                     ? now_ms + opt_.max_future_ms
+                     : kMaxTime;
+  RETURN_IF_ERROR(Validate());
+  if (Cancelled()) {
     return absl::CancelledError("backfill interrupted while parsing; nothing written");
   }
 
-  // ---- Phase 2: write. ----
-  for (absl::string_view family : family_order) {
-    RETURN_IF_ERROR(db.SetMetadata(family, metadata[family]));
+  // ---- Phase 2: write, window by window. ----
+  for (const std::string& family : family_order_) {
+    RETURN_IF_ERROR(db_.SetMetadata(family, metadata_[family]));
   }
-  result.metadata_families = static_cast<int64_t>(family_order.size());
-  if (progress != nullptr) {
-    progress->samples_total = result.samples_read;
-    progress->phase = BackfillProgress::kWriting;
+  result_.metadata_families = static_cast<int64_t>(family_order_.size());
+  if (progress_ != nullptr) {
+    progress_->samples_total = result_.samples_read;
+    progress_->phase = BackfillProgress::kWriting;
   }
+  const int64_t max_samples = MaxWindowSamples();
+  if (keeping_) {
+    // The whole file fitted in one window while validating: write it without re-reading.
+    result_.windows = 1;
+    absl::Status status = WriteWindow(kept_);
+    kept_ = WindowSeries();
+    if (progress_ != nullptr) progress_->phase = BackfillProgress::kDone;
+    RETURN_IF_ERROR(status);
+    return Finish();
+  }
+  // Time windows suit a file in scrape order, shard windows one grouped by series: take
+  // the plan that re-reads fewer bytes (chunks outside a window are skipped).
+  std::vector<Window> windows = PlanWindows(hist_, max_samples);
+  if (windows.size() > 1) {
+    std::vector<Window> by_shard = backfill_internal::PlanShardWindows(hist_, max_samples);
+    if (!by_shard.empty() && ReadCost(by_shard) < ReadCost(windows)) windows = std::move(by_shard);
+  }
+  result_.windows = static_cast<int64_t>(windows.size());
+  hist_ = Histogram();
+  absl::Status status;
+  for (const Window& w : windows) {
+    if (stop_.load() || Cancelled()) {
+      stop_ = true;
+      break;
+    }
+    WindowSeries ws;
+    bool cancelled = false;
+    status = CollectWindow(w, &ws, &cancelled);
+    if (!status.ok()) break;
+    if (cancelled) {
+      stop_ = true;
+      break;
+    }
+    status = WriteWindow(ws);
+    if (!status.ok()) break;
+  }
+  if (progress_ != nullptr) progress_->phase = BackfillProgress::kDone;
+  RETURN_IF_ERROR(status);
+  return Finish();
+}
 
-  absl::Mutex mu;
-  ShardTotals totals;
-  absl::Status write_error;
-  std::atomic<bool> stop{false};
-  const int64_t batch = std::max<int64_t>(1, options.commit_batch_samples);
-  // Enough shards to keep every thread busy, few enough that batches stay large.
-  const size_t grain = std::max<size_t>(1, series.size() / (static_cast<size_t>(threads) * 4));
-  arena.execute([&] {
-    tbb::parallel_for(
-        tbb::blocked_range<size_t>(0, series.size(), grain),
-        [&](const tbb::blocked_range<size_t>& range) {
-          ShardTotals local;
-          absl::Status status;
-          std::unique_ptr<Appender> app = db.NewAppender();
-          int64_t pending = 0;
-          std::vector<Sample> buf;
-          auto commit = [&]() -> absl::Status {
-            absl::StatusOr<CommitResult> r = app->Commit();
-            if (!r.ok()) return r.status();
-            AddCommit(&local, *r);
-            app = db.NewAppender();
-            pending = 0;
-            return absl::OkStatus();
-          };
-          for (size_t i = range.begin(); i != range.end() && status.ok(); ++i) {
-            if (stop.load(std::memory_order_relaxed) ||
-                (options.cancel != nullptr && options.cancel->load(std::memory_order_relaxed))) {
-              stop = true;
-              break;
-            }
-            const SeriesPieces& sp = series[i];
-            buf.clear();
-            for (auto [si, li] : sp.pieces) {
-              const std::vector<Sample>& v = slices[si].samples[li];
-              buf.insert(buf.end(), v.begin(), v.end());
-            }
-            if (!std::is_sorted(buf.begin(), buf.end(), [](const Sample& a, const Sample& b) {
-                  return a.t_ms < b.t_ms;
-                })) {
-              std::stable_sort(buf.begin(), buf.end(), [](const Sample& a, const Sample& b) {
-                return a.t_ms < b.t_ms;
-              });
-            }
-            SeriesRef ref = kInvalidSeriesRef;
-            for (size_t k = 0; k < buf.size(); ++k) {
-              if (k > 0 && buf[k].t_ms == buf[k - 1].t_ms &&
-                  std::bit_cast<uint64_t>(buf[k].v) == std::bit_cast<uint64_t>(buf[k - 1].v)) {
-                ++local.exact_duplicates;
-                continue;
-              }
-              if (ref == kInvalidSeriesRef) {
-                absl::StatusOr<SeriesRef> r = app->Append(*sp.labels, buf[k].t_ms, buf[k].v);
-                if (absl::IsInvalidArgument(r.status())) {
-                  local.rejected_invalid += static_cast<int64_t>(buf.size() - k);
-                  if (local.first_rejection.empty()) {
-                    local.first_rejection = std::string(r.status().message());
-                  }
-                  break;
-                }
-                if (!r.ok()) {
-                  status = r.status();
-                  break;
-                }
-                ref = *r;
-              } else if (absl::Status s = app->Append(ref, buf[k].t_ms, buf[k].v); !s.ok()) {
-                status = s;
-                break;
-              }
-              if (++pending >= batch) {
-                status = commit();
-                if (!status.ok()) break;
-                // A new appender: the ref stays valid (it names the series, not the batch).
-              }
-            }
-            if (progress != nullptr) {
-              progress->samples_written.fetch_add(static_cast<int64_t>(buf.size()),
-                                                  std::memory_order_relaxed);
-            }
-          }
-          if (status.ok() && !stop.load()) {
-            if (pending > 0) status = commit();
-          } else {
-            app->Rollback();
-          }
-          absl::MutexLock lock(&mu);
-          if (!status.ok()) {
-            stop = true;
-            if (write_error.ok()) write_error = status;
-          }
-          totals.commit.appended += local.commit.appended;
-          totals.commit.rejected_out_of_order += local.commit.rejected_out_of_order;
-          totals.commit.rejected_duplicate += local.commit.rejected_duplicate;
-          totals.commit.rejected_too_old += local.commit.rejected_too_old;
-          totals.commit.rejected_too_far_in_future += local.commit.rejected_too_far_in_future;
-          totals.exact_duplicates += local.exact_duplicates;
-          totals.rejected_invalid += local.rejected_invalid;
-          if (totals.first_rejection.empty()) totals.first_rejection = local.first_rejection;
-        });
-  });
-  if (progress != nullptr) progress->phase = BackfillProgress::kDone;
-  if (!write_error.ok()) return write_error;
-  result.appended = totals.commit.appended;
-  result.rejected_out_of_order = totals.commit.rejected_out_of_order;
-  result.rejected_duplicate = totals.commit.rejected_duplicate;
-  result.rejected_too_old = totals.commit.rejected_too_old;
-  result.rejected_too_far_in_future = totals.commit.rejected_too_far_in_future;
-  result.rejected_invalid = totals.rejected_invalid;
-  result.exact_duplicates = totals.exact_duplicates;
-  result.first_rejection = totals.first_rejection;
-  result.interrupted = stop.load();
-  return result;
+BackfillResult Importer::Finish() {
+  result_.appended = totals_.commit.appended;
+  result_.rejected_out_of_order = totals_.commit.rejected_out_of_order;
+  result_.rejected_duplicate = totals_.commit.rejected_duplicate;
+  result_.rejected_too_old = totals_.commit.rejected_too_old;
+  result_.rejected_too_far_in_future = totals_.commit.rejected_too_far_in_future;
+  result_.rejected_invalid = totals_.rejected_invalid;
+  result_.exact_duplicates = totals_.exact_duplicates;
+  result_.first_rejection = totals_.first_rejection;
+  result_.interrupted = stop_.load();
+  return result_;
+}
+
+}  // namespace
+
+absl::StatusOr<BackfillResult> Backfill(DB& db, BackfillSource& input,
+                                        const BackfillOptions& options) {
+  Importer importer(db, input, options);
+  return importer.Run();
+}
+
+absl::StatusOr<BackfillResult> Backfill(DB& db, absl::string_view input,
+                                        const BackfillOptions& options) {
+  std::unique_ptr<BackfillSource> src = StringBackfillSource(input);
+  return Backfill(db, *src, options);
 }
 
 }  // namespace tally::storage

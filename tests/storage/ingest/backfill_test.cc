@@ -1,5 +1,6 @@
 #include "storage/ingest/backfill.h"
 
+#include <algorithm>
 #include <bit>
 #include <map>
 #include <string>
@@ -305,6 +306,92 @@ TEST(BackfillTest, CancelledBeforeWritingStoresNothing) {
   absl::StatusOr<BackfillResult> r = Backfill(db, BigPrometheusText(40'000, -1), opts);
   ASSERT_FALSE(r.ok());
   EXPECT_TRUE(absl::IsCancelled(r.status()));
+  EXPECT_TRUE(db.Dump().empty());
+  EXPECT_TRUE(db.metadata().empty());
+}
+
+// A shuffled file (samples of a series in any order, label sets spelled two ways, exact
+// duplicates, same-timestamp conflicts, a series that exists only late in the file) imported
+// in many small windows must store exactly what one unbounded window stores, with the same
+// counters.
+std::string ShuffledInput(int series, int points) {
+  std::vector<std::string> lines;
+  for (int p = 0; p < points; ++p) {
+    for (int s = 0; s < series; ++s) {
+      const int64_t t = 1'000'000 + int64_t{p} * 15'000 + (s % 7) * 1000;
+      if (s % 2 == 0) {
+        lines.push_back(absl::StrCat("m{a=\"", s, "\",b=\"x\"} ", (p * 31 + s) % 97, " ", t, "\n"));
+      } else {
+        lines.push_back(absl::StrCat("m{b=\"x\",a=\"", s, "\"} ", (p * 31 + s) % 97, " ", t, "\n"));
+      }
+      if (p % 50 == 0) lines.push_back(lines.back());  // exact duplicate
+      if (p % 77 == 0 && s % 3 == 0) {                   // same timestamp, other value
+        lines.push_back(absl::StrCat("m{a=\"", s, "\",b=\"x\"} 1e9 ", t, "\n"));
+      }
+    }
+  }
+  // Deterministic shuffle.
+  uint64_t x = 88172645463325252ull;
+  for (size_t i = lines.size() - 1; i > 0; --i) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    std::swap(lines[i], lines[x % (i + 1)]);
+  }
+  std::string in = "# TYPE m gauge\n";
+  for (const std::string& l : lines) in += l;
+  return in;
+}
+
+TEST(BackfillTest, BoundedMemoryImportStoresTheSameAsUnbounded) {
+  const std::string in = ShuffledInput(300, 400);  // ~125k samples, ~4.5 MB
+  FakeDB whole, windowed;
+  auto a = Backfill(whole, in, BackfillOptions{.max_threads = 2});
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->windows, 1);
+  auto b = Backfill(windowed, in,
+                    BackfillOptions{.max_threads = 2, .commit_batch_samples = 1000,
+                                    .max_memory_bytes = 1 << 20});
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_GT(b->windows, 3);
+  EXPECT_GT(a->exact_duplicates, 0);
+  EXPECT_GT(a->rejected_duplicate, 0);
+  EXPECT_EQ(a->rejected_out_of_order, 0);
+  EXPECT_EQ(b->samples_read, a->samples_read);
+  EXPECT_EQ(b->series, a->series);
+  EXPECT_EQ(b->series, 300);
+  EXPECT_EQ(b->appended, a->appended);
+  EXPECT_EQ(b->exact_duplicates, a->exact_duplicates);
+  EXPECT_EQ(b->rejected_duplicate, a->rejected_duplicate);
+  EXPECT_EQ(b->rejected_out_of_order, 0);
+  EXPECT_EQ(b->min_time_ms, a->min_time_ms);
+  EXPECT_EQ(b->max_time_ms, a->max_time_ms);
+  EXPECT_EQ(windowed.metadata().size(), 1u);
+  const std::vector<std::string> wd = windowed.Dump(), ad = whole.Dump();
+  ASSERT_EQ(wd.size(), ad.size());
+  for (size_t i = 0; i < wd.size(); ++i) ASSERT_EQ(wd[i], ad[i]) << "sample " << i;
+}
+
+// Many series at a single timestamp: a window cannot be narrowed in time, so it is split
+// by series shard.
+TEST(BackfillTest, BoundedMemoryImportSplitsOneTimestampBySeries) {
+  std::string in;
+  for (int s = 0; s < 60000; ++s) absl::StrAppend(&in, "one{s=\"", s, "\"} ", s, " 5000\n");
+  FakeDB whole, windowed;
+  auto a = Backfill(whole, in, BackfillOptions{});
+  auto b = Backfill(windowed, in, BackfillOptions{.max_memory_bytes = 1 << 20});
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_GT(b->windows, 1);
+  EXPECT_EQ(b->appended, 60000);
+  EXPECT_EQ(windowed.Dump(), whole.Dump());
+}
+
+TEST(BackfillTest, BoundedMemorySyntaxErrorAtTheEndStoresNothing) {
+  std::string in = ShuffledInput(200, 200);
+  const int64_t lines = std::count(in.begin(), in.end(), '\n');
+  in += "m{a=\"1\" 2 3\n";
+  FakeDB db;
+  auto r = Backfill(db, in, BackfillOptions{.max_memory_bytes = 1 << 20});
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(), HasSubstr(absl::StrCat("line ", lines + 1, ":")));
   EXPECT_TRUE(db.Dump().empty());
   EXPECT_TRUE(db.metadata().empty());
 }
