@@ -152,7 +152,8 @@ class DBImpl : public DB {
   // must go for the size limit.
   int64_t DropBoundary(int64_t cutoff_ms) ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
   // Sum of file sizes under the data dir.
-  int64_t DirBytes() const;
+  int64_t DirBytes() const;   // every file under the data dir (Stats' bytes_on_disk)
+  int64_t DataBytes() const;  // what retention.size limits (db_retention.cc)
 
   void ProcessGroup(const std::vector<Writer*>& group) ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
   // Passes the group's stored samples to commit_listener_ (set).

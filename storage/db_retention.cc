@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/types/span.h"
 #include "storage/db_impl.h"
 #include "storage/kv/key_codec.h"
@@ -37,7 +38,7 @@ absl::Status DBImpl::ApplyRetention(int64_t now_ms) {
       absl::MutexLock a(&apply_mu_);
       drop_end = DropBoundary(cutoff);
       if (drop_end == prev_end && options_.retention_size_bytes > 0 && !buckets_.empty() &&
-          DirBytes() > options_.retention_size_bytes) {
+          DataBytes() > options_.retention_size_bytes) {
         drop_end = buckets_.begin()->first + bucket_ms_;
       }
     }
@@ -164,10 +165,20 @@ int64_t DBImpl::DropBoundary(int64_t cutoff_ms) {
   if (options_.retention_size_bytes <= 0) return end;
   // Size: Prometheus compat (--storage.tsdb.retention.size): the oldest data goes first,
   // whole blocks (here buckets) at a time, until the dir is under the limit.
-  int64_t used = DirBytes();
-  for (auto b = buckets_.begin(); b != it; ++b) used -= b->second.bytes;
+  int64_t used = DataBytes();
+  // Bucket totals count key and value bytes before RocksDB's compression of the chunks
+  // family; scale them by the store's overall ratio so one pass drops about what is needed
+  // rather than too little (a later pass would drop the rest).
+  int64_t logical = 0;
+  for (const auto& [b, bs] : buckets_) logical += bs.bytes;
+  const double ratio =
+      logical > 0 ? std::min(1.0, static_cast<double>(used) / static_cast<double>(logical)) : 1.0;
+  auto on_disk = [ratio](const kv::BucketStats& bs) {
+    return static_cast<int64_t>(static_cast<double>(bs.bytes) * ratio);
+  };
+  for (auto b = buckets_.begin(); b != it; ++b) used -= on_disk(b->second);
   for (; it != buckets_.end() && used > options_.retention_size_bytes; ++it) {
-    used -= it->second.bytes;
+    used -= on_disk(it->second);
     end = it->first + bucket_ms_;
   }
   return end;
@@ -276,6 +287,26 @@ int64_t DBImpl::DirBytes() const {
   for (const auto& e : std::filesystem::recursive_directory_iterator(options_.path, ec)) {
     std::error_code ec2;
     if (e.is_regular_file(ec2)) total += static_cast<int64_t>(e.file_size(ec2));
+  }
+  return total;
+}
+
+int64_t DBImpl::DataBytes() const {
+  // What --storage.tsdb.retention.size limits (Prometheus counts its blocks, WAL and head
+  // chunks): RocksDB's table files, write-ahead logs and manifest in the store's own
+  // folder. Not counted: RocksDB's fixed OPTIONS/LOG files, and sub-folders such as
+  // snapshots/ (a backup must never make retention delete data) and remote_write/ (the
+  // forwarding queue has its own bound).
+  int64_t total = 0;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(options_.path, ec)) {
+    std::error_code ec2;
+    if (!e.is_regular_file(ec2)) continue;
+    const std::string name = e.path().filename().string();
+    if (absl::EndsWith(name, ".sst") || absl::EndsWith(name, ".log") ||
+        absl::StartsWith(name, "MANIFEST-")) {
+      total += static_cast<int64_t>(e.file_size(ec2));
+    }
   }
   return total;
 }

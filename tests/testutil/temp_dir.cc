@@ -3,6 +3,8 @@
 #include <stdlib.h>
 
 #include <filesystem>
+
+#include "absl/strings/match.h"
 #include <tuple>
 
 #include "gtest/gtest.h"
@@ -71,6 +73,19 @@ int64_t DirBytes(const std::string& path) {
   for (const auto& e : std::filesystem::recursive_directory_iterator(path, ec)) {
     std::error_code ec2;
     if (e.is_regular_file(ec2)) n += static_cast<int64_t>(e.file_size(ec2));
+  }
+  return n;
+}
+
+int64_t StoreDataBytes(const std::string& path) {
+  int64_t n = 0;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(path, ec)) {
+    std::error_code ec2;
+    const std::string name = e.path().filename().string();
+    const bool data = absl::EndsWith(name, ".sst") || absl::EndsWith(name, ".log") ||
+                      absl::StartsWith(name, "MANIFEST-");
+    if (data && e.is_regular_file(ec2)) n += static_cast<int64_t>(e.file_size(ec2));
   }
   return n;
 }

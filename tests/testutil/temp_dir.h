@@ -42,5 +42,8 @@ std::vector<std::pair<std::string, std::vector<storage::Sample>>> QueryAll(
 
 // Sum of file sizes under `path`.
 int64_t DirBytes(const std::string& path);
+// What --storage.tsdb.retention.size counts in a store at `path`: RocksDB's table files,
+// logs and manifest (not its fixed OPTIONS/LOG files, not sub-folders).
+int64_t StoreDataBytes(const std::string& path);
 
 }  // namespace tally::testutil
