@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
@@ -261,17 +262,26 @@ TEST_F(UiBrowserE2ETest, ExpressionBoxCompletesFormatsAndExecutesOnEnter) {
         return offered.ok() && offered->is_array() && !offered->empty();
       },
       absl::Seconds(10)));
-  EXPECT_EQ(*offered, json({"llm_cost_tracker_request_duration_seconds_bucket",
-                            "llm_cost_tracker_request_duration_seconds_count",
-                            "llm_cost_tracker_request_duration_seconds_sum",
-                            "llm_cost_tracker_requests_total"}));
+  // Exactly the stored metric names with that prefix, in the API's order.
+  json expected = json::array();
+  const json names = Api("/api/v1/label/__name__/values");
+  ASSERT_TRUE(names.contains("data")) << names.dump();
+  for (const json& name : names["data"]) {
+    if (absl::StartsWith(name.get<std::string>(), "llm_cost_tracker_request")) {
+      expected.push_back(name);
+    }
+  }
+  ASSERT_GE(expected.size(), 2u) << names.dump();
+  EXPECT_EQ(*offered, expected);
   // Picking one replaces the word being typed.
+  const size_t pick = expected.size() - 1;
   ASSERT_TRUE(browser_
-                  ->Eval("document.querySelectorAll('.completions li')[3].dispatchEvent("
-                         "new MouseEvent('mousedown', {bubbles: true}))")
+                  ->Eval(absl::StrCat("document.querySelectorAll('.completions li')[", pick,
+                                      "].dispatchEvent(new MouseEvent('mousedown', "
+                                      "{bubbles: true}))"))
                   .ok());
   EXPECT_EQ(browser_->Eval("document.querySelector('textarea.expr').value").value(),
-            "llm_cost_tracker_requests_total");
+            expected[pick]);
   // Format gives the server's canonical text.
   const std::string raw = "sum(rate(llm_cost_tracker_requests_total[5m]))by(model)";
   ASSERT_TRUE(browser_
