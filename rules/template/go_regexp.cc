@@ -112,9 +112,10 @@ bool IsNameByte(unsigned char c) {
          c >= 0x80;
 }
 
-// regexp's expand: $1, ${1}, $name, ${name}, $$.
-void Expand(absl::string_view tmpl, const RE2& re, const std::vector<re2::StringPiece>& groups,
-            std::string* out) {
+}  // namespace
+
+void GoRegexpExpand(absl::string_view tmpl, const RE2& re,
+                    absl::Span<const re2::StringPiece> groups, std::string* out) {
   const std::map<std::string, int>& names = re.NamedCapturingGroups();
   while (!tmpl.empty()) {
     const size_t d = tmpl.find('$');
@@ -173,8 +174,6 @@ void Expand(absl::string_view tmpl, const RE2& re, const std::vector<re2::String
   absl::StrAppend(out, tmpl);
 }
 
-}  // namespace
-
 absl::StatusOr<bool> GoRegexpMatch(absl::string_view pattern, absl::string_view s) {
   absl::StatusOr<std::shared_ptr<const RE2>> re = Compile(pattern);
   if (!re.ok()) return re.status();
@@ -203,7 +202,7 @@ absl::StatusOr<std::string> GoRegexpReplaceAll(absl::string_view pattern, absl::
     const size_t a1 = a0 + groups[0].size();
     absl::StrAppend(&out, src.substr(last_match_end, a0 - last_match_end));
     // Go: no replacement for an empty match right after the previous match.
-    if (a1 > last_match_end || a0 == 0) Expand(repl, re, groups, &out);
+    if (a1 > last_match_end || a0 == 0) GoRegexpExpand(repl, re, groups, &out);
     if (out.size() > kMaxStringBytes) {
       return absl::InvalidArgumentError(absl::StrCat("result exceeds ", kMaxStringBytes, " bytes"));
     }

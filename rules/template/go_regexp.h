@@ -7,6 +7,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "re2/re2.h"
 
 namespace tally::rules::tmpl {
 
@@ -19,5 +21,12 @@ absl::StatusOr<bool> GoRegexpMatch(absl::string_view pattern, absl::string_view 
 // A result over kMaxStringBytes is an error (Tally's limit).
 absl::StatusOr<std::string> GoRegexpReplaceAll(absl::string_view pattern, absl::string_view repl,
                                                absl::string_view src);
+
+// Go's Regexp.Expand: appends `tmpl` to `out` with $1, ${1}, $name, ${name} replaced by
+// the submatches `groups` of `re` (null data: the group did not participate, expands to
+// ""), $$ as "$", and a malformed reference kept as a literal "$". Shared by the template
+// functions and relabeling (server/scrape/relabel.cc).
+void GoRegexpExpand(absl::string_view tmpl, const RE2& re,
+                    absl::Span<const re2::StringPiece> groups, std::string* out);
 
 }  // namespace tally::rules::tmpl

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "re2/re2.h"
+#include "rules/template/go_regexp.h"
 #include "rules/template/go_strings.h"
 #include "server/scrape/md5.h"
 
@@ -44,62 +45,6 @@ Action ParseAction(absl::string_view a) {
   return Action::kReplace;  // unreachable: validated before
 }
 
-bool IsNameChar(unsigned char c) {
-  // Go's extract() takes Unicode letters and digits; non-ASCII bytes are part of such runes
-  // in any template a label name could come from.
-  return absl::ascii_isalnum(c) || c == '_' || c >= 0x80;
-}
-
-// Go's Regexp.Expand: $1, ${1}, $name, ${name}, $$ ("$" before anything else is literal).
-// `groups` are RE2 submatches of the match (null data = group did not participate).
-void Expand(absl::string_view tmpl, const RE2& re, const re2::StringPiece* groups, int ngroups,
-            std::string* out) {
-  while (!tmpl.empty()) {
-    const size_t d = tmpl.find('$');
-    if (d == absl::string_view::npos) break;
-    out->append(tmpl.data(), d);
-    tmpl.remove_prefix(d + 1);
-    if (!tmpl.empty() && tmpl[0] == '$') {
-      out->push_back('$');
-      tmpl.remove_prefix(1);
-      continue;
-    }
-    absl::string_view str = tmpl;
-    const bool brace = !str.empty() && str[0] == '{';
-    if (brace) str.remove_prefix(1);
-    size_t i = 0;
-    while (i < str.size() && IsNameChar(static_cast<unsigned char>(str[i]))) ++i;
-    const absl::string_view name = str.substr(0, i);
-    bool ok = i > 0;
-    if (ok && brace) {
-      ok = i < str.size() && str[i] == '}';
-      ++i;
-    }
-    if (!ok) {
-      out->push_back('$');
-      continue;
-    }
-    tmpl = str.substr(i);
-    int num = 0;
-    for (char c : name) {
-      if (c < '0' || c > '9' || num >= 100000000) {
-        num = -1;
-        break;
-      }
-      num = num * 10 + (c - '0');
-    }
-    if (name.size() > 1 && name[0] == '0') num = -1;
-    if (num < 0) {
-      const auto& names = re.NamedCapturingGroups();
-      auto it = names.find(std::string(name));
-      if (it != names.end()) num = it->second;
-    }
-    if (num >= 0 && num < ngroups && groups[num].data() != nullptr) {
-      out->append(groups[num].data(), groups[num].size());
-    }
-  }
-  out->append(tmpl.data(), tmpl.size());
-}
 
 bool FullMatch(const RE2& re, absl::string_view s) {
   return re.Match(re2::StringPiece(s.data(), s.size()), 0, s.size(), RE2::UNANCHORED, nullptr, 0);
@@ -179,7 +124,8 @@ bool Relabeler::Apply(storage::LabelsBuilder& lb) const {
           break;
         }
         target.clear();
-        Expand(c.target_label, *r.re, groups, r.ngroups, &target);
+        rules::tmpl::GoRegexpExpand(c.target_label, *r.re,
+                                    absl::MakeConstSpan(groups, r.ngroups), &target);
         // Prometheus compat (2.42 relabel.go): an invalid expanded target name or an empty
         // result deletes the label named by the unexpanded target_label.
         if (!storage::IsValidLabelName(target)) {
@@ -187,7 +133,8 @@ bool Relabeler::Apply(storage::LabelsBuilder& lb) const {
           break;
         }
         res.clear();
-        Expand(c.replacement, *r.re, groups, r.ngroups, &res);
+        rules::tmpl::GoRegexpExpand(c.replacement, *r.re,
+                                    absl::MakeConstSpan(groups, r.ngroups), &res);
         if (res.empty()) {
           lb.Del(c.target_label);
           break;
@@ -222,7 +169,8 @@ bool Relabeler::Apply(storage::LabelsBuilder& lb) const {
             continue;
           }
           target.clear();
-          Expand(c.replacement, *r.re, groups, r.ngroups, &target);
+          rules::tmpl::GoRegexpExpand(c.replacement, *r.re,
+                                      absl::MakeConstSpan(groups, r.ngroups), &target);
           if (target.empty()) continue;  // a group that did not participate: no name to set
           lb.Set(target, l.value);
         }
