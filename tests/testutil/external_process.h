@@ -67,4 +67,9 @@ RunResult RunToCompletion(const std::string& binary, const std::vector<std::stri
 bool PollUntil(const std::function<bool()>& done, absl::Duration timeout,
                absl::Duration every = absl::Milliseconds(100));
 
+// A blocking HTTP/1.0 GET on 127.0.0.1:port (the server closes the connection after the
+// answer): the body of a 200, "" otherwise (refused, timeout, other status). Bounded by
+// 5 s socket timeouts and a 64 MiB body.
+std::string HttpGet(int port, const std::string& target);
+
 }  // namespace tally::testutil

@@ -21,32 +21,6 @@ namespace {
 
 const std::string kTally = TALLY_BINARY_DIR "/tally";
 
-// HTTP/1.0 GET on 127.0.0.1; the body of a 200, "" otherwise. 5 s socket timeouts.
-std::string Get(int port, const std::string& target) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return "";
-  timeval tv{5, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  std::string resp;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
-    const std::string req = absl::StrCat("GET ", target, " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
-    if (write(fd, req.data(), req.size()) == static_cast<ssize_t>(req.size())) {
-      char buf[65536];
-      ssize_t n;
-      while (resp.size() < (64 << 20) && (n = read(fd, buf, sizeof(buf))) > 0) resp.append(buf, n);
-    }
-  }
-  close(fd);
-  const size_t body = resp.find("\r\n\r\n");
-  if (!absl::StartsWith(resp, "HTTP/1.1 200") && !absl::StartsWith(resp, "HTTP/1.0 200")) return "";
-  return body == std::string::npos ? "" : resp.substr(body + 4);
-}
-
 std::string UrlEncode(const std::string& s) {
   std::string out;
   for (unsigned char c : s) {
@@ -60,7 +34,7 @@ std::string UrlEncode(const std::string& s) {
 }
 
 std::string Query(int port, const std::string& q) {
-  return Get(port, "/api/v1/query?query=" + UrlEncode(q));
+  return testutil::HttpGet(port, "/api/v1/query?query=" + UrlEncode(q));
 }
 
 void WriteFile(const std::string& path, const std::string& text) {
@@ -122,11 +96,12 @@ scrape_configs:
       absl::Seconds(10)));
   EXPECT_FALSE(absl::StrContains(Query(port, "llm_cost_tracker_tokens_total{relabeled=\"yes\"}"),
                                  "\"metric\""));
-  const std::string targets = Get(port, "/api/v1/targets");
+  const std::string targets = testutil::HttpGet(port, "/api/v1/targets");
   EXPECT_TRUE(absl::StrContains(targets, "\"scrapePool\":\"sim\"")) << targets;
   EXPECT_TRUE(absl::StrContains(targets, "\"health\":\"up\"")) << targets;
-  EXPECT_TRUE(absl::StrContains(Get(port, "/api/v1/metadata?metric=llm_cost_tracker_requests_total"),
-                                "\"type\":\"counter\""));
+  EXPECT_TRUE(absl::StrContains(
+      testutil::HttpGet(port, "/api/v1/metadata?metric=llm_cost_tracker_requests_total"),
+      "\"type\":\"counter\""));
 
   // File SD: adding the target to the file starts scraping it, removing it stops.
   WriteFile(dir.Sub("targets.json"),
@@ -134,11 +109,11 @@ scrape_configs:
   ASSERT_TRUE(testutil::PollUntil(
       [&] { return absl::StrContains(Query(port, "up{job=\"filesd\",via=\"file\"} == 1"), "\"1\"]"); },
       absl::Seconds(30)))
-      << Get(port, "/api/v1/targets");
+      << testutil::HttpGet(port, "/api/v1/targets");
   WriteFile(dir.Sub("targets.json"), "[]");
   ASSERT_TRUE(testutil::PollUntil(
       [&] {
-        return !absl::StrContains(Get(port, "/api/v1/targets?state=active"),
+        return !absl::StrContains(testutil::HttpGet(port, "/api/v1/targets?state=active"),
                                   "\"scrapePool\":\"filesd\"");
       },
       absl::Seconds(30)));
@@ -154,7 +129,7 @@ scrape_configs:
                                  "\"result\":[]");
       },
       absl::Seconds(10)));
-  EXPECT_TRUE(absl::StrContains(Get(port, "/api/v1/targets"), "\"health\":\"down\""));
+  EXPECT_TRUE(absl::StrContains(testutil::HttpGet(port, "/api/v1/targets"), "\"health\":\"down\""));
 }
 
 }  // namespace

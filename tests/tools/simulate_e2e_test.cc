@@ -30,33 +30,6 @@ namespace {
 
 const std::string kTally = TALLY_BINARY_DIR "/tally";
 
-// A blocking HTTP/1.0 GET on 127.0.0.1 (the server closes the connection after the
-// response). Returns the body of a 200, "" otherwise. Bounded by a 5 s socket timeout.
-std::string HttpGet(int port, const std::string& target) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return "";
-  timeval tv{5, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  std::string resp;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
-    const std::string req = absl::StrCat("GET ", target, " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
-    if (write(fd, req.data(), req.size()) == static_cast<ssize_t>(req.size())) {
-      char buf[65536];
-      ssize_t n;
-      while (resp.size() < (64 << 20) && (n = read(fd, buf, sizeof(buf))) > 0) resp.append(buf, n);
-    }
-  }
-  close(fd);
-  const size_t body = resp.find("\r\n\r\n");
-  if (!absl::StartsWith(resp, "HTTP/1.1 200") && !absl::StartsWith(resp, "HTTP/1.0 200")) return "";
-  return body == std::string::npos ? "" : resp.substr(body + 4);
-}
-
 // Parses an exposition with the parser `tally backfill` and scraping use; sums every
 // series of `counter`. Fails the test on a parse error.
 double ParseAndSum(const std::string& text, const std::string& counter, int* samples) {
@@ -87,7 +60,7 @@ TEST(SimulateE2e, ServesParsableMetricsWhoseCountersAdvance) {
       dir.Sub("sim.log"));
   ASSERT_NE(sim, nullptr);
   std::string first;
-  ASSERT_TRUE(testutil::PollUntil([&] { return !(first = HttpGet(port, "/metrics")).empty(); },
+  ASSERT_TRUE(testutil::PollUntil([&] { return !(first = testutil::HttpGet(port, "/metrics")).empty(); },
                                   absl::Seconds(15)))
       << sim->Log();
   int n1 = 0;
@@ -98,14 +71,15 @@ TEST(SimulateE2e, ServesParsableMetricsWhoseCountersAdvance) {
   EXPECT_TRUE(testutil::PollUntil(
       [&] {
         int n2 = 0;
-        r2 = ParseAndSum(HttpGet(port, "/metrics"), "llm_cost_tracker_requests_total", &n2);
+        r2 = ParseAndSum(testutil::HttpGet(port, "/metrics"),
+                         "llm_cost_tracker_requests_total", &n2);
         return r2 > r1;
       },
       absl::Seconds(15), absl::Milliseconds(300)))
       << r1 << " -> " << r2;
-  const std::string health = HttpGet(port, "/health");
+  const std::string health = testutil::HttpGet(port, "/health");
   EXPECT_TRUE(absl::StrContains(health, R"("status": "healthy")")) << health;
-  EXPECT_TRUE(absl::StrContains(HttpGet(port, "/health/detailed"), R"("components")"));
+  EXPECT_TRUE(absl::StrContains(testutil::HttpGet(port, "/health/detailed"), R"("components")"));
 }
 
 TEST(SimulateE2e, BackfillWritesOpenMetricsOfTheSelectedModelsAndApplications) {
@@ -147,7 +121,7 @@ TEST(SimulateE2e, SignalsStopWithExitZero) {
     pid_t pid;
     ASSERT_EQ(posix_spawn(&pid, kTally.c_str(), nullptr, nullptr, argv.data(), environ), 0);
     // Wait until it serves, so the signal lands after the handler is installed.
-    EXPECT_TRUE(testutil::PollUntil([&] { return !HttpGet(port, "/health").empty(); },
+    EXPECT_TRUE(testutil::PollUntil([&] { return !testutil::HttpGet(port, "/health").empty(); },
                                     absl::Seconds(15)));
     kill(pid, sig);
     int status = -1;
@@ -168,7 +142,7 @@ bool QueryEventually(int port, const std::string& escaped_query, const std::stri
                      absl::Duration timeout, std::string* last) {
   return testutil::PollUntil(
       [&] {
-        *last = HttpGet(port, "/api/v1/query?query=" + escaped_query);
+        *last = testutil::HttpGet(port, "/api/v1/query?query=" + escaped_query);
         return absl::StrContains(*last, needle);
       },
       timeout, absl::Milliseconds(250));
@@ -236,7 +210,7 @@ std::string RunLatencyScenario(const std::string& scenario, absl::Duration wait)
   std::string alerts;
   testutil::PollUntil(
       [&] {
-        alerts = HttpGet(port, "/api/v1/alerts");
+        alerts = testutil::HttpGet(port, "/api/v1/alerts");
         return absl::StrContains(alerts, R"("state":"firing")");
       },
       wait, absl::Milliseconds(500));
