@@ -10,6 +10,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "promql/evaluator.h"
+#include "promql/functions/functions.h"
 #include "promql/go_sort.h"
 #include "promql/group_accumulator.h"
 #include "storage/util/status_macros.h"
@@ -38,21 +39,29 @@ std::string GoFmtV(double v) {
 // Prometheus compat (aggregation quantile()): linear interpolation between closest ranks,
 // NaN sorted first; q < 0 -> -Inf, q > 1 -> +Inf.
 double Quantile(double q, std::vector<double>* values) {
-  if (values->empty()) return std::numeric_limits<double>::quiet_NaN();
-  if (q < 0) return -std::numeric_limits<double>::infinity();
-  if (q > 1) return std::numeric_limits<double>::infinity();
   std::sort(values->begin(), values->end(), [](double a, double b) {
     if (std::isnan(a)) return !std::isnan(b);
     return a < b;
   });
-  double n = static_cast<double>(values->size());
+  return QuantileOfSorted(q, *values);
+}
+
+}  // namespace
+
+double QuantileOfSorted(double q, const std::vector<double>& values) {
+  if (values.empty()) return std::numeric_limits<double>::quiet_NaN();
+  if (q < 0) return -std::numeric_limits<double>::infinity();
+  if (q > 1) return std::numeric_limits<double>::infinity();
+  double n = static_cast<double>(values.size());
   double rank = q * (n - 1);
   double lower = std::max(0.0, std::floor(rank));
   double upper = std::min(n - 1, lower + 1);
   double weight = rank - std::floor(rank);
-  return (*values)[static_cast<size_t>(lower)] * (1 - weight) +
-         (*values)[static_cast<size_t>(upper)] * weight;
+  return values[static_cast<size_t>(lower)] * (1 - weight) +
+         values[static_cast<size_t>(upper)] * weight;
 }
+
+namespace {
 
 // Prometheus compat (aggregation TOPK/BOTTOMK with container/heap, 2.42): which series win
 // among equal values, and their output order, follow Go's heap algorithms exactly: the

@@ -15,8 +15,9 @@
 //     magnitudes is below 2^53, so every partial sum in any order is exact and Prometheus's
 //     Kahan compensation stays 0: a prefix sum of int64s gives the same bits.
 // Functions whose float result depends on the order of a long sequential computation
-// (avg/stddev/stdvar/quantile_over_time, deriv, predict_linear, holt_winters, and
-// sum_over_time on non-integer data) are evaluated per window (range_functions.cc).
+// (avg/stddev/stdvar_over_time, deriv, predict_linear, holt_winters, and sum_over_time on
+// non-integer data) are evaluated per window (range_functions.cc, window_lanes.h);
+// quantile_over_time keeps a sorted window (sorted_window.h).
 //
 // Header-only. One instance per worker thread, reused across series (Reset); not
 // thread-safe.

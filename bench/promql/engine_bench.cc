@@ -193,6 +193,20 @@ void BM_ChangesResets6h(benchmark::State& s) {
   RunRange(s, "changes(llm_cost_tracker_memory_usage_bytes[6h]) + resets(llm_cost_tracker_memory_usage_bytes[6h])");
 }
 
+// Per-window chains (bit-exactness forbids sliding them): lanes and the sorted window.
+void BM_AvgOverTime1h(benchmark::State& s) {
+  RunRange(s, "avg_over_time(llm_cost_tracker_memory_usage_bytes[1h])");
+}
+void BM_StddevOverTime1h(benchmark::State& s) {
+  RunRange(s, "stddev_over_time(llm_cost_tracker_memory_usage_bytes[1h])");
+}
+void BM_QuantileOverTime6h(benchmark::State& s) {
+  RunRange(s, "quantile_over_time(0.9, llm_cost_tracker_memory_usage_bytes[6h])");
+}
+
+BENCHMARK(BM_AvgOverTime1h)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_StddevOverTime1h)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_QuantileOverTime6h)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_SumIncrease24h)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_SumRate5m)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_MaxOverTime24h)->Unit(benchmark::kMillisecond)->UseRealTime();

@@ -8,6 +8,7 @@
 #include "absl/status/statusor.h"
 #include "promql/evaluator.h"
 #include "promql/parser/function_table.h"
+#include "promql/sorted_window.h"
 #include "promql/window_index.h"
 
 namespace tally::promql::internal {
@@ -24,6 +25,7 @@ struct SweepScratch {
   SampleReservation buf_held;  // bound to the query's budget on first use
   std::vector<double> scratch;
   WindowIndex index;
+  SortedWindow sorted;  // quantile_over_time
   int64_t work = 0;  // window samples swept since the last interrupt check
 };
 
@@ -60,5 +62,7 @@ absl::StatusOr<Evaluated> EvalLabelJoin(Evaluator* ev, const Call& call);
 
 // Prometheus's aggregation quantile(): sorts *values (NaN first), interpolates.
 double QuantileOf(double q, std::vector<double>* values);
+// The same on values already sorted that way.
+double QuantileOfSorted(double q, const std::vector<double>& values);
 
 }  // namespace tally::promql::internal

@@ -11,6 +11,7 @@
 #include "oneapi/tbb/blocked_range.h"
 #include "oneapi/tbb/parallel_for.h"
 #include "promql/functions/functions.h"
+#include "promql/functions/window_lanes.h"
 #include "promql/range_window.h"
 #include "promql/window_index.h"
 #include "storage/util/status_macros.h"
@@ -28,17 +29,6 @@ struct StepArgs {
   int64_t range_ms;
   double a0 = 0, a1 = 0;  // scalar arguments of this step
 };
-
-// Neumaier-compensated summation step (Prometheus's kahanSumInc).
-inline void KahanInc(double inc, double* sum, double* c) {
-  double t = *sum + inc;
-  if (std::fabs(*sum) >= std::fabs(inc)) {
-    *c += (*sum - t) + inc;
-  } else {
-    *c += (inc - t) + *sum;
-  }
-  *sum = t;
-}
 
 // Prometheus compat (functions.go extrapolatedRate, 2.42): counter resets add the value
 // before the reset; the result is extrapolated to the window edges unless the gap to an
@@ -221,17 +211,9 @@ bool Kernel(FunctionId id, Window w, const StepArgs& a, double* out,
       *out = HoltWinters(w, a.a0, a.a1);
       return true;
     case FunctionId::kAvgOverTime: {
-      // Prometheus compat: incremental, compensated mean that survives overflow.
-      double mean = 0, c = 0, count = 0;
-      for (const storage::Sample& s : w) {
-        count += 1;
-        if (std::isinf(mean)) {
-          if (std::isinf(s.v) && (mean > 0) == (s.v > 0)) continue;
-          if (!std::isinf(s.v) && !std::isnan(s.v)) continue;
-        }
-        KahanInc(s.v / count - mean / count, &mean, &c);
-      }
-      *out = std::isinf(mean) ? mean : mean + c;
+      AvgLane lane;
+      for (const storage::Sample& s : w) lane.Add(s.v);
+      *out = lane.Result();
       return true;
     }
     case FunctionId::kSumOverTime: {
@@ -268,14 +250,9 @@ bool Kernel(FunctionId id, Window w, const StepArgs& a, double* out,
       return true;
     case FunctionId::kStddevOverTime:
     case FunctionId::kStdvarOverTime: {
-      double count = 0, mean = 0, cm = 0, aux = 0, ca = 0;
-      for (const storage::Sample& s : w) {
-        count += 1;
-        double delta = s.v - (mean + cm);
-        KahanInc(delta / count, &mean, &cm);
-        KahanInc(delta * (s.v - (mean + cm)), &aux, &ca);
-      }
-      double var = (aux + ca) / count;
+      VarLane lane;
+      for (const storage::Sample& s : w) lane.Add(s.v);
+      const double var = lane.Variance();
       *out = id == FunctionId::kStddevOverTime ? std::sqrt(var) : var;
       return true;
     }
@@ -411,6 +388,30 @@ absl::Status RangeSweep::Sweep(size_t i, SweepScratch* sc, double* out) const {
   const WindowIndex::Kind index_kind = IndexKind(id_);
   const bool indexed =
       index_kind != WindowIndex::Kind::kNone && sc->index.Reset(index_kind, samples);
+  // quantile_over_time keeps the window sorted as it slides (promql/sorted_window.h).
+  const bool sliding_sort =
+      id_ == FunctionId::kQuantileOverTime && sc->sorted.Reset(samples);
+  // avg/stddev/stdvar_over_time: kLanes windows at a time (functions/window_lanes.h).
+  const bool laned = id_ == FunctionId::kAvgOverTime || id_ == FunctionId::kStddevOverTime ||
+                     id_ == FunctionId::kStdvarOverTime;
+  int pending = 0;
+  int pending_k[kLanes];
+  size_t pending_lo[kLanes], pending_len[kLanes];
+  auto flush_lanes = [&] {
+    if (id_ == FunctionId::kAvgOverTime) {
+      AvgLane lanes[kLanes];
+      RunLanes(samples.data(), pending_lo, pending_len, lanes);
+      for (int l = 0; l < kLanes; ++l) out[pending_k[l]] = lanes[l].Result();
+    } else {
+      VarLane lanes[kLanes];
+      RunLanes(samples.data(), pending_lo, pending_len, lanes);
+      for (int l = 0; l < kLanes; ++l) {
+        const double var = lanes[l].Variance();
+        out[pending_k[l]] = id_ == FunctionId::kStddevOverTime ? std::sqrt(var) : var;
+      }
+    }
+    pending = 0;
+  };
   sc->work += static_cast<int64_t>(samples.size());
   RangeWindow w(samples);
   for (int k = 0; k < n; ++k) {
@@ -424,9 +425,18 @@ absl::Status RangeSweep::Sweep(size_t i, SweepScratch* sc, double* out) const {
     if (!a0_.empty()) a.a0 = a0_[k];
     if (!a1_.empty()) a.a1 = a1_[k];
     double v;
+    const size_t lo = static_cast<size_t>(win.data() - samples.data());
     if (indexed) {
-      const size_t lo = static_cast<size_t>(win.data() - samples.data());
       if (IndexedKernel(id_, sc->index, samples, lo, lo + win.size(), a, &v)) out[k] = v;
+      continue;
+    }
+    if (sliding_sort) {
+      out[k] = QuantileOfSorted(a.a0, sc->sorted.Advance(lo, lo + win.size()));
+      sc->work += 16;
+      if (sc->work >= kInterruptEvery) {
+        RETURN_IF_ERROR(ctx_->CheckInterrupt());
+        sc->work = 0;
+      }
       continue;
     }
     // Prometheus compat (rangeEval counts a window's samples while it is evaluated): the
@@ -438,7 +448,21 @@ absl::Status RangeSweep::Sweep(size_t i, SweepScratch* sc, double* out) const {
       RETURN_IF_ERROR(ctx_->CheckInterrupt());
       sc->work = 0;
     }
+    if (laned) {
+      pending_k[pending] = k;
+      pending_lo[pending] = lo;
+      pending_len[pending] = win.size();
+      if (++pending == kLanes) flush_lanes();
+      continue;
+    }
     if (Kernel(id_, win, a, &v, &sc->scratch)) out[k] = v;
+  }
+  // The last windows, fewer than kLanes, one at a time.
+  for (int l = 0; l < pending; ++l) {
+    Window win = samples.subspan(pending_lo[l], pending_len[l]);
+    StepArgs a;
+    double v;
+    if (Kernel(id_, win, a, &v, &sc->scratch)) out[pending_k[l]] = v;
   }
   return absl::OkStatus();
 }
