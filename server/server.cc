@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "rules/alert_sender.h"
 #include "rules/notifier/notifier_metrics.h"
+#include "server/config/http_client_options.h"
 #include "server/http/route_prefix.h"
 #include "storage/model/labels.h"
 #include "storage/util/log.h"
@@ -49,6 +50,8 @@ rules::NotifierOptions NotifierOptionsFor(const config::Config& cfg) {
     for (const config::StaticConfig& sc : am.static_configs) {
       for (const std::string& t : sc.targets) {
         o.alertmanager_urls.push_back(absl::StrCat(am.scheme, "://", t, prefix));
+        o.alertmanager_http.emplace_back(config::TlsOptionsFor(am.http_client.tls_config),
+                                         config::AuthOptionsFor(am.http_client));
       }
     }
     o.timeout = absl::Milliseconds(am.timeout_ms);

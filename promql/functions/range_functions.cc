@@ -432,7 +432,8 @@ absl::Status RangeSweep::Sweep(size_t i, SweepScratch* sc, double* out) const {
     }
     if (sliding_sort) {
       out[k] = QuantileOfSorted(a.a0, sc->sorted.Advance(lo, lo + win.size()));
-      sc->work += 16;
+      // A step can re-sort or move the whole window: count it whole, as the loop below.
+      sc->work += static_cast<int64_t>(win.size()) + 1;
       if (sc->work >= kInterruptEvery) {
         RETURN_IF_ERROR(ctx_->CheckInterrupt());
         sc->work = 0;

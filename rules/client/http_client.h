@@ -1,12 +1,13 @@
 // HttpClient: a small synchronous HTTP/1.1 client on Boost.Beast for Tally's outgoing
 // requests: the Alertmanager notifier, the remote evaluation backend (query API + remote
-// write), and later remote-write-out and scraping. Plain http:// only (see http_url.h).
+// write), remote write out and scraping. http:// and https:// (OpenSSL through Asio), with
+// Prometheus's tls_config, basic_auth and authorization options (HttpClientOptions).
 //
-// Every call is bounded: name resolution + connect by min(connect_timeout, the call's
-// deadline), and the whole exchange (connect, write, read) by the call's timeout, so a
-// peer that accepts and then stalls costs at most `timeout`. Response headers are limited
-// to max_header_bytes and bodies to max_response_bytes; a larger response fails with
-// ResourceExhausted and its connection is closed.
+// Every call is bounded: name resolution + connect (+ TLS handshake) by
+// min(connect_timeout, the call's deadline), and the whole exchange (connect, write, read)
+// by the call's timeout, so a peer that accepts and then stalls costs at most `timeout`.
+// Response headers are limited to max_header_bytes and bodies to max_response_bytes; a
+// larger response fails with ResourceExhausted and its connection is closed.
 //
 // Keep-alive: after a complete response whose connection may be reused, the connection
 // goes back to a per-host pool (at most max_idle_per_host, idle at most idle_timeout).
@@ -17,8 +18,9 @@
 //
 // Results: any complete HTTP response is OK, whatever its status (callers decide what a
 // 4xx/5xx means). Failures: DeadlineExceeded when the deadline passed, Unavailable for
-// resolution/connect/reset/EOF errors, ResourceExhausted for an oversized response,
-// InvalidArgument for a malformed URL, Unimplemented for https://.
+// resolution/connect/TLS/reset/EOF errors, ResourceExhausted for an oversized response,
+// InvalidArgument for a malformed URL or unusable TLS files, FailedPrecondition when a
+// credentials file cannot be read.
 //
 // Thread-safety: Do/Get/Post may be called from any number of threads at once; each
 // call uses its own connection (taken from the pool or new). Destruction while a call is
@@ -38,7 +40,37 @@
 
 namespace tally::rules {
 
+// Prometheus's tls_config for https:// requests (prometheus/common config.TLSConfig).
+struct TlsClientOptions {
+  std::string ca_file;               // PEM CAs to trust; "" = the system's
+  std::string cert_file, key_file;   // client certificate: both or neither
+  std::string server_name;           // SNI and the name verified; "" = the URL's host
+  bool insecure_skip_verify = false;
+  // "TLS10" .. "TLS13"; "" = TLS 1.2, Go's client default.
+  std::string min_version;
+  friend bool operator==(const TlsClientOptions&, const TlsClientOptions&) = default;
+};
+
+// Credentials sent with every request (basic_auth, or authorization / bearer_token). The
+// files are read at each request, trimmed of surrounding whitespace, as Prometheus does, so
+// a rotated secret applies without a reload. A request that carries its own Authorization
+// header keeps it.
+struct HttpAuthOptions {
+  bool basic = false;
+  std::string username, password, password_file;
+  std::string type;  // authorization type, "Bearer"; "" = no authorization header
+  std::string credentials, credentials_file;
+  friend bool operator==(const HttpAuthOptions&, const HttpAuthOptions&) = default;
+};
+
+// Checks that the TLS files load (CA bundle, certificate and key match) and the version is
+// known; InvalidArgument worded as Prometheus 2.42 (`unable to load specified CA cert
+// /x: ...`). HttpClient runs the same checks at its first https request.
+absl::Status ValidateTlsClientOptions(const TlsClientOptions& tls);
+
 struct HttpClientOptions {
+  TlsClientOptions tls;
+  HttpAuthOptions auth;
   absl::Duration connect_timeout = absl::Seconds(10);
   // Default deadline of a whole call, when the request gives none.
   absl::Duration timeout = absl::Seconds(30);

@@ -27,7 +27,7 @@ std::string HttpUrl::HostPort() const {
 }
 
 std::string HttpUrl::HostHeader() const {
-  if (port != 80) return HostPort();
+  if (port != (https ? 443 : 80)) return HostPort();
   if (host.find(':') != std::string::npos) return absl::StrCat("[", host, "]");
   return host;
 }
@@ -36,7 +36,9 @@ std::string HttpUrl::Target() const {
   return query.empty() ? path : absl::StrCat(path, "?", query);
 }
 
-std::string HttpUrl::ToString() const { return absl::StrCat("http://", HostPort(), Target()); }
+std::string HttpUrl::ToString() const {
+  return absl::StrCat(https ? "https://" : "http://", HostPort(), Target());
+}
 
 absl::StatusOr<HttpUrl> ParseHttpUrl(absl::string_view url) {
   for (char c : url) {
@@ -49,11 +51,7 @@ absl::StatusOr<HttpUrl> ParseHttpUrl(absl::string_view url) {
     return ParseError(url, "missing protocol scheme");
   }
   std::string scheme = absl::AsciiStrToLower(url.substr(0, colon));
-  if (scheme == "https") {
-    return absl::UnimplementedError(absl::StrCat(
-        "https is not supported yet (", url, "): only plain http:// URLs can be used"));
-  }
-  if (scheme != "http") {
+  if (scheme != "http" && scheme != "https") {
     return ParseError(url, absl::StrCat("unsupported protocol scheme \"", scheme, "\""));
   }
   absl::string_view rest = url.substr(colon + 3);
@@ -69,6 +67,8 @@ absl::StatusOr<HttpUrl> ParseHttpUrl(absl::string_view url) {
   }
 
   HttpUrl out;
+  out.https = scheme == "https";
+  out.port = out.https ? 443 : 80;
   absl::string_view port_text;
   if (absl::StartsWith(authority, "[")) {
     size_t close = authority.find(']');

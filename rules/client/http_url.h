@@ -1,12 +1,11 @@
-// HttpUrl: the parsed form of the plain-HTTP URLs Tally's outgoing clients accept
-// (Alertmanager base URLs, query-API base URLs, remote-write URLs, later scrape targets):
+// HttpUrl: the parsed form of the URLs Tally's outgoing clients accept (Alertmanager base
+// URLs, query-API base URLs, remote-write URLs, scrape targets):
 //
-//   http://HOST[:PORT][/PATH][?QUERY][#FRAGMENT]
+//   http[s]://HOST[:PORT][/PATH][?QUERY][#FRAGMENT]
 //
 // HOST is a DNS name, an IPv4 address or a bracketed IPv6 address ("[::1]"); PORT defaults
-// to 80. The scheme is matched case-insensitively. What is rejected, and why:
-//  - https://: Unimplemented until the client speaks TLS (silently sending cleartext to an
-//    https URL would be worse than failing);
+// to 80 (443 for https). The scheme is matched case-insensitively. What is rejected, and
+// why:
 //  - user:password@ in the authority: Unimplemented (credentials belong in a config
 //    section, not a URL that ends up in logs);
 //  - any other scheme, an empty host, a bad port, spaces or control characters:
@@ -26,18 +25,19 @@
 namespace tally::rules {
 
 struct HttpUrl {
+  bool https = false;
   std::string host;  // without brackets for IPv6
   int port = 80;
   std::string path = "/";  // always starts with '/'
   std::string query;       // after '?', without it; "" when absent
 
-  // "host:port" or "[v6]:port", as sent in the Host header when the port is not 80
-  // (HostHeader() omits ":80").
+  // "host:port" or "[v6]:port", as sent in the Host header when the port is not the
+  // scheme's default (HostHeader() omits ":80" / ":443").
   std::string HostPort() const;
   std::string HostHeader() const;
   // path + ("?" + query when non-empty): the request target.
   std::string Target() const;
-  // "http://" + HostPort() + Target().
+  // "http://" or "https://" + HostPort() + Target().
   std::string ToString() const;
 };
 

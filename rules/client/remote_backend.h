@@ -36,8 +36,8 @@ struct RemoteBackendOptions {
 
 class RemoteBackend : public EvalBackend {
  public:
-  // InvalidArgument for a malformed URL or a non-positive timeout; Unimplemented for
-  // https:// (no TLS yet).
+  // InvalidArgument for a malformed URL or a non-positive timeout. https:// URLs are
+  // verified against the system's CAs.
   static absl::StatusOr<std::unique_ptr<RemoteBackend>> Create(RemoteBackendOptions options);
   ~RemoteBackend() override;
 

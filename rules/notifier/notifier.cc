@@ -36,23 +36,39 @@ struct Target {
 absl::StatusOr<std::vector<std::shared_ptr<Target>>> BuildTargets(
     const NotifierOptions& o, const std::vector<std::shared_ptr<Target>>& old) {
   std::vector<std::shared_ptr<Target>> out;
-  for (const std::string& url : o.alertmanager_urls) {
+  for (size_t i = 0; i < o.alertmanager_urls.size(); ++i) {
+    const std::string& url = o.alertmanager_urls[i];
+    const std::pair<TlsClientOptions, HttpAuthOptions> http =
+        i < o.alertmanager_http.size() ? o.alertmanager_http[i]
+                                       : std::pair<TlsClientOptions, HttpAuthOptions>();
     absl::StatusOr<HttpUrl> u = ParseHttpUrl(url);
     if (!u.ok()) {
       return absl::Status(u.status().code(),
                           absl::StrCat("alertmanager url: ", u.status().message()));
     }
+    if (u->https) {
+      if (absl::Status s = ValidateTlsClientOptions(http.first); !s.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("alertmanager ", url, ": error creating HTTP client: ", s.message()));
+      }
+    }
     std::shared_ptr<Target> t;
     for (const auto& prev : old) {
-      // Same Alertmanager and timeout: keep its client so keep-alive connections survive a
-      // config reload.
-      if (prev->base_url == url && prev->client->options().timeout == o.timeout) t = prev;
+      // Same Alertmanager, timeout and credentials: keep its client so keep-alive
+      // connections survive a config reload.
+      const HttpClientOptions& po = prev->client->options();
+      if (prev->base_url == url && po.timeout == o.timeout && po.tls == http.first &&
+          po.auth == http.second) {
+        t = prev;
+      }
     }
     if (t == nullptr) {
       t = std::make_shared<Target>();
       t->base_url = url;
       t->post_url = JoinUrlPath(*u, "/api/v2/alerts");
       HttpClientOptions co;
+      co.tls = http.first;
+      co.auth = http.second;
       co.connect_timeout = o.timeout;
       co.timeout = o.timeout;
       co.max_response_bytes = 1 << 20;  // Alertmanager answers with nothing or an error

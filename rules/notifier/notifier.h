@@ -23,11 +23,13 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "rules/client/http_client.h"
 #include "storage/model/labels.h"
 
 namespace tally::rules {
@@ -44,6 +46,9 @@ struct NotifierOptions {
   // Alertmanager base URLs, e.g. "http://127.0.0.1:9093" (path prefix allowed); from
   // alerting.alertmanagers[].static_configs + scheme + path_prefix, or --alertmanager.url.
   std::vector<std::string> alertmanager_urls;
+  // TLS and credentials per Alertmanager, same index as alertmanager_urls (missing entries:
+  // none); from the alertmanager config's tls_config / basic_auth / authorization.
+  std::vector<std::pair<TlsClientOptions, HttpAuthOptions>> alertmanager_http;
   storage::Labels external_labels;
   size_t queue_capacity = 10000;
   size_t max_batch_size = 64;
@@ -61,7 +66,7 @@ struct NotifierStats {
 class Notifier {
  public:
   // Starts the sender thread. InvalidArgument for a malformed URL, a zero capacity or
-  // batch size, or a non-positive timeout; Unimplemented for an https:// URL (no TLS yet).
+  // batch size, a non-positive timeout, or TLS files that do not load.
   static absl::StatusOr<std::unique_ptr<Notifier>> Start(NotifierOptions options);
   ~Notifier();  // Stop()
 

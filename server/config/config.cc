@@ -613,8 +613,27 @@ absl::StatusOr<Config> LoadConfigFile(const std::string& path) {
         }
       }
     };
-    for (ScrapeConfig& s : c->scrape_configs) resolve(s.file_sd_configs);
-    for (AlertmanagerConfig& am : c->alerting.alertmanagers) resolve(am.file_sd_configs);
+    // ... and so are the HTTP clients' files (HTTPClientConfig.SetDirectory).
+    auto join = [&](std::string& file) {
+      if (!file.empty() && file[0] != '/') file = dir + file;
+    };
+    auto resolve_http = [&](HttpClientConfig& h) {
+      join(h.tls_config.ca_file);
+      join(h.tls_config.cert_file);
+      join(h.tls_config.key_file);
+      if (h.basic_auth) join(h.basic_auth->password_file);
+      if (h.authorization) join(h.authorization->credentials_file);
+    };
+    for (ScrapeConfig& s : c->scrape_configs) {
+      resolve(s.file_sd_configs);
+      resolve_http(s.http_client);
+    }
+    for (AlertmanagerConfig& am : c->alerting.alertmanagers) {
+      resolve(am.file_sd_configs);
+      resolve_http(am.http_client);
+    }
+    for (RemoteWriteConfig& rw : c->remote_write) resolve_http(rw.http_client);
+    for (RemoteReadConfig& rr : c->remote_read) resolve_http(rr.http_client);
   }
   return c;
 }

@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "server/config/config.h"
+#include "server/config/http_client_options.h"
 #include "storage/ingest/go_float.h"
 #include "storage/model/labels.h"
 #include "storage/util/log.h"
@@ -100,6 +101,9 @@ absl::Status RemoteWriteManager::ApplyConfig(const config::Config& cfg) {
   absl::MutexLock l(&mu_);
   std::map<std::string, const config::RemoteWriteConfig*> want;
   for (const config::RemoteWriteConfig& r : cfg.remote_write) {
+    if (absl::Status s = config::ValidateHttpClientConfig(r.http_client); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("remote write ", r.url, ": ", s.message()));
+    }
     if (!want.emplace(EndpointId(r), &r).second) {
       // Prometheus compat: config.go "found multiple remote write configs with job name".
       return absl::InvalidArgumentError(absl::StrCat(

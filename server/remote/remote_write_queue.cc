@@ -8,6 +8,7 @@
 #include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "server/config/http_client_options.h"
 #include "storage/ingest/remote_write_encoder.h"
 #include "storage/util/log.h"
 
@@ -46,7 +47,7 @@ RemoteWriteQueue::RemoteWriteQueue(std::string id, config::RemoteWriteConfig cfg
       log_(log),
       db_(db),
       client_([&] {
-        rules::HttpClientOptions o;
+        rules::HttpClientOptions o = config::WithHttpClientConfig(cfg_.http_client, {});
         o.timeout = absl::Milliseconds(cfg_.remote_timeout_ms);
         o.connect_timeout = std::min(o.timeout, absl::Seconds(10));
         o.max_response_bytes = 1 << 20;  // receivers answer with short errors
@@ -58,11 +59,8 @@ RemoteWriteQueue::RemoteWriteQueue(std::string id, config::RemoteWriteConfig cfg
               {"Content-Type", "application/x-protobuf"},
               {"X-Prometheus-Remote-Write-Version", "0.1.0"}};
   for (const auto& [k, v] : cfg_.headers) headers_.emplace_back(k, v);
-  const config::HttpClientConfig& h = cfg_.http_client;
-  if (h.authorization && !h.authorization->credentials.empty()) {
-    headers_.emplace_back("Authorization",
-                          absl::StrCat(h.authorization->type, " ", h.authorization->credentials));
-  }
+  // Credentials (basic_auth, authorization, bearer_token[_file]) and tls_config are the
+  // client's (WithHttpClientConfig above).
 }
 
 RemoteWriteQueue::~RemoteWriteQueue() { Stop(); }

@@ -15,8 +15,11 @@ namespace tally::server::scrape {
 
 namespace {
 
-rules::HttpClientOptions ClientOptions() {
+rules::HttpClientOptions ClientOptions(const rules::TlsClientOptions& tls,
+                                       const rules::HttpAuthOptions& auth) {
   rules::HttpClientOptions o;
+  o.tls = tls;
+  o.auth = auth;
   o.user_agent = std::string(kScrapeUserAgent);
   o.connect_timeout = absl::Seconds(10);  // capped by each call's deadline
   // The wire size is capped here; body_size_limit is checked on the decoded body below.
@@ -31,7 +34,8 @@ const absl::Status kBodySizeLimit = absl::ResourceExhaustedError("body size limi
 
 }  // namespace
 
-ScrapeFetcher::ScrapeFetcher() : client_(ClientOptions()) {}
+ScrapeFetcher::ScrapeFetcher(const rules::TlsClientOptions& tls, const rules::HttpAuthOptions& auth)
+    : client_(ClientOptions(tls, auth)) {}
 
 std::string FormatTimeoutSeconds(absl::Duration d) {
   // Shortest decimal, no exponent: millisecond-precision durations need at most 3 decimals.

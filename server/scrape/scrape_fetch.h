@@ -26,7 +26,7 @@ inline constexpr absl::string_view kScrapeAcceptHeader =
 inline constexpr absl::string_view kScrapeUserAgent = "Prometheus/2.42.0";
 
 struct FetchRequest {
-  std::string url;              // http://host:port/path?query
+  std::string url;              // http[s]://host:port/path?query
   absl::Duration timeout;       // scrape_timeout: bounds the whole exchange
   int64_t body_size_limit = 0;  // bytes after decompression; 0 = none
 };
@@ -38,7 +38,9 @@ struct FetchResult {
 
 class ScrapeFetcher {
  public:
-  ScrapeFetcher();
+  // `tls` and `auth`: the job's tls_config and credentials (server/config/http_client_options.h).
+  explicit ScrapeFetcher(const rules::TlsClientOptions& tls = {},
+                         const rules::HttpAuthOptions& auth = {});
   // Errors (already worded as Prometheus's lastError, see .cc): the message is the whole
   // text to show. DeadlineExceeded, Unavailable, ResourceExhausted (body size limit),
   // FailedPrecondition (HTTP status), DataLoss (bad gzip), InvalidArgument (bad URL).

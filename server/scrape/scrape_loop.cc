@@ -60,7 +60,8 @@ ScrapeResult ScrapeLoop::ScrapeOnce(absl::Time t) {
   std::shared_ptr<const LoopOptions> o = options();
   const absl::Time start = absl::Now();
   FetchRequest req{url_, o->timeout, o->body_size_limit};
-  absl::StatusOr<FetchResult> f = fetcher_->Fetch(req);
+  ScrapeFetcher* fetcher = o->fetcher ? o->fetcher.get() : fetcher_;
+  absl::StatusOr<FetchResult> f = fetcher->Fetch(req);
   const absl::Duration took = absl::Now() - start;
   if (!f.ok()) {
     if (f.status().message() == "body size limit exceeded") ++counters_->body_size_limit;

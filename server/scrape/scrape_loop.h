@@ -43,6 +43,8 @@ struct LoopOptions {
   uint64_t sample_limit = 0;    // 0 = none
   LabelLimits label_limits;
   MetricRelabelFn metric_relabel;
+  // The job's fetcher (its TLS and credentials); null = the loop's default fetcher.
+  std::shared_ptr<ScrapeFetcher> fetcher;
 };
 
 // Counters shared by all loops (Prometheus's prometheus_target_* families).

@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "server/config/http_client_options.h"
 #include "storage/util/log.h"
 
 namespace tally::server::scrape {
@@ -80,17 +81,34 @@ absl::Status ScrapeManager::ApplyConfig(const config::Config& cfg) {
   // Compile everything first: a bad rule leaves the running set untouched.
   std::map<std::string, std::pair<std::shared_ptr<const Relabeler>,
                                   std::shared_ptr<const Relabeler>>> compiled;
+  std::map<std::string, std::string> bad_client;  // job -> why its HTTP client fails
   for (const config::ScrapeConfig& sc : cfg.scrape_configs) {
     absl::StatusOr<Relabeler> r = Relabeler::Compile(sc.relabel_configs);
     if (!r.ok()) return r.status();
     absl::StatusOr<Relabeler> m = Relabeler::Compile(sc.metric_relabel_configs);
     if (!m.ok()) return m.status();
+    if (absl::Status s = config::ValidateHttpClientConfig(sc.http_client); !s.ok()) {
+      bad_client[sc.job_name] = std::string(s.message());
+    }
     compiled[sc.job_name] = {std::make_shared<const Relabeler>(*std::move(r)),
                              std::make_shared<const Relabeler>(*std::move(m))};
   }
   {
     absl::MutexLock l(&mu_);
     if (stopped_) return absl::OkStatus();
+    // Prometheus compat (scrape.Manager, 2.42): a running job whose new client cannot be
+    // created fails the reload and nothing changes; a new one is logged and left out.
+    for (const auto& [job, err] : bad_client) {
+      if (pools_.contains(job)) {
+        TALLY_LOG(kError, "error reloading scrape pool", {{"scrape_pool", job}, {"err", err}});
+        return absl::InvalidArgumentError(
+            absl::StrCat("failed to apply the new configuration: scrape pool ", job, ": ", err));
+      }
+    }
+    for (const auto& [job, err] : bad_client) {
+      TALLY_LOG(kError, "error creating new scrape pool", {{"scrape_pool", job}, {"err", err}});
+      compiled.erase(job);
+    }
     for (auto it = pools_.begin(); it != pools_.end();) {
       if (compiled.count(it->first) == 0) {
         for (auto& [h, e] : it->second.loops) EndLoop(e);
@@ -100,11 +118,18 @@ absl::Status ScrapeManager::ApplyConfig(const config::Config& cfg) {
       }
     }
     for (const config::ScrapeConfig& sc : cfg.scrape_configs) {
+      if (!compiled.contains(sc.job_name)) continue;
       auto [it, fresh] = pools_.try_emplace(sc.job_name);
       Pool& p = it->second;
       const bool labels_changed = !fresh && (p.cfg.honor_labels != sc.honor_labels ||
                                              !SameRules(p.cfg.metric_relabel_configs,
                                                         sc.metric_relabel_configs));
+      const rules::TlsClientOptions tls = config::TlsOptionsFor(sc.http_client.tls_config);
+      const rules::HttpAuthOptions auth = config::AuthOptionsFor(sc.http_client);
+      if (fresh || !(config::TlsOptionsFor(p.cfg.http_client.tls_config) == tls) ||
+          !(config::AuthOptionsFor(p.cfg.http_client) == auth) || p.fetcher == nullptr) {
+        p.fetcher = std::make_shared<ScrapeFetcher>(tls, auth);
+      }
       p.cfg = sc;
       p.relabel = compiled[sc.job_name].first;
       p.metric_relabel = compiled[sc.job_name].second;
@@ -136,6 +161,7 @@ std::shared_ptr<const LoopOptions> ScrapeManager::OptionsFor(const Pool& pool,
   o->sample_limit = pool.cfg.sample_limit;
   o->label_limits = {pool.cfg.label_limit, pool.cfg.label_name_length_limit,
                      pool.cfg.label_value_length_limit};
+  o->fetcher = pool.fetcher;
   if (pool.metric_relabel && !pool.metric_relabel->empty()) {
     std::shared_ptr<const Relabeler> r = pool.metric_relabel;
     o->metric_relabel = [r](storage::LabelsBuilder& lb) { return r->Apply(lb); };

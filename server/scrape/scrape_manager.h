@@ -81,7 +81,9 @@ class ScrapeManager {
   ~ScrapeManager();  // Stop()
 
   // Replaces the set of jobs. Validates first: InvalidArgument (Prometheus's wording) for
-  // a relabel rule that does not compile, and then nothing changes.
+  // a relabel rule that does not compile, and then nothing changes. A job whose TLS files
+  // do not load is, as in 2.42: left out (logged) when it is new; when it is already
+  // running, the whole call fails and nothing changes.
   absl::Status ApplyConfig(const config::Config& cfg);
   // The current target groups of `job` (from discovery; public for tests).
   void UpdateGroups(const std::string& job, std::vector<TargetGroup> groups);
@@ -106,6 +108,8 @@ class ScrapeManager {
     config::ScrapeConfig cfg;
     std::shared_ptr<const Relabeler> relabel;         // relabel_configs
     std::shared_ptr<const Relabeler> metric_relabel;  // metric_relabel_configs
+    // The job's HTTP client (tls_config, credentials); replaced when they change.
+    std::shared_ptr<ScrapeFetcher> fetcher;
     std::vector<TargetGroup> groups;
     std::map<uint64_t, LoopEntry> loops;  // by Target::Hash()
     std::vector<storage::Labels> dropped;

@@ -171,11 +171,17 @@ TEST(HttpClientTest, ConcurrentCallsShareOneClient) {
   EXPECT_LT(client.connections_opened(), kThreads * kCalls / 2);
 }
 
-TEST(HttpClientTest, HttpsAndBadUrlsFailBeforeAnyIo) {
+TEST(HttpClientTest, BadUrlsAndTlsFilesFailBeforeAnyIo) {
   HttpClient client;
-  EXPECT_EQ(client.Get("https://127.0.0.1:1/").status().code(), absl::StatusCode::kUnimplemented);
   EXPECT_EQ(client.Get("127.0.0.1:1").status().code(), absl::StatusCode::kInvalidArgument);
+  HttpClientOptions o;
+  o.tls.ca_file = "/nonexistent/ca.pem";
+  HttpClient bad_ca(o);
+  absl::StatusOr<HttpClientResponse> r = bad_ca.Get("https://127.0.0.1:1/");
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(r.status().message(), HasSubstr("unable to load specified CA cert"));
   EXPECT_EQ(client.connections_opened(), 0);
+  EXPECT_EQ(bad_ca.connections_opened(), 0);
 }
 
 TEST(HttpClientTest, RetryBackoffDoublesUpToTheCap) {

@@ -34,10 +34,20 @@ TEST(HttpUrlTest, DefaultsPortAndPathAndAcceptsHostnamesAndIpv6) {
   EXPECT_EQ(u->HostPort(), "[::1]:9090");
 }
 
-TEST(HttpUrlTest, RejectsHttpsAsUnimplemented) {
-  absl::StatusOr<HttpUrl> u = ParseHttpUrl("https://am:9093");
-  EXPECT_EQ(u.status().code(), absl::StatusCode::kUnimplemented);
-  EXPECT_THAT(u.status().message(), HasSubstr("https is not supported yet"));
+TEST(HttpUrlTest, HttpsDefaultsToPort443) {
+  absl::StatusOr<HttpUrl> u = ParseHttpUrl("HTTPS://am/p");
+  ASSERT_TRUE(u.ok()) << u.status();
+  EXPECT_TRUE(u->https);
+  EXPECT_EQ(u->port, 443);
+  EXPECT_EQ(u->HostHeader(), "am");
+  EXPECT_EQ(u->ToString(), "https://am:443/p");
+  u = ParseHttpUrl("https://am:9093");
+  ASSERT_TRUE(u.ok()) << u.status();
+  EXPECT_EQ(u->HostHeader(), "am:9093");
+  u = ParseHttpUrl("http://am:443");
+  ASSERT_TRUE(u.ok()) << u.status();
+  EXPECT_FALSE(u->https);
+  EXPECT_EQ(u->HostHeader(), "am:443");
 }
 
 TEST(HttpUrlTest, RejectsMalformedUrlsInGoWording) {

@@ -313,8 +313,15 @@ TEST(NotifierTest, ApplyConfigSwitchesAlertmanagersAndRejectsBadUrls) {
 TEST(NotifierTest, StartRejectsBadOptions) {
   EXPECT_EQ(Notifier::Start(Options({"http://"})).status().code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(Notifier::Start(Options({"https://am:9093"})).status().code(),
-            absl::StatusCode::kUnimplemented);
+  EXPECT_TRUE(Notifier::Start(Options({"https://am:9093"})).ok());
+  NotifierOptions tls = Options({"https://am:9093"});
+  tls.alertmanager_http.emplace_back();
+  tls.alertmanager_http[0].first.ca_file = "/nonexistent/ca.pem";
+  absl::StatusOr<std::unique_ptr<Notifier>> n = Notifier::Start(tls);
+  EXPECT_EQ(n.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(n.status().message(),
+            "alertmanager https://am:9093: error creating HTTP client: unable to load specified "
+            "CA cert /nonexistent/ca.pem: open /nonexistent/ca.pem: no such file or directory");
   NotifierOptions o = Options({});
   o.timeout = absl::ZeroDuration();
   EXPECT_EQ(Notifier::Start(o).status().code(), absl::StatusCode::kInvalidArgument);

@@ -18,6 +18,7 @@
 #include "server/http/web_config_source.h"
 #include "tests/testutil/external_process.h"
 #include "tests/testutil/temp_dir.h"
+#include "tests/testutil/test_certs.h"
 
 namespace tally::server::http {
 namespace {
@@ -118,30 +119,13 @@ class WebConfigServerTest : public ::testing::Test {
     }
     // A CA, a server certificate for 127.0.0.1 signed by it, and a client certificate
     // signed by it; plus a self-signed client certificate from no CA we trust.
-    Openssl({"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", D("ca.key"), "-out",
-             D("ca.pem"), "-days", "2", "-subj", "/CN=tally test CA"});
-    for (const char* who : {"server", "client"}) {
-      Openssl({"req", "-newkey", "rsa:2048", "-nodes", "-keyout", D(std::string(who) + ".key"),
-               "-out", D(std::string(who) + ".csr"), "-subj", std::string("/CN=") + who});
-      WriteFile(D("ext.cnf"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
-      Openssl({"x509", "-req", "-in", D(std::string(who) + ".csr"), "-CA", D("ca.pem"),
-               "-CAkey", D("ca.key"), "-CAcreateserial", "-out", D(std::string(who) + ".pem"),
-               "-days", "2", "-extfile", D("ext.cnf")});
-    }
-    Openssl({"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", D("rogue.key"), "-out",
-             D("rogue.pem"), "-days", "2", "-subj", "/CN=rogue"});
+    ASSERT_TRUE(testutil::MakeTestCertificates(dir_.path()).ok());
   }
   void TearDown() override {
     if (server_) server_->Shutdown(absl::Seconds(2));
   }
 
   std::string D(const std::string& f) const { return dir_.Sub(f); }
-  void Openssl(std::vector<std::string> args) {
-    RunResult r = RunToCompletion("/usr/bin/openssl", args, D("openssl"), "/dev/null",
-                                  absl::Seconds(60));
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-  }
-
   absl::Status Start(const std::string& web_yaml) {
     WriteFile(D("web.yml"), web_yaml);
     HttpServerOptions o;
