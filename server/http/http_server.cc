@@ -440,6 +440,11 @@ void DoAccept(HttpServer::State* state);
 void OnAccept(HttpServer::State* state, beast::error_code ec, tcp::socket socket) {
   if (state->stopping.load() || !state->acceptor || !state->acceptor->is_open()) return;
   if (!ec) {
+    // Responses are streamed in several writes (header, chunks, the last chunk): with
+    // Nagle on, a small final write waits for the ACK of the previous one, which a
+    // keep-alive client delays by ~40 ms. Go's net/http sets TCP_NODELAY too.
+    beast::error_code nodelay_ec;
+    socket.set_option(tcp::no_delay(true), nodelay_ec);
     bool admit;
     {
       std::lock_guard<std::mutex> l(state->mu);
