@@ -30,8 +30,19 @@ ORDERED = False
 def main():
     global ORDERED
     ORDERED = len(sys.argv) > 3 and sys.argv[3] == "--ordered"
-    ours = json.load(open(sys.argv[1]))
-    prom = json.load(open(sys.argv[2]))
+    errs = compare_files(sys.argv[1], sys.argv[2])
+    for e in errs[:10]:
+        print("  " + e)
+    return 1 if errs else 0
+
+
+def compare_files(ours_path, prom_path):
+    """The differences between two query-API bodies (empty when they agree)."""
+    try:
+        ours = json.load(open(ours_path))
+        prom = json.load(open(prom_path))
+    except (OSError, ValueError) as e:
+        return [f"unreadable answer: {e}"]
     errs = []
     if ours.get("status") != prom.get("status"):
         errs.append(f"status {ours.get('status')} vs {prom.get('status')}: {ours} / {prom}")
@@ -73,9 +84,7 @@ def main():
             if od["resultType"] == "vector" and not errs and ORDERED:
                 if [key(s) for s in od["result"]] != [key(s) for s in pd["result"]]:
                     errs.append("vector order differs")
-    for e in errs[:10]:
-        print("  " + e)
-    return 1 if errs else 0
+    return errs
 
 
 if __name__ == "__main__":

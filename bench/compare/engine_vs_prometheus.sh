@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Side-by-side: the seed's dashboard range queries (24 h at 60 s) on Tally's engine and on
 # Prometheus 2.42, over the same data (>= 10k series), in one run on one machine.
+# (bench/compare/run compares Tally, Prometheus and VictoriaMetrics over HTTP on every
+# figure; this script adds Tally's in-process engine time from bench_promql.)
 #
 #   bench/compare/engine_vs_prometheus.sh [WORKDIR]
 #   env: BUILD=<cmake build dir> (default build), SCALE=18 (tracker instances, ~580

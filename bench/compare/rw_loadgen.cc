@@ -1,6 +1,6 @@
 // tally_rw_loadgen: a loopback Prometheus remote-write load generator and dashboard-query
-// latency probe, used by bench/compare/remote_write_vs_prometheus.sh against Tally and
-// Prometheus 2.42 alike (both speak remote write 1.0 and the query API).
+// latency probe, used by bench/compare/run against Tally, Prometheus 2.42 and
+// VictoriaMetrics alike (all speak remote write 1.0 at /api/v1/write and the query API).
 //
 //   tally_rw_loadgen --port P [--series 100000] [--rounds 20] [--batch 2000] [--workers 4]
 //                    [--query-runs 20] [--t0-ms T]
