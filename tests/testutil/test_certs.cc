@@ -1,5 +1,7 @@
 #include "tests/testutil/test_certs.h"
 
+#include <crypt.h>
+
 #include <fstream>
 #include <vector>
 
@@ -38,6 +40,14 @@ absl::Status MakeTestCertificates(const std::string& dir) {
              d("rogue.pem"), "-days", "2", "-subj", "/CN=rogue"});
   }
   return s;
+}
+
+std::string BcryptForTest(const std::string& password, int cost) {
+  char setting[CRYPT_GENSALT_OUTPUT_SIZE];
+  if (crypt_gensalt_rn("$2y$", cost, nullptr, 0, setting, sizeof(setting)) == nullptr) return "";
+  crypt_data d{};
+  const char* h = crypt_rn(password.c_str(), setting, &d, sizeof(d));
+  return h == nullptr ? "" : h;
 }
 
 }  // namespace tally::testutil

@@ -3,7 +3,6 @@
 // server_name, insecure_skip_verify, client certificates for mTLS, basic auth with a
 // password file that is re-read per request, and the load-time errors in Prometheus's
 // wording.
-#include <crypt.h>
 
 #include <fstream>
 #include <memory>
@@ -25,13 +24,6 @@ using ::testing::StartsWith;
 
 void WriteFile(const std::string& path, const std::string& text) {
   std::ofstream(path) << text;
-}
-
-std::string Bcrypt(const std::string& password) {
-  char setting[CRYPT_GENSALT_OUTPUT_SIZE];
-  EXPECT_NE(crypt_gensalt_rn("$2y$", 5, nullptr, 0, setting, sizeof(setting)), nullptr);
-  crypt_data d{};
-  return crypt_rn(password.c_str(), setting, &d, sizeof(d));
 }
 
 class HttpsClientTest : public ::testing::Test {
@@ -128,7 +120,7 @@ TEST_F(HttpsClientTest, ClientCertificateForMutualTls) {
 }
 
 TEST_F(HttpsClientTest, BasicAuthPasswordFileIsReadAtEachRequest) {
-  Start(absl::StrCat(kTls, "basic_auth_users:\n  alice: ", Bcrypt("s3cret"), "\n"));
+  Start(absl::StrCat(kTls, "basic_auth_users:\n  alice: ", testutil::BcryptForTest("s3cret"), "\n"));
   WriteFile(D("password"), "s3cret\n");  // surrounding whitespace is trimmed
   rules::HttpClientOptions o;
   o.tls.ca_file = D("ca.pem");

@@ -2,7 +2,6 @@
 // produced by /usr/bin/prometheus --web.config.file=<the same YAML>), bcrypt verification,
 // and the server over TLS, mTLS and basic auth driven by curl with certificates made by the
 // openssl CLI in the test.
-#include <crypt.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -25,13 +24,6 @@ namespace {
 
 using testutil::RunResult;
 using testutil::RunToCompletion;
-
-std::string Bcrypt(const std::string& password, int cost = 5) {
-  char setting[CRYPT_GENSALT_OUTPUT_SIZE];
-  EXPECT_NE(crypt_gensalt_rn("$2y$", cost, nullptr, 0, setting, sizeof(setting)), nullptr);
-  crypt_data d{};
-  return crypt_rn(password.c_str(), setting, &d, sizeof(d));
-}
 
 void WriteFile(const std::string& path, const std::string& text) {
   std::ofstream(path) << text;
@@ -83,7 +75,7 @@ TEST(WebConfigTest, RelativePathsResolveAgainstTheFilesDirectory) {
 }
 
 TEST(BasicAuthTest, ChecksBcryptAndCachesWithoutKeepingPasswords) {
-  const std::string hash = Bcrypt("s3cret");
+  const std::string hash = testutil::BcryptForTest("s3cret");
   std::map<std::string, std::string> users{{"alice", hash}};
   BasicAuthenticator a;
   auto header = [](const std::string& up) {
@@ -101,9 +93,9 @@ TEST(BasicAuthTest, ChecksBcryptAndCachesWithoutKeepingPasswords) {
   EXPECT_FALSE(a.Check("", users));
   EXPECT_TRUE(a.Check("basic " + header("alice:s3cret").substr(6), users));  // scheme case
   // A changed hash for the same password misses the cache and still verifies.
-  users["alice"] = Bcrypt("s3cret");
+  users["alice"] = testutil::BcryptForTest("s3cret");
   EXPECT_TRUE(a.Check(header("alice:s3cret"), users));
-  users["alice"] = Bcrypt("other");
+  users["alice"] = testutil::BcryptForTest("other");
   EXPECT_FALSE(a.Check(header("alice:s3cret"), users));
   for (int i = 0; i < 150; ++i) a.Check(header(absl::StrCat("alice:x", i)), users);
   EXPECT_LE(a.cache_size_for_test(), BasicAuthenticator::kCacheSize);
@@ -187,7 +179,7 @@ TEST_F(WebConfigServerTest, BasicAuthGoodBadMissing) {
   ASSERT_TRUE(Start(absl::StrCat("tls_server_config:\n  cert_file: server.pem\n  key_file: "
                                  "server.key\nhttp_server_config:\n  headers:\n"
                                  "    X-Frame-Options: deny\nbasic_auth_users:\n  alice: '",
-                                 Bcrypt("wonderland"), "'\n"))
+                                 testutil::BcryptForTest("wonderland"), "'\n"))
                   .ok());
   EXPECT_EQ(Curl({"-u", "alice:wonderland"}),
             std::make_pair(std::string("200"), std::string("hello /x")));
@@ -208,7 +200,7 @@ TEST_F(WebConfigServerTest, FileIsReReadOnChangeWithoutRestart) {
   EXPECT_EQ(Curl({}).first, "200");
   // Users added later apply to the next request; mtime resolution is 1 ns but some
   // filesystems are coarser, so the size differs too.
-  WriteFile(D("web.yml"), tls + "basic_auth_users:\n  alice: '" + Bcrypt("pw") + "'\n");
+  WriteFile(D("web.yml"), tls + "basic_auth_users:\n  alice: '" + testutil::BcryptForTest("pw") + "'\n");
   EXPECT_EQ(Curl({}).first, "401");
   EXPECT_EQ(Curl({"-u", "alice:pw"}).first, "200");
   // A broken file: requests fail (500), nothing falls back to no auth; fixed, it serves again.

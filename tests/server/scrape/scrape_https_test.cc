@@ -2,7 +2,6 @@
 // server (--web.config.file with TLS and basic_auth_users): the right credentials give
 // up = 1 and the samples; a wrong password gives up = 0 with Prometheus's 401 error; a
 // tls_config whose CA file does not load is handled as 2.42 handles it.
-#include <crypt.h>
 
 #include <fstream>
 #include <memory>
@@ -20,13 +19,6 @@
 namespace tally::server::scrape {
 namespace {
 
-std::string Bcrypt(const std::string& password) {
-  char setting[CRYPT_GENSALT_OUTPUT_SIZE];
-  EXPECT_NE(crypt_gensalt_rn("$2y$", 5, nullptr, 0, setting, sizeof(setting)), nullptr);
-  crypt_data d{};
-  return crypt_rn(password.c_str(), setting, &d, sizeof(d));
-}
-
 class ScrapeHttpsTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -35,7 +27,7 @@ class ScrapeHttpsTest : public ::testing::Test {
     ASSERT_TRUE(s.ok()) << s;
     std::ofstream(dir_.Sub("web.yml"))
         << "tls_server_config:\n  cert_file: server.pem\n  key_file: server.key\n"
-        << "basic_auth_users:\n  scraper: " << Bcrypt("pw") << "\n";
+        << "basic_auth_users:\n  scraper: " << testutil::BcryptForTest("pw") << "\n";
     http::HttpServerOptions o;
     o.listen_address = "127.0.0.1:0";
     o.web_config_file = dir_.Sub("web.yml");
