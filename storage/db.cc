@@ -279,46 +279,6 @@ absl::Status DBImpl::Init() {
   return absl::OkStatus();
 }
 
-absl::Status DBImpl::LoadSeries() {
-  auto it = store_->NewIterator(Cf::kSeries);
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    SeriesRef ref;
-    Labels lset;
-    if (!kv::DecodeSeriesKey(it->key(), &ref) || !kv::DecodeLabels(it->value(), &lset)) {
-      return absl::DataLossError("corrupt data dir: malformed series record");
-    }
-    head_.InsertLoaded(ref, lset.StableHash(), std::string(it->value()));
-    postings_.Add(ref, lset);
-  }
-  RETURN_IF_ERROR(it->status());
-
-  bool bounds_missing = false;
-  auto st = store_->NewIterator(Cf::kState);
-  for (st->SeekToFirst(); st->Valid(); st->Next()) {
-    SeriesRef ref;
-    kv::SeriesState state;
-    if (!kv::DecodeSeriesKey(st->key(), &ref) || !kv::DecodeSeriesState(st->value(), &state)) {
-      return absl::DataLossError("corrupt data dir: malformed series state record");
-    }
-    head::MemSeries* s = head_.Find(ref);
-    if (s == nullptr) continue;
-    s->last_t = s->persisted_t = state.last_t;
-    s->last_v_bits = s->persisted_v_bits = state.last_v_bits;
-    s->ooo_persisted_seq = state.ooo_seq;
-    s->ooo_persisted_index = state.ooo_index;
-    s->disk_mint = state.disk_mint;
-    s->disk_maxt = state.disk_maxt;
-    bounds_missing |= !state.has_bounds;
-    if (state.last_t != kMinTime) NoteTime(state.last_t);
-  }
-  RETURN_IF_ERROR(st->status());
-  // Format 1 kept no bounds: one scan of the chunks (the migration persists them).
-  if (bounds_missing) RETURN_IF_ERROR(ComputeDiskBoundsByScan());
-
-  RecomputeMinTime();
-  return LoadDiskTotals();
-}
-
 absl::Status DBImpl::Replay() {
   auto it = store_->NewIterator(Cf::kWal);
   head::WalReader reader;

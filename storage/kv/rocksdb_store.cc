@@ -339,6 +339,21 @@ std::unique_ptr<KvIterator> RocksStore::NewIterator(Cf cf, absl::string_view upp
   return holder;
 }
 
+std::unique_ptr<KvIterator> RocksStore::NewScanIterator(Cf cf) {
+  rocksdb::ReadOptions ro;
+  ro.readahead_size = 2 << 20;
+  ro.fill_cache = false;
+  ro.adaptive_readahead = true;
+  return std::unique_ptr<KvIterator>(
+      new KvIterator(std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(ro, handle(cf))), ""));
+}
+
+uint64_t RocksStore::EstimateNumKeys(Cf cf) {
+  uint64_t n = 0;
+  if (!db_->GetIntProperty(handle(cf), "rocksdb.estimate-num-keys", &n)) return 0;
+  return n;
+}
+
 absl::Status RocksStore::CompactRange(Cf cf, absl::string_view begin, absl::string_view end) {
   rocksdb::CompactRangeOptions co;
   co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;

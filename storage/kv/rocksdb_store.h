@@ -99,6 +99,11 @@ class RocksStore {
   // An iterator over `cf`; when upper_bound is non-empty, keys >= upper_bound are hidden
   // (lets RocksDB stop early on prefix scans).
   std::unique_ptr<KvIterator> NewIterator(Cf cf, absl::string_view upper_bound = {});
+  // An iterator for one pass over a whole family (loading it on open): reads ahead and
+  // leaves the block cache alone (the blocks are not read again).
+  std::unique_ptr<KvIterator> NewScanIterator(Cf cf);
+  // RocksDB's estimate of the number of keys in `cf` (0 if unknown); for sizing buffers.
+  uint64_t EstimateNumKeys(Cf cf);
   // Compacts [begin, end) of `cf` (empty = unbounded) down to the bottom level so that
   // deleted data really leaves the disk.
   absl::Status CompactRange(Cf cf, absl::string_view begin, absl::string_view end);
