@@ -103,6 +103,9 @@ bool DecodePostingsKey(absl::string_view key, std::string* name, std::string* va
 int64_t BucketStart(int64_t t_ms, int64_t bucket_ms);
 std::string BucketPrefix(int64_t bucket);                       // 8 bytes
 std::string BucketSeriesPrefix(int64_t bucket, SeriesRef ref);  // 16 bytes
+// Length of BucketSeriesPrefix: the chunks family's RocksDB prefix (its Bloom filter and
+// RocksStore::NewPrefixIterator work on it).
+inline constexpr size_t kChunkPrefixBytes = 16;
 std::string ChunkKey(int64_t bucket, SeriesRef ref, int64_t mint_ms, uint64_t chunk_id);
 // Lower bound for chunks of `ref` in `bucket` starting at or after mint_ms.
 std::string ChunkSeekKey(int64_t bucket, SeriesRef ref, int64_t mint_ms);
