@@ -38,7 +38,7 @@ struct LoadedSeries {
 // Sizes the buffers by RocksDB's key count estimate (capped, as a bad estimate must not
 // cost memory): growing them by doubling copied and touched each twice.
 size_t Estimate(kv::RocksStore* store, Cf cf) {
-  return static_cast<size_t>(std::min<uint64_t>(store->EstimateNumKeys(cf), uint64_t{1} << 24));
+  return static_cast<size_t>(std::min<uint64_t>(store->EstimateNumKeys(cf), uint64_t{1} << 22));
 }
 
 absl::Status ScanSeries(kv::RocksStore* store, LoadedSeries* out) {
