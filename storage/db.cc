@@ -220,10 +220,14 @@ absl::Status DBImpl::Init() {
   }
 
   uint64_t span = static_cast<uint64_t>(options_.max_chunk_span_ms);
+  bool meta_current = true;  // both records below already hold what this open would write
   if (auto s = store_->Get(Cf::kMeta, kv::kMaxChunkSpanKey); s.ok()) {
     uint64_t stored;
     if (!kv::DecodeU64(*s, &stored)) return absl::DataLossError("corrupt data dir: bad meta");
+    meta_current = stored >= span;
     span = std::max(span, stored);
+  } else {
+    meta_current = false;
   }
   if (stored_version_ < kv::kFormatVersion && options_.read_only) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -241,12 +245,14 @@ absl::Status DBImpl::Init() {
   } else if (!absl::IsNotFound(s.status())) {
     return s.status();
   } else {
+    meta_current = false;
     constexpr int64_t kStep = int64_t{2} * 3600 * 1000;
     bucket_ms_ = options_.chunk_bucket_ms > 0
                      ? options_.chunk_bucket_ms
                      : std::clamp(options_.retention_ms / 10 / kStep * kStep, kStep, 12 * kStep);
   }
-  if (!options_.read_only) {
+  // Skipped when unchanged: a synced write is an fsync on every start (cold start).
+  if (!options_.read_only && !meta_current) {
     kv::KvBatch b(store_.get());
     b.Put(Cf::kMeta, kv::kMaxChunkSpanKey, kv::EncodeU64(span));
     b.Put(Cf::kMeta, kv::kChunkBucketMsKey, kv::EncodeU64(static_cast<uint64_t>(bucket_ms_)));
