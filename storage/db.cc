@@ -220,10 +220,14 @@ absl::Status DBImpl::Init() {
   }
 
   uint64_t span = static_cast<uint64_t>(options_.max_chunk_span_ms);
+  bool meta_current = true;  // both records below already hold what this open would write
   if (auto s = store_->Get(Cf::kMeta, kv::kMaxChunkSpanKey); s.ok()) {
     uint64_t stored;
     if (!kv::DecodeU64(*s, &stored)) return absl::DataLossError("corrupt data dir: bad meta");
+    meta_current = stored >= span;
     span = std::max(span, stored);
+  } else {
+    meta_current = false;
   }
   if (stored_version_ < kv::kFormatVersion && options_.read_only) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -241,12 +245,14 @@ absl::Status DBImpl::Init() {
   } else if (!absl::IsNotFound(s.status())) {
     return s.status();
   } else {
+    meta_current = false;
     constexpr int64_t kStep = int64_t{2} * 3600 * 1000;
     bucket_ms_ = options_.chunk_bucket_ms > 0
                      ? options_.chunk_bucket_ms
                      : std::clamp(options_.retention_ms / 10 / kStep * kStep, kStep, 12 * kStep);
   }
-  if (!options_.read_only) {
+  // Skipped when unchanged: a synced write is an fsync on every start (cold start).
+  if (!options_.read_only && !meta_current) {
     kv::KvBatch b(store_.get());
     b.Put(Cf::kMeta, kv::kMaxChunkSpanKey, kv::EncodeU64(span));
     b.Put(Cf::kMeta, kv::kChunkBucketMsKey, kv::EncodeU64(static_cast<uint64_t>(bucket_ms_)));
@@ -277,46 +283,6 @@ absl::Status DBImpl::Init() {
              {"load_ms", absl::ToInt64Milliseconds(t1 - t0)},
              {"replay_ms", absl::ToInt64Milliseconds(t2 - t1)}});
   return absl::OkStatus();
-}
-
-absl::Status DBImpl::LoadSeries() {
-  auto it = store_->NewIterator(Cf::kSeries);
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    SeriesRef ref;
-    Labels lset;
-    if (!kv::DecodeSeriesKey(it->key(), &ref) || !kv::DecodeLabels(it->value(), &lset)) {
-      return absl::DataLossError("corrupt data dir: malformed series record");
-    }
-    head_.InsertLoaded(ref, lset.StableHash(), std::string(it->value()));
-    postings_.Add(ref, lset);
-  }
-  RETURN_IF_ERROR(it->status());
-
-  bool bounds_missing = false;
-  auto st = store_->NewIterator(Cf::kState);
-  for (st->SeekToFirst(); st->Valid(); st->Next()) {
-    SeriesRef ref;
-    kv::SeriesState state;
-    if (!kv::DecodeSeriesKey(st->key(), &ref) || !kv::DecodeSeriesState(st->value(), &state)) {
-      return absl::DataLossError("corrupt data dir: malformed series state record");
-    }
-    head::MemSeries* s = head_.Find(ref);
-    if (s == nullptr) continue;
-    s->last_t = s->persisted_t = state.last_t;
-    s->last_v_bits = s->persisted_v_bits = state.last_v_bits;
-    s->ooo_persisted_seq = state.ooo_seq;
-    s->ooo_persisted_index = state.ooo_index;
-    s->disk_mint = state.disk_mint;
-    s->disk_maxt = state.disk_maxt;
-    bounds_missing |= !state.has_bounds;
-    if (state.last_t != kMinTime) NoteTime(state.last_t);
-  }
-  RETURN_IF_ERROR(st->status());
-  // Format 1 kept no bounds: one scan of the chunks (the migration persists them).
-  if (bounds_missing) RETURN_IF_ERROR(ComputeDiskBoundsByScan());
-
-  RecomputeMinTime();
-  return LoadDiskTotals();
 }
 
 absl::Status DBImpl::Replay() {

@@ -91,7 +91,7 @@ absl::Status DBImpl::DeleteLocked(const std::vector<SeriesRef>& refs, int64_t mi
     const int64_t lo = std::max(from, disk_mint);
     const int64_t hi = std::min(maxt_ms, disk_maxt);
     if (lo > hi) continue;
-    std::unique_ptr<kv::KvIterator> it = store_->NewIterator(Cf::kChunks);
+    std::unique_ptr<kv::KvIterator> it = store_->NewPrefixIterator(Cf::kChunks);
     for (int64_t b = kv::BucketStart(lo, bucket_ms_); b <= hi;) {
       const std::string prefix = kv::BucketSeriesPrefix(b, ref);
       for (it->Seek(kv::ChunkSeekKey(b, ref, std::max(lo, b))); it->Valid(); it->Next()) {

@@ -222,7 +222,7 @@ absl::StatusOr<int64_t> DBImpl::DropBucketsBefore(int64_t end) {
     Update u{s, kMaxTime, kMinTime};
     if (maxt >= end) {
       u.maxt = maxt;
-      if (it == nullptr) it = store_->NewIterator(Cf::kChunks);
+      if (it == nullptr) it = store_->NewPrefixIterator(Cf::kChunks);
       walk_status = retention::ForEachChunkIn(
           it.get(), bucket_ms_, s->ref, end, maxt,
           [&](kv::KvIterator* i) -> absl::StatusOr<bool> {

@@ -3,6 +3,9 @@
 // /1: each series also has 60 samples only in the log (crash or kill -9), replayed on open.
 // Run from a Release build:
 //   bench_storage --benchmark_filter=BM_Open
+// With TALLY_BENCH_OPEN_DIR=DIR the flushed fixture (/0) is built in DIR if DIR does not
+// exist yet, reused if it does, and kept: bench/storage/cold_start.py serves it with
+// `tally serve` to measure process start to first answered query.
 #include <cstdlib>
 #include <filesystem>
 
@@ -38,12 +41,13 @@ DBOptions Options(const std::string& dir) {
   return o;
 }
 
-// The fixture dirs, removed when the process exits.
+// The fixture dirs, removed when the process exits unless kept (TALLY_BENCH_OPEN_DIR).
 struct Dirs {
   std::string path[2];
+  bool keep[2] = {false, false};
   ~Dirs() {
-    for (const std::string& p : path) {
-      if (!p.empty()) std::filesystem::remove_all(p);
+    for (int i = 0; i < 2; ++i) {
+      if (!path[i].empty() && !keep[i]) std::filesystem::remove_all(path[i]);
     }
   }
 };
@@ -53,9 +57,17 @@ const std::string& Dir(bool with_log) {
   static Dirs dirs;
   std::string& dir = dirs.path[with_log ? 1 : 0];
   if (!dir.empty()) return dir;
-  const char* base = std::getenv("TMPDIR");
-  std::string tmpl = std::string(base != nullptr ? base : "/tmp") + "/tally-bench-XXXXXX";
-  dir = ::mkdtemp(tmpl.data());
+  const char* keep = with_log ? nullptr : std::getenv("TALLY_BENCH_OPEN_DIR");
+  if (keep != nullptr && *keep != '\0') {
+    dir = keep;
+    dirs.keep[0] = true;
+    if (std::filesystem::exists(dir)) return dir;
+    std::filesystem::create_directories(dir);
+  } else {
+    const char* base = std::getenv("TMPDIR");
+    std::string tmpl = std::string(base != nullptr ? base : "/tmp") + "/tally-bench-XXXXXX";
+    dir = ::mkdtemp(tmpl.data());
+  }
   auto db = std::move(*DB::Open(Options(dir)));
   std::vector<SeriesRef> refs(kSeries);
   const int steps = kFlushedSteps + (with_log ? kLogSteps : 0);

@@ -57,9 +57,21 @@ MemSeries* Head::GetOrCreate(const Labels& labels, uint64_t hash, bool* created,
   return s;
 }
 
-MemSeries* Head::InsertLoaded(SeriesRef ref, uint64_t hash, std::string labels_enc) {
-  auto owned = std::make_unique<MemSeries>(ref, hash, std::move(labels_enc));
+void Head::Reserve(size_t n) {
+  // Refs and hashes spread evenly over the stripes; an eighth of headroom for the skew.
+  const size_t per_stripe = n / kStripes + n / kStripes / 8 + 1;
+  for (size_t i = 0; i < kStripes; ++i) {
+    absl::MutexLock rl(&refs_[i].mu);
+    refs_[i].series.reserve(per_stripe);
+    absl::MutexLock hl(&hashes_[i].mu);
+    hashes_[i].chains.reserve(per_stripe);
+  }
+}
+
+MemSeries* Head::InsertLoaded(std::unique_ptr<MemSeries> owned) {
   MemSeries* s = owned.get();
+  const SeriesRef ref = s->ref;
+  const uint64_t hash = s->hash;
   s->persisted = true;
   {
     RefStripe& rs = refs_[ref % kStripes];

@@ -53,8 +53,12 @@ class Head {
                          SeriesRef* ref = nullptr);
   // Number of Remove() calls so far (acquire); see the epoch protocol above.
   uint64_t removals() const { return removals_.load(std::memory_order_acquire); }
-  // Inserts a series loaded from disk. REQUIRES: ref unused; single-threaded (Open).
-  MemSeries* InsertLoaded(SeriesRef ref, uint64_t hash, std::string labels_enc);
+  // Inserts a series loaded from disk (its fields already set; marked persisted).
+  // REQUIRES: its ref unused; single-threaded (Open).
+  MemSeries* InsertLoaded(std::unique_ptr<MemSeries> series);
+  // Sizes the stripe maps for about `n` series, so a bulk load does not rehash them.
+  // REQUIRES: single-threaded (Open).
+  void Reserve(size_t n);
   // Null if unknown. See the lifetime note above.
   MemSeries* Find(SeriesRef ref) const;
   bool Exists(SeriesRef ref) const { return Find(ref) != nullptr; }

@@ -35,6 +35,19 @@ void MemPostings::Add(SeriesRef ref, const Labels& labels) {
   InsertSorted(&all_, ref);
 }
 
+void MemPostings::Loader::AddLabel(SeriesRef ref, absl::string_view name,
+                                   absl::string_view value) {
+  if (value.empty()) return;
+  // find() first: the strings are built only for a name or value not seen before.
+  auto n = p_->index_.find(name);
+  if (n == p_->index_.end()) n = p_->index_.try_emplace(std::string(name)).first;
+  auto v = n->second.find(value);
+  if (v == n->second.end()) v = n->second.try_emplace(std::string(value)).first;
+  InsertSorted(&v->second, ref);
+}
+
+void MemPostings::Loader::AddSeries(SeriesRef ref) { InsertSorted(&p_->all_, ref); }
+
 void MemPostings::Remove(absl::Span<const std::pair<SeriesRef, Labels>> series) {
   if (series.empty()) return;
   absl::flat_hash_set<SeriesRef> dead;

@@ -95,6 +95,36 @@ bool EncodedLabelsEqual(absl::string_view enc, const Labels& labels) {
   return enc.empty();
 }
 
+bool ForEachEncodedLabel(absl::string_view enc,
+                         absl::FunctionRef<void(absl::string_view, absl::string_view)> fn) {
+  while (!enc.empty()) {
+    absl::string_view n, v;
+    if (!GetLengthPrefixed(&enc, &n) || !GetLengthPrefixed(&enc, &v)) return false;
+    fn(n, v);
+  }
+  return true;
+}
+
+bool EncodedLabelsStableHash(absl::string_view enc, uint64_t* hash) {
+  // Must stay the FNV-1a walk of Labels::StableHash (storage/model/labels.cc): each name
+  // and value's bytes, each followed by 0xff.
+  uint64_t h = 0xcbf29ce484222325ULL;
+  auto fnv = [&h](absl::string_view s) {
+    for (unsigned char c : s) {
+      h ^= c;
+      h *= 0x100000001b3ULL;
+    }
+    h ^= 0xff;
+    h *= 0x100000001b3ULL;
+  };
+  const bool ok = ForEachEncodedLabel(enc, [&](absl::string_view n, absl::string_view v) {
+    fnv(n);
+    fnv(v);
+  });
+  *hash = h;
+  return ok;
+}
+
 std::string EncodeSeriesState(const SeriesState& s) {
   std::string out;
   PutFixed64BE(&out, static_cast<uint64_t>(s.last_t));

@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/string_view.h"
 #include "storage/model/labels.h"
 #include "storage/model/sample.h"
@@ -59,6 +60,14 @@ void EncodeLabels(const Labels& labels, std::string* out);
 bool DecodeLabels(absl::string_view enc, Labels* out);
 // True iff `enc` encodes exactly `labels` (no allocation).
 bool EncodedLabelsEqual(absl::string_view enc, const Labels& labels);
+// Calls fn(name, value) for each pair of `enc`, in order, without allocating. False on a
+// malformed encoding (fn may have seen a prefix of it).
+bool ForEachEncodedLabel(absl::string_view enc,
+                         absl::FunctionRef<void(absl::string_view, absl::string_view)> fn);
+// Labels::StableHash() of the label set `enc` encodes, computed on the encoding (opening a
+// data dir hashes every series without decoding it). False on a malformed encoding.
+// tests/storage/kv/key_codec_test.cc keeps the two equal.
+bool EncodedLabelsStableHash(absl::string_view enc, uint64_t* hash);
 
 // The persisted part of a series' head: the newest in-order sample already in a sealed
 // chunk (t, v) and the WAL position up to which its out-of-order samples are sealed.
@@ -94,6 +103,9 @@ bool DecodePostingsKey(absl::string_view key, std::string* name, std::string* va
 int64_t BucketStart(int64_t t_ms, int64_t bucket_ms);
 std::string BucketPrefix(int64_t bucket);                       // 8 bytes
 std::string BucketSeriesPrefix(int64_t bucket, SeriesRef ref);  // 16 bytes
+// Length of BucketSeriesPrefix: the chunks family's RocksDB prefix (its Bloom filter and
+// RocksStore::NewPrefixIterator work on it).
+inline constexpr size_t kChunkPrefixBytes = 16;
 std::string ChunkKey(int64_t bucket, SeriesRef ref, int64_t mint_ms, uint64_t chunk_id);
 // Lower bound for chunks of `ref` in `bucket` starting at or after mint_ms.
 std::string ChunkSeekKey(int64_t bucket, SeriesRef ref, int64_t mint_ms);

@@ -96,9 +96,20 @@ class RocksStore {
   absl::Status Write(KvBatch* batch, bool sync);
   // NotFound if absent.
   absl::StatusOr<std::string> Get(Cf cf, absl::string_view key);
-  // An iterator over `cf`; when upper_bound is non-empty, keys >= upper_bound are hidden
-  // (lets RocksDB stop early on prefix scans).
+  // An iterator over `cf` in total key order; when upper_bound is non-empty, keys >=
+  // upper_bound are hidden (lets RocksDB stop early on prefix scans).
   std::unique_ptr<KvIterator> NewIterator(Cf cf, absl::string_view upper_bound = {});
+  // An iterator that, after each Seek(k), only shows keys sharing k's prefix as the family's
+  // prefix extractor defines it (kChunkPrefixBytes for the chunks family: time bucket and
+  // series ref), and is invalid after the last of them. Files whose prefix Bloom filter
+  // rules the prefix out are skipped without reading a block. For families without an
+  // extractor it is NewIterator(cf). `k` must be at least the prefix's length.
+  std::unique_ptr<KvIterator> NewPrefixIterator(Cf cf);
+  // An iterator for one pass over a whole family (loading it on open): reads ahead and
+  // leaves the block cache alone (the blocks are not read again).
+  std::unique_ptr<KvIterator> NewScanIterator(Cf cf);
+  // RocksDB's estimate of the number of keys in `cf` (0 if unknown); for sizing buffers.
+  uint64_t EstimateNumKeys(Cf cf);
   // Compacts [begin, end) of `cf` (empty = unbounded) down to the bottom level so that
   // deleted data really leaves the disk.
   absl::Status CompactRange(Cf cf, absl::string_view begin, absl::string_view end);

@@ -96,7 +96,7 @@ kv::KvIterator* ChunkCursor::Get() {
   const uint64_t now = ctx_->chunk_writes->load(std::memory_order_acquire);
   if (it_ == nullptr || now != epoch_) {
     epoch_ = now;  // read before the iterator is created: it sees every write counted
-    it_ = ctx_->store->NewIterator(kv::Cf::kChunks);
+    it_ = ctx_->store->NewPrefixIterator(kv::Cf::kChunks);
   }
   return it_.get();
 }
@@ -140,7 +140,7 @@ absl::Status ReadSeriesSamples(const ReadContext& ctx, SeriesRef ref, uint64_t v
   // Chunks written after the head read above were in the head then (already read), so a
   // range outside the bounds needs no RocksDB read.
   if (Overlaps(disk_mint, disk_maxt, mint_ms, maxt_ms)) {
-    auto it = ctx.store->NewIterator(kv::Cf::kChunks);
+    auto it = ctx.store->NewPrefixIterator(kv::Cf::kChunks);
     RETURN_IF_ERROR(ForEachPersistedChunk(
         ctx, it.get(), ref, mint_ms, maxt_ms, disk_mint, disk_maxt,
         [&](absl::string_view bytes, int n, int64_t cmint,
@@ -221,7 +221,7 @@ absl::StatusOr<bool> SeriesHasSamples(const ReadContext& ctx, SeriesRef ref, uin
   if (cursor != nullptr) {
     it = cursor->Get();
   } else {
-    own = ctx.store->NewIterator(kv::Cf::kChunks);
+    own = ctx.store->NewPrefixIterator(kv::Cf::kChunks);
     it = own.get();
   }
   RETURN_IF_ERROR(ForEachPersistedChunk(

@@ -49,7 +49,7 @@ absl::StatusOr<std::vector<SeriesExpiry>> ScanExpired(kv::RocksStore* store, int
     if (target.disk_mint >= cutoff_ms) continue;  // its oldest chunk is not expired
     // The bounds are exact: a chunk ending at or after the cutoff survives.
     e.chunks_left = target.disk_maxt >= cutoff_ms;
-    if (it == nullptr) it = store->NewIterator(Cf::kChunks);
+    if (it == nullptr) it = store->NewPrefixIterator(Cf::kChunks);
     RETURN_IF_ERROR(ForEachChunkIn(
         it.get(), bucket_ms, target.ref, target.disk_mint, cutoff_ms - 1,
         [&](kv::KvIterator* i) -> absl::StatusOr<bool> {
@@ -125,7 +125,7 @@ absl::Status ApplyExpired(head::Head* head, kv::RocksStore* store, int64_t bucke
         to = s->disk_maxt;
       }
       // No chunk write runs while we hold the apply mutex: one iterator serves every walk.
-      if (walk == nullptr) walk = store->NewIterator(Cf::kChunks);
+      if (walk == nullptr) walk = store->NewPrefixIterator(Cf::kChunks);
       RETURN_IF_ERROR(ForEachChunkIn(
           walk.get(), bucket_ms, e.ref, from, to,
           [&](kv::KvIterator* i) -> absl::StatusOr<bool> {

@@ -54,6 +54,7 @@ struct ScanTarget {
 
 // Calls fn(iterator at a chunk) for every persisted chunk of `ref` starting in
 // [from_ms, to_ms], bucket by bucket (one seek per bucket), until fn returns false.
+// `it` may be a RocksStore::NewPrefixIterator (each seek stays in one bucket and series).
 absl::Status ForEachChunkIn(kv::KvIterator* it, int64_t bucket_ms, SeriesRef ref,
                             int64_t from_ms, int64_t to_ms,
                             const std::function<absl::StatusOr<bool>(kv::KvIterator*)>& fn);
