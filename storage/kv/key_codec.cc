@@ -75,6 +75,11 @@ void EncodeLabels(const Labels& labels, std::string* out) {
   }
 }
 
+void AppendEncodedLabel(std::string* out, absl::string_view name, absl::string_view value) {
+  PutLengthPrefixed(out, name);
+  PutLengthPrefixed(out, value);
+}
+
 bool DecodeLabels(absl::string_view enc, Labels* out) {
   std::vector<Label> v;
   while (!enc.empty()) {

@@ -59,6 +59,9 @@ void EncodeLabels(const Labels& labels, std::string* out);
 bool DecodeLabels(absl::string_view enc, Labels* out);
 // True iff `enc` encodes exactly `labels` (no allocation).
 bool EncodedLabelsEqual(absl::string_view enc, const Labels& labels);
+// Appends one label in EncodeLabels' layout (building an encoding from views; the caller
+// keeps names sorted and unique).
+void AppendEncodedLabel(std::string* out, absl::string_view name, absl::string_view value);
 
 // The persisted part of a series' head: the newest in-order sample already in a sealed
 // chunk (t, v) and the WAL position up to which its out-of-order samples are sealed.
