@@ -343,13 +343,30 @@ absl::StatusOr<DBImpl::SeriesHandle> DBImpl::GetOrCreateSeriesHandle(const Label
     lset = &cleaned;
     break;
   }
-  const uint64_t hash = lset->StableHash();
+  // The head files series by their encoding: one encode (into a reused buffer) and a fast
+  // hash of its bytes instead of a byte-wise hash over every label.
+  thread_local std::string enc;
+  kv::EncodeLabels(*lset, &enc);
+  const uint64_t hash = head::Head::HashEncoded(enc);
   SeriesHandle h{nullptr, kInvalidSeriesRef};
-  if ((h.series = head_.FindByLabels(*lset, hash, &h.ref)) != nullptr) return h;
+  if ((h.series = head_.FindByEncoded(enc, hash, &h.ref)) != nullptr) return h;
   RETURN_IF_ERROR(ValidateLabels(*lset));
   bool created;
-  h.series = head_.GetOrCreate(*lset, hash, &created, &h.ref);
+  h.series = head_.GetOrCreateEncoded(enc, hash, &created, &h.ref);
   return h;
+}
+
+absl::StatusOr<DBImpl::SeriesHandle> DBImpl::GetOrCreateSeriesHandleEncoded(
+    absl::string_view labels_enc) {
+  SeriesHandle h{nullptr, kInvalidSeriesRef};
+  h.series = head_.FindByEncoded(labels_enc, head::Head::HashEncoded(labels_enc), &h.ref);
+  if (h.series != nullptr) return h;
+  // A new series (or a malformed encoding): the full path, with its validation.
+  Labels lset;
+  if (!kv::DecodeLabels(labels_enc, &lset)) {
+    return absl::InvalidArgumentError("malformed label set encoding");
+  }
+  return GetOrCreateSeriesHandle(lset);
 }
 
 absl::StatusOr<SeriesRef> DBImpl::GetOrCreateSeries(const Labels& labels) {

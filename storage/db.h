@@ -89,7 +89,8 @@ struct CommitResult {
 // A write transaction. Samples are buffered until Commit(), which makes all accepted
 // samples durable in one log write and then visible, all at once, to new Queriers. Rejected samples
 // (out of order, duplicate) are counted in the CommitResult; the rest still land.
-// An Appender destroyed without Commit() rolls back.
+// An Appender destroyed without Commit() rolls back. After Commit() or Rollback() the same
+// Appender starts a new transaction (and keeps its buffers).
 class Appender {
  public:
   virtual ~Appender() = default;
@@ -98,6 +99,12 @@ class Appender {
   virtual absl::StatusOr<SeriesRef> Append(const Labels& labels, int64_t t_ms, double v) = 0;
   // NotFound for an unknown ref.
   virtual absl::Status Append(SeriesRef ref, int64_t t_ms, double v) = 0;
+  // Append(labels, ...) for a label set given in kv::EncodeLabels form (names sorted and
+  // unique, no empty values; kv::AppendEncodedLabel builds it from views), so a hot path
+  // needs no Labels for series the DB already has. Same results and errors; the default
+  // decodes and calls Append(labels, ...).
+  virtual absl::StatusOr<SeriesRef> AppendEncoded(absl::string_view labels_enc, int64_t t_ms,
+                                                  double v);
   virtual absl::StatusOr<CommitResult> Commit() = 0;
   virtual void Rollback() = 0;
 };

@@ -101,6 +101,9 @@ class DBImpl : public DB {
     SeriesRef ref;
   };
   absl::StatusOr<SeriesHandle> GetOrCreateSeriesHandle(const Labels& labels);
+  // The same for a label set in kv::EncodeLabels form (Appender::AppendEncoded): a known
+  // series costs one hash and one byte comparison, nothing is allocated.
+  absl::StatusOr<SeriesHandle> GetOrCreateSeriesHandleEncoded(absl::string_view labels_enc);
   const head::Head& head() const { return head_; }
 
   const ReadContext& read_context() const { return read_ctx_; }

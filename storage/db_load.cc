@@ -2,7 +2,7 @@
 // state and chunk bounds) and the in-memory postings. This is most of a cold start's work
 // (docs/performance.md, "Cold start"), so it is split in two parallel pairs of tasks:
 //
-//   1. scan the series family (building each MemSeries, hashed from its encoded labels)
+//   1. scan the series family (building each MemSeries, filed under Head::HashEncoded)
 //      || scan the state family;
 //   2. attach the states and insert the series into the head's stripes
 //      || build the postings from the encoded labels.
@@ -48,12 +48,12 @@ absl::Status ScanSeries(kv::RocksStore* store, LoadedSeries* out) {
   auto it = store->NewScanIterator(Cf::kSeries);
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     SeriesRef ref;
-    uint64_t hash;
     if (!kv::DecodeSeriesKey(it->key(), &ref) ||
-        !kv::EncodedLabelsStableHash(it->value(), &hash)) {
+        !kv::ForEachEncodedLabel(it->value(), [](absl::string_view, absl::string_view) {})) {
       return absl::DataLossError("corrupt data dir: malformed series record");
     }
-    out->owned.push_back(std::make_unique<head::MemSeries>(ref, hash, std::string(it->value())));
+    out->owned.push_back(std::make_unique<head::MemSeries>(
+        ref, head::Head::HashEncoded(it->value()), std::string(it->value())));
     out->series.push_back(out->owned.back().get());
   }
   return it->status();
@@ -75,7 +75,7 @@ absl::Status ScanStates(kv::RocksStore* store, std::vector<LoadedState>* out) {
 void BuildPostings(const std::vector<head::MemSeries*>& series, index::MemPostings* postings) {
   index::MemPostings::Loader loader(postings);
   for (const head::MemSeries* s : series) {
-    // The encoding was validated by the scan (EncodedLabelsStableHash).
+    // The encoding was validated by the scan.
     kv::ForEachEncodedLabel(s->labels_enc, [&](absl::string_view n, absl::string_view v) {
       loader.AddLabel(s->ref, n, v);
     });

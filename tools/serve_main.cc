@@ -26,6 +26,7 @@
 #include "storage/util/log.h"
 #include "tools/cli/command.h"
 #include "tools/cli/flag_set.h"
+#include "tools/cli/malloc_tuning.h"
 
 namespace tally::tools {
 namespace {
@@ -65,6 +66,7 @@ void LogFeatures(const std::vector<std::string>& values) {
 }
 
 int RunServe(std::vector<std::string> args) {
+  TuneMallocForServer();  // before any thread starts (tools/cli/malloc_tuning.h)
   std::string config_file;
   std::string path = "data/";
   std::string listen = "127.0.0.1:9090";

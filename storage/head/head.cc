@@ -68,6 +68,50 @@ void Head::Reserve(size_t n) {
   }
 }
 
+MemSeries* Head::FindByEncoded(absl::string_view labels_enc, uint64_t hash,
+                               SeriesRef* ref) const {
+  const HashStripe& hs = hashes_[hash % kStripes];
+  absl::ReaderMutexLock l(&hs.mu);
+  auto it = hs.chains.find(hash);
+  if (it == hs.chains.end()) return nullptr;
+  for (MemSeries* s = it->second; s != nullptr; s = s->hash_next) {
+    if (s->labels_enc == labels_enc) {
+      if (ref != nullptr) *ref = s->ref;
+      return s;
+    }
+  }
+  return nullptr;
+}
+
+MemSeries* Head::GetOrCreateEncoded(absl::string_view labels_enc, uint64_t hash, bool* created,
+                                    SeriesRef* ref_out) {
+  *created = false;
+  if (MemSeries* s = FindByEncoded(labels_enc, hash, ref_out)) return s;
+  HashStripe& hs = hashes_[hash % kStripes];
+  absl::MutexLock l(&hs.mu);
+  MemSeries*& head = hs.chains[hash];
+  for (MemSeries* s = head; s != nullptr; s = s->hash_next) {
+    if (s->labels_enc == labels_enc) {
+      if (ref_out != nullptr) *ref_out = s->ref;
+      return s;
+    }
+  }
+  const SeriesRef ref = next_ref_.fetch_add(1);
+  auto owned = std::make_unique<MemSeries>(ref, hash, std::string(labels_enc));
+  MemSeries* s = owned.get();
+  {
+    RefStripe& rs = refs_[ref % kStripes];
+    absl::MutexLock rl(&rs.mu);
+    rs.series.emplace(ref, std::move(owned));
+  }
+  s->hash_next = head;
+  head = s;
+  num_series_.fetch_add(1, std::memory_order_relaxed);
+  *created = true;
+  if (ref_out != nullptr) *ref_out = ref;
+  return s;
+}
+
 MemSeries* Head::InsertLoaded(std::unique_ptr<MemSeries> owned) {
   MemSeries* s = owned.get();
   const SeriesRef ref = s->ref;

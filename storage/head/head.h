@@ -29,6 +29,8 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/hash/hash.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "storage/head/mem_series.h"
 #include "storage/model/labels.h"
@@ -47,6 +49,13 @@ class Head {
   // retention.
   // *ref (if given) receives the series' ref, read under the stripe lock.
   MemSeries* FindByLabels(const Labels& labels, uint64_t hash, SeriesRef* ref = nullptr) const;
+  // The same lookup by the kv::EncodeLabels form (a byte comparison), and its create
+  // counterpart. The DB files every series under HashEncoded(labels_enc).
+  static uint64_t HashEncoded(absl::string_view labels_enc) { return absl::HashOf(labels_enc); }
+  MemSeries* FindByEncoded(absl::string_view labels_enc, uint64_t hash,
+                           SeriesRef* ref = nullptr) const;
+  MemSeries* GetOrCreateEncoded(absl::string_view labels_enc, uint64_t hash, bool* created,
+                                SeriesRef* ref = nullptr);
   // Finds or creates; *created tells which. New series get ref = next ref. Same pointer
   // rule as FindByLabels.
   MemSeries* GetOrCreate(const Labels& labels, uint64_t hash, bool* created,

@@ -15,6 +15,14 @@ absl::StatusOr<SeriesRef> HeadAppender::Append(const Labels& labels, int64_t t_m
   return h.ref;
 }
 
+absl::StatusOr<SeriesRef> HeadAppender::AppendEncoded(absl::string_view labels_enc,
+                                                      int64_t t_ms, double v) {
+  MaybeStartBatch();
+  ASSIGN_OR_RETURN(DBImpl::SeriesHandle h, db_->GetOrCreateSeriesHandleEncoded(labels_enc));
+  samples_.push_back(PendingSample{h.ref, h.series, t_ms, v});
+  return h.ref;
+}
+
 absl::Status HeadAppender::Append(SeriesRef ref, int64_t t_ms, double v) {
   MaybeStartBatch();
   MemSeries* s = db_->head().Find(ref);

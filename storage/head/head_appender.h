@@ -22,6 +22,8 @@ class HeadAppender : public Appender {
 
   absl::StatusOr<SeriesRef> Append(const Labels& labels, int64_t t_ms, double v) override;
   absl::Status Append(SeriesRef ref, int64_t t_ms, double v) override;
+  absl::StatusOr<SeriesRef> AppendEncoded(absl::string_view labels_enc, int64_t t_ms,
+                                          double v) override;
   absl::StatusOr<CommitResult> Commit() override;
   void Rollback() override { samples_.clear(); }
 

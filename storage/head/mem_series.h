@@ -72,7 +72,7 @@ class MemSeries {
       : ref(r), hash(h), labels_enc(std::move(enc)) {}
 
   const SeriesRef ref;
-  const uint64_t hash;            // Labels::StableHash()
+  const uint64_t hash;            // Head::HashEncoded(labels_enc)
   const std::string labels_enc;   // kv::EncodeLabels form
   MemSeries* hash_next = nullptr;  // collision chain; guarded by the hash stripe's mutex
 

@@ -45,6 +45,7 @@ struct MetaEntry {
 struct SliceResult {
   absl::string_view text;
   int64_t first_line = 1;
+  int64_t newlines = 0;  // set when the whole slice parsed
   bool last = false;
   absl::Status status;
   absl::flat_hash_map<absl::string_view, uint32_t> index;  // series_text -> local id
@@ -52,7 +53,7 @@ struct SliceResult {
   std::vector<uint64_t> hashes;                            // per local id: absl::Hash
   absl::flat_hash_map<uint64_t, uint32_t> by_hash;         // hash -> first local id
   std::vector<std::vector<Sample>> samples;                // per local id (window pass)
-  Histogram hist;                                          // validating pass
+  Histogram hist;                                          // validating pass, if asked
   std::vector<MetaEntry> metadata;
   int64_t count = 0;
   int64_t min_t = kMaxTime;
@@ -81,20 +82,26 @@ std::vector<SliceResult> Slice(absl::string_view input, int parallelism, bool la
   return slices;
 }
 
-// validate: the first pass (histogram, metadata). window != nullptr: keeps the samples
-// inside *window.
+// validate: the first pass (metadata; the histogram too if histogram). window != nullptr:
+// keeps the samples inside *window.
 void ParseSlice(SliceResult& r, TextFormat format, const BackfillOptions& opt,
-                int64_t max_valid_t, bool validate, const Window* window) {
+                int64_t max_valid_t, bool validate, bool histogram, const Window* window) {
   TextParser p(r.text, TextParserOptions{
                            .format = format, .first_line = r.first_line, .require_eof = r.last});
   int64_t since_check = 0;
+  constexpr uint32_t kNoId = ~uint32_t{0};
+  uint32_t last_id = kNoId;  // local id of the previous sample's series
   while (true) {
     absl::StatusOr<TextEntry> e = p.Next();
     if (!e.ok()) {
       r.status = e.status();
       return;
     }
-    if (*e == TextEntry::kEnd) return;
+    if (*e == TextEntry::kEnd) {
+      const bool open_last_line = !r.text.empty() && r.text.back() != '\n';
+      r.newlines = p.line() - r.first_line + 1 - (open_last_line ? 1 : 0);
+      return;
+    }
     if (*e != TextEntry::kSample) {
       if (!validate) continue;
       MetaEntry m{*e, p.family(), p.type(), ""};
@@ -109,25 +116,30 @@ void ParseSlice(SliceResult& r, TextFormat format, const BackfillOptions& opt,
                        " has no timestamp (backfill needs one on every sample)"));
       return;
     }
-    auto [it, inserted] = r.index.try_emplace(p.series_text(), r.labels.size());
-    if (inserted) {
-      // Another spelling (label order) of a label set already seen in this slice shares its
-      // id, so a series' samples stay in file order whatever the slicing.
-      Labels labels = p.BuildLabels();
-      const uint64_t h = absl::Hash<Labels>{}(labels);
-      auto [alias, fresh] = r.by_hash.try_emplace(h, static_cast<uint32_t>(r.labels.size()));
-      if (!fresh && r.labels[alias->second] == labels) {
-        it->second = alias->second;
-      } else {
-        r.labels.push_back(std::move(labels));
-        r.hashes.push_back(h);
-        if (window != nullptr) r.samples.emplace_back();
-        if (absl::Status ls = CheckSeriesLimits(r.labels.back(), opt.series_limits); !ls.ok()) {
-          r.status =
-              absl::InvalidArgumentError(absl::StrCat("line ", p.line(), ": ", ls.message()));
-          return;
+    // A series repeated from the previous line (files grouped by series) skips the lookup.
+    if (!p.series_repeated() || last_id == kNoId) {
+      auto [it, inserted] = r.index.try_emplace(p.series_text(), r.labels.size());
+      if (inserted) {
+        // Another spelling (label order) of a label set already seen in this slice shares
+        // its id, so a series' samples stay in file order whatever the slicing.
+        Labels labels = p.BuildLabels();
+        const uint64_t h = absl::Hash<Labels>{}(labels);
+        auto [alias, fresh] = r.by_hash.try_emplace(h, static_cast<uint32_t>(r.labels.size()));
+        if (!fresh && r.labels[alias->second] == labels) {
+          it->second = alias->second;
+        } else {
+          r.labels.push_back(std::move(labels));
+          r.hashes.push_back(h);
+          if (window != nullptr) r.samples.emplace_back();
+          if (absl::Status ls = CheckSeriesLimits(r.labels.back(), opt.series_limits);
+              !ls.ok()) {
+            r.status =
+                absl::InvalidArgumentError(absl::StrCat("line ", p.line(), ": ", ls.message()));
+            return;
+          }
         }
       }
+      last_id = it->second;
     }
     const int64_t t = p.timestamp_ms();
     if (t > max_valid_t) {
@@ -137,10 +149,10 @@ void ParseSlice(SliceResult& r, TextFormat format, const BackfillOptions& opt,
                        " after the current time; limit set by --storage.tsdb.max-future)"));
       return;
     }
-    const uint32_t shard = ShardOfHash(r.hashes[it->second]);
-    if (validate) r.hist.Add(t, shard);
+    const uint32_t shard = ShardOfHash(r.hashes[last_id]);
+    if (histogram) r.hist.Add(t, shard);
     if (window != nullptr && window->Contains(t, shard)) {
-      r.samples[it->second].push_back(Sample{t, p.value()});
+      r.samples[last_id].push_back(Sample{t, p.value()});
     }
     r.min_t = std::min(r.min_t, t);
     r.max_t = std::max(r.max_t, t);
@@ -190,10 +202,14 @@ class Importer {
   // Reads the chunk starting at offset, extended to the end of its last whole line.
   absl::StatusOr<absl::string_view> ReadChunk(int64_t offset, int64_t size);
   // Cuts text into slices (line numbers from first_line) and parses them in parallel.
-  // *next_line: the line number after the chunk.
+  // *next_line: the line number after the chunk. The first failed slice (in file order)
+  // carries its error; later slices' statuses are not meaningful.
   std::vector<SliceResult> ParseChunk(absl::string_view text, int64_t first_line, bool last,
-                                      bool validate, const Window* window,
+                                      bool validate, bool histogram, const Window* window,
                                       int64_t* next_line = nullptr);
+  // Rebuilds hist_ from the samples kept so far (the validating pass skips the histogram
+  // while everything still fits one window).
+  void HistogramFromKept();
   absl::Status Validate();
   int64_t ReadCost(const std::vector<Window>& windows) const {
     int64_t cost = 0;
@@ -255,32 +271,48 @@ absl::StatusOr<absl::string_view> Importer::ReadChunk(int64_t offset, int64_t si
 }
 
 std::vector<SliceResult> Importer::ParseChunk(absl::string_view text, int64_t first_line,
-                                              bool last, bool validate, const Window* window,
-                                              int64_t* next_line) {
+                                              bool last, bool validate, bool histogram,
+                                              const Window* window, int64_t* next_line) {
+  // Slices are parsed with line numbers relative to their own start (no separate pass over
+  // the chunk to count lines); a slice's newline count comes out of its parse, and the one
+  // slice whose error is reported is parsed again with its absolute first line.
   std::vector<SliceResult> slices = Slice(text, threads_, last);
-  std::vector<int64_t> newlines(slices.size());
-  slices[0].first_line = first_line;
-  arena_.execute([&] {
-    tbb::parallel_for(size_t{0}, slices.size(), [&](size_t i) {
-      newlines[i] = std::count(slices[i].text.begin(), slices[i].text.end(), '\n');
-    });
-  });
-  for (size_t i = 1; i < slices.size(); ++i) {
-    slices[i].first_line = slices[i - 1].first_line + newlines[i - 1];
-  }
-  if (next_line != nullptr) *next_line = slices.back().first_line + newlines.back();
   arena_.execute([&] {
     tbb::parallel_for(
         size_t{0}, slices.size(),
         [&](size_t i) {
-          ParseSlice(slices[i], result_.format, opt_, max_valid_t_, validate, window);
+          ParseSlice(slices[i], result_.format, opt_, max_valid_t_, validate, histogram, window);
           if (progress_ != nullptr && validate) {
             progress_->bytes_parsed += slices[i].text.size();
           }
         },
         tbb::simple_partitioner());
   });
+  int64_t line = first_line;
+  for (SliceResult& s : slices) {
+    if (!s.status.ok()) {
+      if (!absl::IsCancelled(s.status) && s.first_line != line) {
+        SliceResult again;
+        again.text = s.text;
+        again.first_line = line;
+        again.last = s.last;
+        ParseSlice(again, result_.format, opt_, max_valid_t_, validate, false, window);
+        s.status = again.status;
+      }
+      break;
+    }
+    s.first_line = line;
+    line += s.newlines;
+  }
+  if (next_line != nullptr) *next_line = line;
   return slices;
+}
+
+void Importer::HistogramFromKept() {
+  for (size_t i = 0; i < kept_.labels.size(); ++i) {
+    const uint32_t shard = ShardOfHash(absl::Hash<Labels>{}(kept_.labels[i]));
+    for (const Sample& x : kept_.samples[i]) hist_.Add(x.t_ms, shard);
+  }
 }
 
 absl::Status Importer::Validate() {
@@ -295,8 +327,8 @@ absl::Status Importer::Validate() {
     Chunk c{.offset = offset, .size = static_cast<int64_t>(text.size()), .first_line = line};
     c.last = offset + c.size >= total;
     int64_t next_line = line;
-    std::vector<SliceResult> slices =
-        ParseChunk(text, line, c.last, true, keeping_ ? &everything : nullptr, &next_line);
+    std::vector<SliceResult> slices = ParseChunk(text, line, c.last, true, !keeping_,
+                                                 keeping_ ? &everything : nullptr, &next_line);
     // The first error in file order wins (slices stop at their own first error).
     for (const SliceResult& s : slices) {
       if (!s.status.ok()) return s.status;
@@ -328,6 +360,7 @@ absl::Status Importer::Validate() {
       for (SliceResult& s : slices) kept_samples_ += MergeSlice(s, &kept_);
       if (opt_.max_memory_bytes > 0 && kept_samples_ > MaxWindowSamples()) {
         keeping_ = false;  // does not fit: write in windows, re-reading the input
+        HistogramFromKept();
         kept_ = WindowSeries();
       }
     }
@@ -343,7 +376,7 @@ absl::Status Importer::CollectWindow(const Window& w, WindowSeries* out, bool* c
   for (const Chunk& c : chunks_) {
     if (!w.Overlaps(c.min_t, c.max_t, c.shard_mask)) continue;
     ASSIGN_OR_RETURN(absl::string_view text, ReadChunk(c.offset, c.size));
-    std::vector<SliceResult> slices = ParseChunk(text, c.first_line, c.last, false, &w);
+    std::vector<SliceResult> slices = ParseChunk(text, c.first_line, c.last, false, false, &w);
     for (SliceResult& s : slices) {
       if (absl::IsCancelled(s.status)) {
         *cancelled = true;

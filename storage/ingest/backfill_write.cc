@@ -51,7 +51,8 @@ absl::Status WriteWindow(DB& db, tbb::task_arena& arena, int threads,
             absl::StatusOr<CommitResult> r = app->Commit();
             if (!r.ok()) return r.status();
             AddCommit(&local, *r);
-            app = db.NewAppender();
+            // The same appender takes the next batch: its buffer keeps its capacity, so the
+            // batches after the first one grow no vector (db.h: reusable after Commit).
             pending = 0;
             return absl::OkStatus();
           };
@@ -96,7 +97,7 @@ absl::Status WriteWindow(DB& db, tbb::task_arena& arena, int threads,
               if (++pending >= batch) {
                 status = commit();
                 if (!status.ok()) break;
-                // A new appender: the ref stays valid (it names the series, not the batch).
+                // The ref stays valid (it names the series, not the batch).
               }
             }
             if (progress != nullptr) {

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "storage/kv/key_codec.h"
 #include "storage/util/status_macros.h"
 #include "storage/util/utf8.h"
 
@@ -253,8 +254,13 @@ absl::Status WriteRequestDecoder::ParseSeries(absl::string_view p, size_t base) 
 
 namespace {
 
-// Builds the series' label set; returns a client-facing reason when it is invalid.
-std::string BuildSeriesLabels(absl::Span<const RemoteLabelView> in, std::vector<Label>* out) {
+// Sorts and validates one series' labels on the request's views (nothing is copied);
+// returns a client-facing reason when they are invalid. Checks run in the order that picks
+// the same first reason as building a Labels would: names and UTF-8 in request order, then
+// duplicates in sorted order, then the metric name. Empty values are dropped (Prometheus:
+// an empty value is the same as no label).
+std::string SortSeriesLabels(absl::Span<const RemoteLabelView> in,
+                             std::vector<RemoteLabelView>* out) {
   out->clear();
   for (const RemoteLabelView& l : in) {
     if (!IsValidLabelName(l.name)) {
@@ -264,19 +270,24 @@ std::string BuildSeriesLabels(absl::Span<const RemoteLabelView> in, std::vector<
       return absl::StrCat("invalid label value for label ", GoQuote(l.name),
                           ": not valid UTF-8");
     }
-    if (l.value.empty()) continue;  // Prometheus: an empty value is the same as no label
-    out->push_back(Label{std::string(l.name), std::string(l.value)});
+    if (l.value.empty()) continue;
+    out->push_back(l);
   }
-  std::sort(out->begin(), out->end(),
-            [](const Label& a, const Label& b) { return a.name < b.name; });
+  // Senders (Prometheus among them) usually send labels sorted already.
+  auto by_name = [](const RemoteLabelView& a, const RemoteLabelView& b) {
+    return a.name < b.name;
+  };
+  if (!std::is_sorted(out->begin(), out->end(), by_name)) {
+    std::sort(out->begin(), out->end(), by_name);
+  }
   for (size_t i = 1; i < out->size(); ++i) {
     if ((*out)[i].name == (*out)[i - 1].name) {
       return absl::StrCat("duplicate label name ", GoQuote((*out)[i].name));
     }
   }
   if (out->empty()) return "series without labels";
-  const Label* name = nullptr;
-  for (const Label& l : *out) {
+  const RemoteLabelView* name = nullptr;
+  for (const RemoteLabelView& l : *out) {
     if (l.name == kMetricNameLabel) name = &l;
   }
   if (name == nullptr) return "series without a metric name (__name__ label)";
@@ -286,13 +297,25 @@ std::string BuildSeriesLabels(absl::Span<const RemoteLabelView> in, std::vector<
   return "";
 }
 
+Labels ToLabels(absl::Span<const RemoteLabelView> sorted) {
+  std::vector<Label> v;
+  v.reserve(sorted.size());
+  for (const RemoteLabelView& l : sorted) {
+    v.push_back(Label{std::string(l.name), std::string(l.value)});
+  }
+  return Labels::FromSorted(std::move(v));
+}
+
 }  // namespace
 
 absl::StatusOr<RemoteWriteResult> ApplyWriteRequest(const WriteRequestDecoder& req, DB* db,
                                                     const SeriesLimits& limits) {
   RemoteWriteResult res;
   std::unique_ptr<Appender> app = db->NewAppender();
-  std::vector<Label> scratch;
+  // Per-series scratch, reused: the sorted views and their kv encoding, which is how the DB
+  // finds a known series without a Labels being built (Appender::AppendEncoded).
+  std::vector<RemoteLabelView> sorted;
+  std::string enc;
   absl::Span<const RemoteLabelView> labels = req.labels();
   absl::Span<const Sample> samples = req.samples();
   for (const RemoteSeriesView& sv : req.series()) {
@@ -308,13 +331,14 @@ absl::StatusOr<RemoteWriteResult> ApplyWriteRequest(const WriteRequestDecoder& r
       if (res.first_error.empty()) res.first_error = std::string(ls.message());
       continue;
     }
-    std::string why = BuildSeriesLabels(series_labels, &scratch);
+    std::string why = SortSeriesLabels(series_labels, &sorted);
     if (!why.empty()) {
       res.rejected_invalid += n;
       if (res.first_error.empty()) res.first_error = why;
       continue;
     }
-    Labels ls = Labels::FromSorted(std::move(scratch));
+    enc.clear();
+    for (const RemoteLabelView& l : sorted) kv::AppendEncodedLabel(&enc, l.name, l.value);
     SeriesRef ref = kInvalidSeriesRef;
     for (int64_t i = sv.samples_begin; i < sv.samples_end; ++i) {
       const Sample& s = samples[i];
@@ -322,12 +346,12 @@ absl::StatusOr<RemoteWriteResult> ApplyWriteRequest(const WriteRequestDecoder& r
         ++res.rejected_invalid;
         if (res.first_error.empty()) {
           res.first_error = absl::StrCat("sample timestamp ", s.t_ms,
-                                         " out of range for series ", ls.ToString());
+                                         " out of range for series ", ToLabels(sorted).ToString());
         }
         continue;
       }
       if (ref == kInvalidSeriesRef) {
-        absl::StatusOr<SeriesRef> r = app->Append(ls, s.t_ms, s.v);
+        absl::StatusOr<SeriesRef> r = app->AppendEncoded(enc, s.t_ms, s.v);
         if (!r.ok()) {
           if (r.status().code() != absl::StatusCode::kInvalidArgument) return r.status();
           res.rejected_invalid += sv.samples_end - i;
@@ -344,7 +368,6 @@ absl::StatusOr<RemoteWriteResult> ApplyWriteRequest(const WriteRequestDecoder& r
         }
       }
     }
-    scratch = std::vector<Label>();
   }
   ASSIGN_OR_RETURN(res.commit, app->Commit());
   res.samples_appended = res.commit.appended;

@@ -404,9 +404,23 @@ absl::Status TextParser::SkipExemplar(absl::string_view rest) {
 }
 
 absl::Status TextParser::ParseSample(absl::string_view line) {
+  has_timestamp_ = false;
+  // Consecutive samples of one series (a backfill file grouped by series) repeat the same
+  // series text: that text already parsed and validated to the labels_ we still hold (their
+  // views point into the input or into unescaped_, neither touched since), so skip to the
+  // value. Only a successful parse leaves series_text_ set.
+  const size_t prev = series_text_.size();
+  if (prev != 0 && line.size() > prev && IsSpace(line[prev]) &&
+      std::memcmp(line.data(), series_text_.data(), prev) == 0) {
+    series_repeated_ = true;
+    series_text_ = line.substr(0, prev);
+    ResolveFamily();
+    return ParseValueAndTimestamp(line, prev);
+  }
+  series_repeated_ = false;
+  series_text_ = {};
   labels_.clear();
   label_escaped_.clear();
-  has_timestamp_ = false;
   const size_t name_len = ScanName(line, 0);
   if (name_len == 0) return ExpectedError("metric name", TokenAt(line, 0));
   metric_name_ = line.substr(0, name_len);
@@ -417,8 +431,13 @@ absl::Status TextParser::ParseSample(absl::string_view line) {
   } else if (pos < line.size() && !IsSpace(line[pos])) {
     return ExpectedError("label set or value after metric name", TokenAt(line, pos));
   }
-  series_text_ = line.substr(0, pos);
   ResolveFamily();
+  if (absl::Status s = ParseValueAndTimestamp(line, pos); !s.ok()) return s;
+  series_text_ = line.substr(0, pos);
+  return absl::OkStatus();
+}
+
+absl::Status TextParser::ParseValueAndTimestamp(absl::string_view line, size_t pos) {
   absl::string_view vtok = NextToken(line, &pos);
   if (vtok.empty()) return ExpectedError("value after metric", vtok);
   if (!ParseGoFloat(vtok, &value_)) {

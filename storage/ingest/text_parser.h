@@ -101,6 +101,9 @@ class TextParser {
   // means equal series, so it is a cheap cache key (different text may still be the same
   // series, e.g. with labels in another order).
   absl::string_view series_text() const { return series_text_; }
+  // Whether this sample's series text is byte-identical to the previous sample's (then
+  // labels() and metric_name() are unchanged too; callers may reuse what they derived).
+  bool series_repeated() const { return series_repeated_; }
   // Labels other than __name__, in input order (unsorted).
   absl::Span<const LabelView> labels() const { return labels_; }
   double value() const { return value_; }
@@ -128,6 +131,8 @@ class TextParser {
   absl::Status ExpectedError(absl::string_view expected, absl::string_view got) const;
   absl::StatusOr<TextEntry> ParseComment(absl::string_view line);
   absl::Status ParseSample(absl::string_view line);
+  // The value, optional timestamp and exemplar after the series text ending at pos.
+  absl::Status ParseValueAndTimestamp(absl::string_view line, size_t pos);
   absl::Status ParseLabels(absl::string_view line, size_t* pos);
   absl::Status ParseTimestamp(absl::string_view tok);
   absl::Status SkipExemplar(absl::string_view rest);
@@ -143,7 +148,8 @@ class TextParser {
   absl::Status error_;      // sticky
 
   absl::string_view metric_name_;
-  absl::string_view series_text_;
+  absl::string_view series_text_;  // empty unless the last sample parsed completely
+  bool series_repeated_ = false;
   std::vector<LabelView> labels_;
   std::vector<uint8_t> label_escaped_;  // per label: value needs unescaping
   std::string unescaped_;               // backing store for unescaped values

@@ -75,6 +75,11 @@ void EncodeLabels(const Labels& labels, std::string* out) {
   }
 }
 
+void AppendEncodedLabel(std::string* out, absl::string_view name, absl::string_view value) {
+  PutLengthPrefixed(out, name);
+  PutLengthPrefixed(out, value);
+}
+
 bool DecodeLabels(absl::string_view enc, Labels* out) {
   std::vector<Label> v;
   while (!enc.empty()) {
@@ -103,26 +108,6 @@ bool ForEachEncodedLabel(absl::string_view enc,
     fn(n, v);
   }
   return true;
-}
-
-bool EncodedLabelsStableHash(absl::string_view enc, uint64_t* hash) {
-  // Must stay the FNV-1a walk of Labels::StableHash (storage/model/labels.cc): each name
-  // and value's bytes, each followed by 0xff.
-  uint64_t h = 0xcbf29ce484222325ULL;
-  auto fnv = [&h](absl::string_view s) {
-    for (unsigned char c : s) {
-      h ^= c;
-      h *= 0x100000001b3ULL;
-    }
-    h ^= 0xff;
-    h *= 0x100000001b3ULL;
-  };
-  const bool ok = ForEachEncodedLabel(enc, [&](absl::string_view n, absl::string_view v) {
-    fnv(n);
-    fnv(v);
-  });
-  *hash = h;
-  return ok;
 }
 
 std::string EncodeSeriesState(const SeriesState& s) {

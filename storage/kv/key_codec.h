@@ -64,10 +64,9 @@ bool EncodedLabelsEqual(absl::string_view enc, const Labels& labels);
 // malformed encoding (fn may have seen a prefix of it).
 bool ForEachEncodedLabel(absl::string_view enc,
                          absl::FunctionRef<void(absl::string_view, absl::string_view)> fn);
-// Labels::StableHash() of the label set `enc` encodes, computed on the encoding (opening a
-// data dir hashes every series without decoding it). False on a malformed encoding.
-// tests/storage/kv/key_codec_test.cc keeps the two equal.
-bool EncodedLabelsStableHash(absl::string_view enc, uint64_t* hash);
+// Appends one label in EncodeLabels' layout (building an encoding from views; the caller
+// keeps names sorted and unique).
+void AppendEncodedLabel(std::string* out, absl::string_view name, absl::string_view value);
 
 // The persisted part of a series' head: the newest in-order sample already in a sealed
 // chunk (t, v) and the WAL position up to which its out-of-order samples are sealed.

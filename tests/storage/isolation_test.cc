@@ -9,6 +9,7 @@
 #include "gtest/gtest.h"
 #include "storage/db.h"
 #include "storage/db_impl.h"
+#include "storage/kv/key_codec.h"
 #include "tests/testutil/temp_dir.h"
 
 namespace tally::storage {
@@ -130,8 +131,9 @@ TEST_F(IsolationTest, LongLivedQuerierKeepsItsView) {
   set->clear();
 
   SeriesRef ref = kInvalidSeriesRef;
-  ASSERT_NE(impl()->head().FindByLabels(SeriesLabels(0), SeriesLabels(0).StableHash(), &ref),
-            nullptr);
+  std::string enc;
+  kv::EncodeLabels(SeriesLabels(0), &enc);
+  ASSERT_NE(impl()->head().FindByEncoded(enc, head::Head::HashEncoded(enc), &ref), nullptr);
   auto marks = [&] {
     bool older = false;
     impl()->head().WithSeries(ref, [&](const head::MemSeries* s) {

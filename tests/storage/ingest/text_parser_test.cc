@@ -152,6 +152,46 @@ TEST(TextParserTest, UnescapesLabelValues) {
   EXPECT_EQ(*p.Next(), TextEntry::kEnd);
 }
 
+// Consecutive lines of one series take the repeated-series fast path: same labels (escaped
+// values included, across a metadata line), and only byte-identical series text counts.
+TEST(TextParserTest, RepeatedSeriesKeepsItsLabels) {
+  const std::string in =
+      "# TYPE m counter\n"
+      "m{a=\"x\\ny\"} 1 10\n"
+      "# HELP m help\n"
+      "m{a=\"x\\ny\"}\t2 20\n"
+      "m{a=\"x\\ny\"}_total 3 30\n"
+      "m 4 40\n"
+      "m 5 50\n"
+      "m{a=\"x\\ny\"} 6 x\n";
+  TextParser p(in, TextFormat::kPrometheus);
+  std::vector<std::string> seen;
+  absl::StatusOr<TextEntry> e;
+  while ((e = p.Next()).ok() && *e != TextEntry::kEnd) {
+    if (*e != TextEntry::kSample) continue;
+    seen.push_back(absl::StrCat(p.series_repeated() ? "R " : "N ", p.BuildLabels().ToString(),
+                                " ", FormatGoFloat(p.value()), " @", p.timestamp_ms(), " ",
+                                MetricTypeString(p.sample_type())));
+  }
+  EXPECT_THAT(seen, ::testing::ElementsAre("N {__name__=\"m\", a=\"x\\ny\"} 1 @10 counter",
+                                           "R {__name__=\"m\", a=\"x\\ny\"} 2 @20 counter"));
+  // "m{...}_total" is not the previous series plus a value: parsed in full, and rejected.
+  ASSERT_FALSE(e.ok());
+  EXPECT_THAT(std::string(e.status().message()),
+              HasSubstr("line 5: invalid sample value \"_total\""));
+
+  TextParser q("m 4 40\nm 5 50\nm{a=\"b\"} 6 60\nm 7 x\n", TextFormat::kPrometheus);
+  std::vector<std::string> seen2;
+  while ((e = q.Next()).ok() && *e != TextEntry::kEnd) {
+    seen2.push_back(absl::StrCat(q.series_repeated() ? "R " : "N ",
+                                 q.BuildLabels().ToString(), " ", FormatGoFloat(q.value())));
+  }
+  EXPECT_THAT(seen2, ::testing::ElementsAre("N {__name__=\"m\"} 4", "R {__name__=\"m\"} 5",
+                                            "N {__name__=\"m\", a=\"b\"} 6"));
+  ASSERT_FALSE(e.ok());
+  EXPECT_THAT(std::string(e.status().message()), HasSubstr("line 4: invalid timestamp \"x\""));
+}
+
 TEST(TextParserTest, EmptyLabelValueMeansAbsent) {
   TextParser p("m{a=\"\",b=\"1\"} 1\n", TextFormat::kPrometheus);
   ASSERT_EQ(*p.Next(), TextEntry::kSample);

@@ -1,6 +1,5 @@
 #include "storage/kv/key_codec.h"
 
-#include <random>
 
 #include "gtest/gtest.h"
 
@@ -83,50 +82,5 @@ TEST(KeyCodecTest, LabelsAndChunkValuesRoundTrip) {
 
 // Opening a data dir hashes series from their encoding (EncodedLabelsStableHash); a
 // different hash than Labels::StableHash would make appends create duplicate series.
-TEST(KeyCodecTest, EncodedStableHashEqualsLabelsStableHash) {
-  std::mt19937_64 rng(7);
-  auto random_string = [&](size_t max_len) {
-    std::string s(rng() % (max_len + 1), '\0');
-    for (char& c : s) c = static_cast<char>(rng());
-    return s;
-  };
-  std::vector<Labels> sets = {Labels{}, Labels{{"__name__", "up"}},
-                              Labels{{"__name__", "x"}, {"a", std::string("\0\xff", 2)}},
-                              Labels{{"a", "bc"}}, Labels{{"ab", "c"}}};
-  for (int i = 0; i < 200; ++i) {
-    std::vector<Label> v;
-    const int n = static_cast<int>(rng() % 8) + 1;
-    for (int j = 0; j < n; ++j) v.push_back(Label{"l" + std::to_string(j), random_string(300)});
-    sets.push_back(Labels::FromSorted(v));
-  }
-  for (const Labels& l : sets) {
-    std::string enc;
-    EncodeLabels(l, &enc);
-    uint64_t h = 0;
-    ASSERT_TRUE(EncodedLabelsStableHash(enc, &h));
-    EXPECT_EQ(h, l.StableHash()) << l.ToString();
-    std::vector<std::pair<std::string, std::string>> seen;
-    ASSERT_TRUE(ForEachEncodedLabel(
-        enc, [&](absl::string_view n, absl::string_view v) { seen.emplace_back(n, v); }));
-    ASSERT_EQ(seen.size(), l.size());
-    size_t k = 0;
-    for (const auto& x : l) {
-      EXPECT_EQ(seen[k].first, x.name);
-      EXPECT_EQ(seen[k].second, x.value);
-      ++k;
-    }
-  }
-  // Distinct sets with equal concatenations hash differently (the 0xff separators).
-  uint64_t h1 = 0, h2 = 0;
-  std::string e1, e2;
-  EncodeLabels(Labels{{"a", "bc"}}, &e1);
-  EncodeLabels(Labels{{"ab", "c"}}, &e2);
-  ASSERT_TRUE(EncodedLabelsStableHash(e1, &h1));
-  ASSERT_TRUE(EncodedLabelsStableHash(e2, &h2));
-  EXPECT_NE(h1, h2);
-  uint64_t h = 0;
-  EXPECT_FALSE(EncodedLabelsStableHash("\x05" "ab", &h));
-}
-
 }  // namespace
 }  // namespace tally::storage::kv
