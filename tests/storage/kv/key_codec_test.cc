@@ -1,5 +1,6 @@
 #include "storage/kv/key_codec.h"
 
+#include <random>
 
 #include "gtest/gtest.h"
 
