@@ -27,7 +27,7 @@ struct RawGroup {
 };
 
 absl::Status CheckLabels(const std::vector<storage::Label>& labels) {
-  for (const auto& l : labels) {
+  for (const storage::Label& l : labels) {
     if (!storage::IsValidLabelName(l.name)) {
       return absl::InvalidArgumentError(
           absl::StrCat(storage::GoQuote(l.name), " is not a valid label name"));

@@ -276,7 +276,7 @@ std::string BuildSeriesLabels(absl::Span<const RemoteLabelView> in, std::vector<
   }
   if (out->empty()) return "series without labels";
   const Label* name = nullptr;
-  for (const auto& l : *out) {
+  for (const Label& l : *out) {
     if (l.name == kMetricNameLabel) name = &l;
   }
   if (name == nullptr) return "series without a metric name (__name__ label)";

@@ -46,12 +46,12 @@ size_t SampleLen(const Sample& s) {
 void WriteRequestEncoder::AddSeries(absl::Span<const Label> labels,
                                     absl::Span<const Sample> samples) {
   size_t len = 0;
-  for (const auto& l : labels) len += FieldLen(LabelLen(l));
+  for (const Label& l : labels) len += FieldLen(LabelLen(l));
   for (const Sample& s : samples) len += FieldLen(SampleLen(s));
   proto_.reserve(proto_.size() + FieldLen(len));
   PutTag(1, kLengthDelimited, &proto_);
   PutVarint(len, &proto_);
-  for (const auto& l : labels) {
+  for (const Label& l : labels) {
     PutTag(1, kLengthDelimited, &proto_);
     PutVarint(LabelLen(l), &proto_);
     PutBytes(1, l.name, &proto_);
