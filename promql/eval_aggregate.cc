@@ -133,14 +133,13 @@ void SelectTopK(const Rows& rows, int k, const std::vector<int>& members, int64_
 double QuantileOf(double q, std::vector<double>* values) { return Quantile(q, values); }
 
 storage::Labels AggregateGroupLabels(const storage::Labels& l, const AggregateExpr& e) {
-  storage::LabelsBuilder b(l);
+  const std::vector<std::string>& g = e.grouping;
+  auto listed = [&g](absl::string_view n) { return std::find(g.begin(), g.end(), n) != g.end(); };
   if (e.without) {
-    for (const std::string& g : e.grouping) b.Del(g);
-    b.Del(storage::kMetricNameLabel);
-  } else {
-    b.Keep(e.grouping);
+    return l.Rebuild(
+        [&](absl::string_view n) { return n != storage::kMetricNameLabel && !listed(n); });
   }
-  return b.Build();
+  return l.Rebuild(listed);
 }
 
 

@@ -2,6 +2,7 @@
 // many-to-one/one-to-many matching (group_left/right), and the set operators and/or/unless.
 // Signatures and result label sets are computed once per series (or series pair), values
 // per step.
+#include <algorithm>
 #include <cmath>
 #include <utility>
 
@@ -51,18 +52,10 @@ inline bool DropsName(BinaryOp op) {
 // on(...) labels, or all labels except the ignoring(...) ones and __name__.
 storage::Labels MatchLabels(const storage::Labels& l, bool on,
                             const std::vector<std::string>& names) {
-  std::vector<storage::Label> out;
-  for (const storage::Label& x : l) {
-    bool listed = false;
-    for (const std::string& n : names) {
-      if (n == x.name) {
-        listed = true;
-        break;
-      }
-    }
-    if (on ? listed : (!listed && x.name != storage::kMetricNameLabel)) out.push_back(x);
-  }
-  return storage::Labels::FromSorted(std::move(out));
+  return l.Rebuild([&](absl::string_view name) {
+    const bool listed = std::find(names.begin(), names.end(), name) != names.end();
+    return on ? listed : (!listed && name != storage::kMetricNameLabel);
+  });
 }
 
 // Assigns dense ids to signatures so per-step matching indexes arrays, not hash maps.
@@ -183,25 +176,25 @@ absl::StatusOr<Evaluated> Evaluator::EvalBinary(const BinaryExpr& e) {
     std::swap(many_sig, one_sig);
   }
   const bool drop_name = DropsName(op);
+  // The output labels in one pass into one buffer: the many side's labels minus the
+  // dropped ones, with group_x(...) labels copied from the one side (an absent one
+  // removes the label).
+  std::vector<std::string> include = m.include;
+  std::sort(include.begin(), include.end());
+  include.erase(std::unique(include.begin(), include.end()), include.end());
+  std::vector<storage::LabelView> include_set(include.size());
+  const bool del_name = drop_name || e.return_bool;
   auto result_labels = [&](const storage::Labels& ml, const storage::Labels& ol) {
-    storage::LabelsBuilder b(ml);
-    if (drop_name || e.return_bool) b.Del(storage::kMetricNameLabel);
-    if (m.card == Cardinality::kOneToOne) {
-      if (m.on) {
-        b.Keep(m.matching_labels);
-      } else {
-        for (const std::string& l : m.matching_labels) b.Del(l);
-      }
-    }
-    for (const std::string& l : m.include) {
-      absl::string_view v = ol.Get(l);
-      if (!v.empty()) {
-        b.Set(l, v);
-      } else {
-        b.Del(l);
-      }
-    }
-    return b.Build();
+    for (size_t k = 0; k < include.size(); ++k) include_set[k] = {include[k], ol.Get(include[k])};
+    return ml.Rebuild(
+        [&](absl::string_view name) {
+          if (del_name && name == storage::kMetricNameLabel) return false;
+          if (m.card != Cardinality::kOneToOne) return true;
+          const bool listed = std::find(m.matching_labels.begin(), m.matching_labels.end(),
+                                        name) != m.matching_labels.end();
+          return m.on ? listed : !listed;
+        },
+        include_set);
   };
 
   Rows out;

@@ -26,8 +26,7 @@ absl::Status EvalContext::CheckInterrupt() const {
 
 
 storage::Labels DropMetricName(const storage::Labels& l) {
-  if (!l.Has(storage::kMetricNameLabel)) return l;
-  return storage::LabelsBuilder(l).Del(storage::kMetricNameLabel).Build();
+  return l.Without(storage::kMetricNameLabel);
 }
 
 double GoMax(double a, double b) {

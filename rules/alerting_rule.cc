@@ -13,7 +13,7 @@ namespace {
 
 std::map<std::string, std::string> ToMap(const storage::Labels& l) {
   std::map<std::string, std::string> m;
-  for (const storage::Label& x : l) m.emplace(x.name, x.value);
+  for (const auto& x : l) m.emplace(x.name, x.value);
   return m;
 }
 
@@ -75,12 +75,12 @@ absl::StatusOr<std::vector<OutputSample>> AlertingRule::Eval(EvalBackend* backen
     data.value = smpl.v;
     storage::LabelsBuilder lb(smpl.metric);
     lb.Del(storage::kMetricNameLabel);
-    for (const storage::Label& l : labels()) lb.Set(l.name, Expand(template_name, l.value, data));
+    for (const auto& l : labels()) lb.Set(l.name, Expand(template_name, std::string(l.value), data));
     lb.Set(kAlertNameLabel, name());
     std::vector<storage::Label> ann;
     ann.reserve(annotations_.size());
-    for (const storage::Label& a : annotations_) {
-      ann.push_back({a.name, Expand(template_name, a.value, data)});
+    for (const auto& a : annotations_) {
+      ann.push_back({std::string(a.name), Expand(template_name, std::string(a.value), data)});
     }
     Alert a;
     a.labels = lb.Build();
@@ -154,7 +154,7 @@ absl::StatusOr<std::vector<OutputSample>> AlertingRule::Eval(EvalBackend* backen
 
 OutputSample AlertingRule::AlertSample(const Alert& a, absl::Time ts) const {
   storage::LabelsBuilder lb(labels());
-  for (const storage::Label& l : a.labels) lb.Set(l.name, l.value);
+  for (const auto& l : a.labels) lb.Set(l.name, l.value);
   lb.Set(storage::kMetricNameLabel, kAlertMetricName);
   lb.Set(kAlertNameLabel, name());
   lb.Set(kAlertStateLabel, AlertStateString(a.state));
@@ -163,7 +163,7 @@ OutputSample AlertingRule::AlertSample(const Alert& a, absl::Time ts) const {
 
 storage::Labels AlertingRule::ForStateLabels(const Alert& a) const {
   storage::LabelsBuilder lb(labels());
-  for (const storage::Label& l : a.labels) lb.Set(l.name, l.value);
+  for (const auto& l : a.labels) lb.Set(l.name, l.value);
   lb.Set(storage::kMetricNameLabel, kAlertForStateMetricName);
   lb.Set(kAlertNameLabel, name());
   return lb.Build();
@@ -239,8 +239,8 @@ std::string AlertingRule::Fingerprint() const {
   std::string f = absl::StrCat("alert: ", name(), "\nexpr: ", query(),
                                "\nfor: ", absl::FormatDuration(hold_duration_),
                                "\nkeep_firing_for: ", absl::FormatDuration(keep_firing_for_), "\n");
-  for (const storage::Label& l : labels()) absl::StrAppend(&f, "label ", l.name, "=", l.value, "\n");
-  for (const storage::Label& l : annotations_) {
+  for (const auto& l : labels()) absl::StrAppend(&f, "label ", l.name, "=", l.value, "\n");
+  for (const auto& l : annotations_) {
     absl::StrAppend(&f, "annotation ", l.name, "=", l.value, "\n");
   }
   return f;

@@ -51,7 +51,7 @@ absl::Status LocalBackend::Append(const std::vector<OutputSample>& samples) {
 absl::StatusOr<std::optional<storage::Sample>> LocalBackend::LastSample(
     const storage::Labels& labels, int64_t mint_ms, int64_t maxt_ms) {
   storage::Matchers ms;
-  for (const storage::Label& l : labels) {
+  for (const auto& l : labels) {
     absl::StatusOr<storage::Matcher> m =
         storage::Matcher::Make(storage::MatchType::kEqual, l.name, l.value);
     if (!m.ok()) return m.status();

@@ -70,7 +70,7 @@ absl::StatusOr<std::vector<OutputSample>> RecordingRule::Eval(EvalBackend* backe
   for (promql::VectorSample& s : *res) {
     storage::LabelsBuilder b(s.metric);
     b.Set(storage::kMetricNameLabel, name());
-    for (const storage::Label& l : labels()) b.Set(l.name, l.value);
+    for (const auto& l : labels()) b.Set(l.name, l.value);
     out.push_back({b.Build(), s.t_ms, s.v});
   }
   if (ContainsSameLabelset(out)) {
@@ -86,7 +86,7 @@ absl::StatusOr<std::vector<OutputSample>> RecordingRule::Eval(EvalBackend* backe
 
 std::string RecordingRule::Fingerprint() const {
   std::string f = absl::StrCat("record: ", name(), "\nexpr: ", query(), "\n");
-  for (const storage::Label& l : labels()) absl::StrAppend(&f, "label ", l.name, "=", l.value, "\n");
+  for (const auto& l : labels()) absl::StrAppend(&f, "label ", l.name, "=", l.value, "\n");
   return f;
 }
 

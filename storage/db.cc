@@ -32,13 +32,14 @@ constexpr absl::string_view kLockFile = "lock";
 
 absl::Status ValidateLabels(const Labels& labels) {
   if (labels.empty()) return absl::InvalidArgumentError("empty label set");
-  for (size_t i = 0; i < labels.size(); ++i) {
-    const Label& l = labels[i];
+  absl::string_view prev;
+  bool first = true;
+  for (const auto& l : labels) {
     if (!IsValidLabelName(l.name)) {
       return absl::InvalidArgumentError(
           absl::StrCat("invalid label name ", GoQuote(l.name), " in ", labels.ToString()));
     }
-    if (i > 0 && labels[i - 1].name >= l.name) {
+    if (!first && prev >= l.name) {
       return absl::InvalidArgumentError(
           absl::StrCat("label set has duplicate or unsorted names: ", labels.ToString()));
     }
@@ -46,6 +47,8 @@ absl::Status ValidateLabels(const Labels& labels) {
       return absl::InvalidArgumentError(
           absl::StrCat("invalid UTF-8 in value of label ", l.name, " in ", labels.ToString()));
     }
+    prev = l.name;
+    first = false;
   }
   return absl::OkStatus();
 }
@@ -332,14 +335,14 @@ absl::Status DBImpl::Replay() {
 absl::StatusOr<DBImpl::SeriesHandle> DBImpl::GetOrCreateSeriesHandle(const Labels& labels) {
   const Labels* lset = &labels;
   Labels cleaned;
-  for (const Label& l : labels) {
+  for (const auto& l : labels) {
     if (!l.value.empty()) continue;
     // Prometheus compat: an empty label value is the same as an absent label.
-    std::vector<Label> keep;
-    for (const Label& x : labels) {
+    std::vector<LabelView> keep;
+    for (const auto& x : labels) {
       if (!x.value.empty()) keep.push_back(x);
     }
-    cleaned = Labels::FromSorted(std::move(keep));
+    cleaned = Labels::FromSorted(keep);
     lset = &cleaned;
     break;
   }

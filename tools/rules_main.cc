@@ -65,7 +65,7 @@ std::string DuplicateRulesMessage(const rules::RuleFileSpec& spec) {
   std::string msg = absl::StrCat("lint error ", dups.size(), " duplicate rule(s) found.\n");
   for (const Key& d : dups) {
     absl::StrAppend(&msg, "Metric: ", d.metric, "\nLabel(s):\n");
-    for (const storage::Label& l : d.labels) absl::StrAppend(&msg, "\t", l.name, ": ", l.value, "\n");
+    for (const auto& l : d.labels) absl::StrAppend(&msg, "\t", l.name, ": ", l.value, "\n");
   }
   absl::StrAppend(&msg, "Might cause inconsistency while recording expressions");
   return msg;

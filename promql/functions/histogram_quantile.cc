@@ -98,7 +98,7 @@ absl::StatusOr<Evaluated> EvalHistogramQuantile(Evaluator* ev, const Call& call)
     // `le` (the metric name included), and the output drops the name too, so two
     // families that differ only by name collide ("vector cannot contain metrics with the
     // same labelset", histograms.test).
-    storage::Labels key = storage::LabelsBuilder(rows[i].labels).Del("le").Build();
+    storage::Labels key = rows[i].labels.Without("le");
     auto [it, inserted] = index.try_emplace(std::move(key), static_cast<int>(out.size()));
     if (inserted) {
       RETURN_IF_ERROR(out_held.Grow(n));

@@ -115,7 +115,9 @@ absl::StatusOr<Evaluated> EvalLabelReplace(Evaluator* ev, const Call& call) {
     }
     for (int g = 0; g < ngroups; ++g) groups[g] = absl::string_view(sp[g].data(), sp[g].size());
     std::string value = Expand(re, repl, groups);
-    r.labels = storage::LabelsBuilder(r.labels).Set(dst, value).Build();
+    // One pass into one buffer; an empty value removes `dst` (as LabelsBuilder::Set).
+    const storage::LabelView set[] = {{dst, value}};
+    r.labels = r.labels.Rebuild([](absl::string_view) { return true; }, set);
   }
   RETURN_IF_ERROR(ev->MergeDuplicateRows(&rows));
   return ev->MakeVector(std::move(rows));
@@ -141,7 +143,9 @@ absl::StatusOr<Evaluated> EvalLabelJoin(Evaluator* ev, const Call& call) {
   for (Row& r : rows) {
     vals.clear();
     for (const std::string& s : srcs) vals.push_back(r.labels.Get(s));
-    r.labels = storage::LabelsBuilder(r.labels).Set(dst, absl::StrJoin(vals, sep)).Build();
+    const std::string value = absl::StrJoin(vals, sep);
+    const storage::LabelView set[] = {{dst, value}};
+    r.labels = r.labels.Rebuild([](absl::string_view) { return true; }, set);
   }
   RETURN_IF_ERROR(ev->MergeDuplicateRows(&rows));
   return ev->MakeVector(std::move(rows));

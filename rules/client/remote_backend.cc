@@ -123,8 +123,7 @@ absl::Status RemoteBackend::Append(const std::vector<OutputSample>& samples) {
   storage::WriteRequestEncoder enc;
   for (size_t i = 0; i < series_labels.size(); ++i) {
     const storage::Labels& l = *series_labels[i];
-    enc.AddSeries(l.empty() ? absl::Span<const storage::Label>() : absl::MakeConstSpan(&l[0], l.size()),
-                  series_samples[i]);
+    enc.AddSeries(l.ToVector(), series_samples[i]);
   }
   HttpClientRequest req;
   req.method = "POST";

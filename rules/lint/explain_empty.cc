@@ -54,7 +54,7 @@ std::string SelectorWhy(LintContext* ctx, const promql::VectorSelector& sel,
       if (matched.ok() && matched->empty()) {
         std::set<std::string> names;
         for (const auto& s : *named) {
-          for (const storage::Label& l : s->labels()) names.insert(l.name);
+          for (const auto& l : s->labels()) names.emplace(l.name);
         }
         return absl::StrCat(text, " matches no series: ", sel.name, " exists (labels ",
                             FormatNameSet(names), ") but none of its series match the selector");

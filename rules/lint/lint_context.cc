@@ -129,8 +129,8 @@ std::string FormatNameSet(const std::set<std::string>& names) {
 std::set<std::string> NamesOf(const promql::Matrix& m) {
   std::set<std::string> out;
   for (const promql::MatrixSeries& s : m) {
-    for (const storage::Label& l : s.metric) {
-      if (l.name != storage::kMetricNameLabel) out.insert(l.name);
+    for (const auto& l : s.metric) {
+      if (l.name != storage::kMetricNameLabel) out.emplace(l.name);
     }
   }
   return out;

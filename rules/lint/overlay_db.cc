@@ -74,7 +74,7 @@ class OverlayQuerier : public storage::Querier {
     ASSIGN_OR_RETURN(auto series, Select(OrAll(matchers)));
     std::set<std::string> all;
     for (const auto& s : series) {
-      for (const storage::Label& l : s->labels()) all.insert(l.name);
+      for (const auto& l : s->labels()) all.emplace(l.name);
     }
     return std::vector<std::string>(all.begin(), all.end());
   }

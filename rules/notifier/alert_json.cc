@@ -14,11 +14,11 @@ std::string EncodeAlertsV2(const std::vector<NotifierAlert>& alerts) {
   for (const NotifierAlert& a : alerts) {
     nlohmann::json o = nlohmann::json::object();
     nlohmann::json labels = nlohmann::json::object();
-    for (const storage::Label& l : a.labels) labels[l.name] = l.value;
+    for (const auto& l : a.labels) labels[std::string(l.name)] = std::string(l.value);
     o["labels"] = std::move(labels);
     if (!a.annotations.empty()) {
       nlohmann::json ann = nlohmann::json::object();
-      for (const storage::Label& l : a.annotations) ann[l.name] = l.value;
+      for (const auto& l : a.annotations) ann[std::string(l.name)] = std::string(l.value);
       o["annotations"] = std::move(ann);
     }
     if (a.starts_at != absl::InfinitePast()) o["startsAt"] = FormatRfc3339Millis(a.starts_at);

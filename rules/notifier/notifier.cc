@@ -141,7 +141,7 @@ void Notifier::Send(std::vector<NotifierAlert> alerts) {
     for (NotifierAlert& a : alerts) {
       storage::LabelsBuilder b(a.labels);
       bool changed = false;
-      for (const storage::Label& l : s.options.external_labels) {
+      for (const auto& l : s.options.external_labels) {
         if (a.labels.Get(l.name).empty()) {
           b.Set(l.name, l.value);
           changed = true;

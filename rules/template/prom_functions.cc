@@ -182,7 +182,7 @@ absl::StatusOr<Value> Query(const CallContext& ctx, std::vector<Value>& a) {
   result->reserve(vec->size());
   for (const promql::VectorSample& s : *vec) {
     auto sample = std::make_shared<Sample>();
-    for (const storage::Label& l : s.metric) sample->labels.emplace(l.name, l.value);
+    for (const auto& l : s.metric) sample->labels.emplace(l.name, l.value);
     sample->value = s.v;
     result->push_back(std::move(sample));
   }

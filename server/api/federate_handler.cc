@@ -96,12 +96,12 @@ void HttpApi::Federate(const HttpRequest& req, HttpResponse* resp) {
     };
     storage::LabelsBuilder lb(pt.labels);
     if (cfg) {
-      for (const storage::Label& el : cfg->global.external_labels) {
+      for (const auto& el : cfg->global.external_labels) {
         if (!pt.labels.Has(el.name)) lb.Set(el.name, el.value);
       }
     }
     storage::Labels all = cfg && !cfg->global.external_labels.empty() ? lb.Build() : pt.labels;
-    for (const storage::Label& l : all) {
+    for (const auto& l : all) {
       if (l.name != storage::kMetricNameLabel) label(l.name, l.value);
     }
     if (any) o.push_back('}');

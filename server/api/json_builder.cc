@@ -117,7 +117,7 @@ JsonBuilder& JsonBuilder::Double(double v) {
 JsonBuilder& JsonBuilder::LabelsObject(const storage::Labels& labels) {
   out_.push_back('{');
   bool first = true;
-  for (const storage::Label& l : labels) {
+  for (const auto& l : labels) {
     if (!first) out_.push_back(',');
     first = false;
     AppendJsonString(l.name, &out_);

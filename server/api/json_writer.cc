@@ -72,7 +72,7 @@ void AppendFloatTimestamp(int64_t t_ms, std::string* out) {
 void QueryResultWriter::WriteLabels(const storage::Labels& l) {
   buf_.push_back('{');
   bool first = true;
-  for (const storage::Label& x : l) {
+  for (const auto& x : l) {
     if (!first) buf_.push_back(',');
     first = false;
     AppendJsonString(x.name, &buf_);

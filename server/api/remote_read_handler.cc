@@ -202,11 +202,11 @@ void HttpApi::RemoteRead(const HttpRequest& req, HttpResponse* resp) {
         return Fail(resp, 400, absl::StrCat("exceeded sample limit (", sample_limit, ")"));
       }
       storage::LabelsBuilder b(s->labels());
-      for (const storage::Label& e : external) {
+      for (const auto& e : external) {
         if (!s->labels().Has(e.name)) b.Set(e.name, e.value);
       }
       const storage::Labels merged = b.Build();
-      lv.assign(merged.begin(), merged.end());
+      lv = merged.ToVector();
       enc.AddSeries(lv, samples);
     }
     PutTag(&out, 1, enc.proto());

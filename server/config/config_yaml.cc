@@ -183,7 +183,7 @@ void EmitStatic(Writer& w, const std::vector<StaticConfig>& v) {
     w.StrList("targets", s.targets);
     if (!s.labels.empty()) {
       w.Key("labels").BeginMap();
-      for (const auto& l : s.labels) w.KV(l.name.c_str(), l.value);
+      for (const auto& l : s.labels) w.KV(std::string(l.name).c_str(), std::string(l.value));
       w.EndMap();
     }
     w.EndMap();
@@ -255,7 +255,9 @@ std::string ConfigToYaml(const Config& c) {
   if (!c.global.query_log_file.empty()) w.KV("query_log_file", c.global.query_log_file);
   if (!c.global.external_labels.empty()) {
     w.Key("external_labels").BeginMap();
-    for (const auto& l : c.global.external_labels) w.KV(l.name.c_str(), l.value);
+    for (const auto& l : c.global.external_labels) {
+      w.KV(std::string(l.name).c_str(), std::string(l.value));
+    }
     w.EndMap();
   }
   w.EndMap();

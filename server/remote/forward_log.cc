@@ -175,11 +175,11 @@ void ForwardLog::OnCommit(absl::Span<const CommittedSample> samples,
     scratch_.push_back('S');
     storage::PutVarint64(&scratch_, s.ref);
     storage::PutVarint64(&scratch_, lset.size());
-    for (const storage::Label& x : lset) {
+    for (const auto& x : lset) {
       storage::PutVarint64(&scratch_, x.name.size());
-      scratch_.append(x.name);
+      scratch_.append(x.name.data(), x.name.size());
       storage::PutVarint64(&scratch_, x.value.size());
-      scratch_.append(x.value);
+      scratch_.append(x.value.data(), x.value.size());
     }
     Frame(&scratch_, start);
   }

@@ -169,7 +169,7 @@ bool RemoteWriteQueue::SendRound(const ForwardBatch& batch) {
     for (storage::SeriesRef ref : d.order) {
       const std::vector<storage::Sample>& ss = d.by_series.at(ref);
       const storage::Labels& l = *labels_of(ref);
-      std::vector<storage::Label> lv(l.begin(), l.end());
+      std::vector<storage::Label> lv = l.ToVector();
       size_t i = 0;
       while (i < ss.size()) {
         if (!ok.load()) return;  // abandoned (stopping): the round is resent after restart

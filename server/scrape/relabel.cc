@@ -163,7 +163,7 @@ bool Relabeler::Apply(storage::LabelsBuilder& lb) const {
           heap_groups.resize(r.ngroups);
           groups = heap_groups.data();
         }
-        for (const storage::Label& l : before) {
+        for (const auto& l : before) {
           if (!r.re->Match(re2::StringPiece(l.name), 0, l.name.size(), RE2::UNANCHORED, groups,
                            r.ngroups)) {
             continue;

@@ -33,14 +33,14 @@ storage::Labels MutateSampleLabels(const storage::Labels& exposed,
                                    const MetricRelabelFn& relabel) {
   storage::LabelsBuilder lb(exposed);
   if (honor_labels) {
-    for (const storage::Label& l : target_labels) {
+    for (const auto& l : target_labels) {
       if (!exposed.Has(l.name)) lb.Set(l.name, l.value);
     }
   } else {
     std::vector<storage::Label> conflicting;
-    for (const storage::Label& l : target_labels) {
+    for (const auto& l : target_labels) {
       absl::string_view existing = exposed.Get(l.name);
-      if (!existing.empty()) conflicting.push_back({l.name, std::string(existing)});
+      if (!existing.empty()) conflicting.push_back({std::string(l.name), std::string(existing)});
       lb.Set(l.name, l.value);
     }
     if (!conflicting.empty()) {
@@ -59,7 +59,7 @@ storage::Labels MutateSampleLabels(const storage::Labels& exposed,
         }
         conflicting[i].name = std::move(name);
       }
-      for (const storage::Label& l : conflicting) lb.Set(l.name, l.value);
+      for (const auto& l : conflicting) lb.Set(l.name, l.value);
     }
   }
   if (relabel && !relabel(lb)) return {};
@@ -69,7 +69,7 @@ storage::Labels MutateSampleLabels(const storage::Labels& exposed,
 storage::Labels ReportLabels(absl::string_view name, const storage::Labels& target_labels) {
   storage::LabelsBuilder lb;
   lb.Set(storage::kMetricNameLabel, name);
-  for (const storage::Label& l : target_labels) lb.Set(l.name, l.value);
+  for (const auto& l : target_labels) lb.Set(l.name, l.value);
   return lb.Build();
 }
 
@@ -80,7 +80,7 @@ absl::Status VerifyLabelLimits(const storage::Labels& lset, const LabelLimits& l
         absl::StrFormat("label_limit exceeded (metric: %s, number of labels: %d, limit: %d)",
                         met, lset.size(), limits.label_limit));
   }
-  for (const storage::Label& l : lset) {
+  for (const auto& l : lset) {
     if (limits.label_name_length_limit > 0 && l.name.size() > limits.label_name_length_limit) {
       return absl::InvalidArgumentError(absl::StrFormat(
           "label_name_length_limit exceeded (metric: %s, label name: %s, length: %d, limit: %d)",

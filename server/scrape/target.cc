@@ -74,13 +74,13 @@ void AppendQueryEscaped(absl::string_view s, std::string* out) {
 std::string ScrapeUrl(const storage::Labels& lset,
                       const std::map<std::string, std::vector<std::string>>& cfg_params) {
   std::map<std::string, std::vector<std::string>> params = cfg_params;
-  for (const storage::Label& l : lset) {
+  for (const auto& l : lset) {
     if (!absl::StartsWith(l.name, kParamPrefix)) continue;
-    std::vector<std::string>& v = params[l.name.substr(kParamPrefix.size())];
+    std::vector<std::string>& v = params[std::string(l.name.substr(kParamPrefix.size()))];
     if (v.empty()) {
-      v.push_back(l.value);
+      v.emplace_back(l.value);
     } else {
-      v[0] = l.value;
+      v[0] = std::string(l.value);
     }
   }
   std::string url = absl::StrCat(lset.Get(kSchemeLabel), "://", lset.Get(kAddressLabel));
@@ -144,21 +144,21 @@ std::string PopulateOne(const config::ScrapeConfig& cfg, const Relabeler& relabe
     return absl::StrCat("scrape timeout cannot be greater than scrape interval (",
                         storage::GoQuote(timeout), " > ", storage::GoQuote(interval), ")");
   }
-  for (const storage::Label& l : lset) {
+  for (const auto& l : lset) {
     if (absl::StartsWith(l.name, kMetaPrefix)) lb.Del(l.name);
   }
   if (lset.Get("instance").empty()) lb.Set("instance", addr);
   const storage::Labels full = lb.Build();  // still with __address__, __param_*, ...
-  std::vector<storage::Label> visible;
+  std::vector<storage::LabelView> visible;
   visible.reserve(full.size());
-  for (const storage::Label& l : full) {
+  for (const auto& l : full) {
     if (!storage::IsValidUtf8(l.value)) {
       return absl::StrCat("invalid label value for ", storage::GoQuote(l.name), ": ",
                           storage::GoQuote(l.value));
     }
     if (!absl::StartsWith(l.name, "__")) visible.push_back(l);
   }
-  out->labels = storage::Labels::FromSorted(std::move(visible));
+  out->labels = storage::Labels::FromSorted(visible);
   out->discovered_labels = discovered;
   out->scrape_url = ScrapeUrl(full, cfg.params);
   out->interval_ms = *interval_ms;
@@ -195,7 +195,7 @@ PopulatedTargets PopulateTargets(const config::ScrapeConfig& cfg, const Relabele
     for (size_t i = 0; i < g.targets.size(); ++i) {
       // Group labels, then target labels (which win), then defaults where absent.
       storage::LabelsBuilder lb(g.labels);
-      for (const storage::Label& l : g.targets[i]) lb.Set(l.name, l.value);
+      for (const auto& l : g.targets[i]) lb.Set(l.name, l.value);
       const std::pair<absl::string_view, absl::string_view> defaults[] = {
           {"job", cfg.job_name},
           {kIntervalLabel, interval},

@@ -28,7 +28,7 @@ void EraseAll(Postings* p, const absl::flat_hash_set<SeriesRef>& dead) {
 
 void MemPostings::Add(SeriesRef ref, const Labels& labels) {
   absl::MutexLock l(&mu_);
-  for (const Label& x : labels) {
+  for (const auto& x : labels) {
     if (x.value.empty()) continue;
     InsertSorted(&index_[x.name][x.value], ref);
   }
@@ -55,8 +55,8 @@ void MemPostings::Remove(absl::Span<const std::pair<SeriesRef, Labels>> series) 
   absl::btree_map<std::string, absl::flat_hash_set<std::string>> touched;
   for (const auto& [ref, labels] : series) {
     dead.insert(ref);
-    for (const Label& x : labels) {
-      if (!x.value.empty()) touched[x.name].insert(x.value);
+    for (const auto& x : labels) {
+      if (!x.value.empty()) touched[x.name].emplace(x.value);
     }
   }
   absl::MutexLock l(&mu_);

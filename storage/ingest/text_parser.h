@@ -68,11 +68,6 @@ enum class MetricType {
 // "unknown" (the words of Prometheus's metadata API).
 const char* MetricTypeString(MetricType t);
 
-struct LabelView {
-  absl::string_view name;
-  absl::string_view value;
-};
-
 struct TextParserOptions {
   TextFormat format = TextFormat::kPrometheus;
   // Line number of the first line of `input` (for parsing a slice of a larger file).

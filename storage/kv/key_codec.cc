@@ -7,19 +7,6 @@
 namespace tally::storage::kv {
 namespace {
 
-void PutLengthPrefixed(std::string* out, absl::string_view s) {
-  PutVarint64(out, s.size());
-  out->append(s.data(), s.size());
-}
-
-bool GetLengthPrefixed(absl::string_view* in, absl::string_view* s) {
-  uint64_t n;
-  if (!GetVarint64(in, &n) || n > in->size()) return false;
-  *s = in->substr(0, n);
-  in->remove_prefix(n);
-  return true;
-}
-
 // Order-preserving escape so that a value never contains the 0x00 separator.
 void AppendEscaped(std::string* out, absl::string_view v) {
   for (char c : v) {
@@ -67,12 +54,10 @@ bool DecodeSeriesKey(absl::string_view key, SeriesRef* ref) {
   return true;
 }
 
+// Labels keep their pairs in exactly this encoding (Labels::Encoded()), so these are copies.
 void EncodeLabels(const Labels& labels, std::string* out) {
-  out->clear();
-  for (const Label& l : labels) {
-    PutLengthPrefixed(out, l.name);
-    PutLengthPrefixed(out, l.value);
-  }
+  const absl::string_view enc = labels.Encoded();
+  out->assign(enc.data(), enc.size());
 }
 
 void AppendEncodedLabel(std::string* out, absl::string_view name, absl::string_view value) {
@@ -80,24 +65,10 @@ void AppendEncodedLabel(std::string* out, absl::string_view name, absl::string_v
   PutLengthPrefixed(out, value);
 }
 
-bool DecodeLabels(absl::string_view enc, Labels* out) {
-  std::vector<Label> v;
-  while (!enc.empty()) {
-    absl::string_view n, val;
-    if (!GetLengthPrefixed(&enc, &n) || !GetLengthPrefixed(&enc, &val)) return false;
-    v.push_back(Label{std::string(n), std::string(val)});
-  }
-  *out = Labels::FromSorted(std::move(v));
-  return true;
-}
+bool DecodeLabels(absl::string_view enc, Labels* out) { return Labels::FromEncoded(enc, out); }
 
 bool EncodedLabelsEqual(absl::string_view enc, const Labels& labels) {
-  for (const Label& l : labels) {
-    absl::string_view n, v;
-    if (!GetLengthPrefixed(&enc, &n) || !GetLengthPrefixed(&enc, &v)) return false;
-    if (n != l.name || v != l.value) return false;
-  }
-  return enc.empty();
+  return enc == labels.Encoded();
 }
 
 bool ForEachEncodedLabel(absl::string_view enc,

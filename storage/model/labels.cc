@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_format.h"
+#include "storage/util/coding.h"
 
 namespace tally::storage {
 namespace {
@@ -26,45 +27,215 @@ inline void Fnv(uint64_t* h, absl::string_view s) {
   *h *= 0x100000001b3ULL;
 }
 
+// LEB128 length prefix: one byte for the lengths label names and values nearly always have.
+inline void PutLength(std::string* out, size_t n) {
+  while (n >= 0x80) {
+    out->push_back(static_cast<char>(n | 0x80));
+    n >>= 7;
+  }
+  out->push_back(static_cast<char>(n));
+}
+
+inline size_t LengthLen(size_t n) {
+  size_t k = 1;
+  while (n >= 0x80) {
+    n >>= 7;
+    ++k;
+  }
+  return k;
+}
+
+inline size_t PairLen(absl::string_view name, absl::string_view value) {
+  return LengthLen(name.size()) + name.size() + LengthLen(value.size()) + value.size();
+}
+
+// REQUIRES: p < end and a well-formed encoding (Labels only decodes its own buffer).
+inline absl::string_view GetString(const char** p) {
+  size_t n = 0;
+  int shift = 0;
+  const auto* u = reinterpret_cast<const unsigned char*>(*p);
+  while (*u & 0x80) {
+    n |= static_cast<size_t>(*u++ & 0x7f) << shift;
+    shift += 7;
+  }
+  n |= static_cast<size_t>(*u++) << shift;
+  const char* s = reinterpret_cast<const char*>(u);
+  *p = s + n;
+  return absl::string_view(s, n);
+}
+
 }  // namespace
 
+void Labels::const_iterator::Decode() {
+  if (p_ == end_) return;
+  const char* q = p_;
+  cur_.name = GetString(&q);
+  cur_.value = GetString(&q);
+  next_ = q;
+}
+
+void Labels::Append(std::string* out, absl::string_view name, absl::string_view value) {
+  PutLength(out, name.size());
+  out->append(name.data(), name.size());
+  PutLength(out, value.size());
+  out->append(value.data(), value.size());
+}
+
 Labels::Labels(std::initializer_list<std::pair<absl::string_view, absl::string_view>> pairs) {
-  labels_.reserve(pairs.size());
-  for (const auto& [n, v] : pairs) labels_.push_back(Label{std::string(n), std::string(v)});
-  SortUnique(&labels_);
+  std::vector<LabelView> v;
+  v.reserve(pairs.size());
+  for (const auto& [n, x] : pairs) v.push_back(LabelView{n, x});
+  std::stable_sort(v.begin(), v.end(),
+                   [](const LabelView& a, const LabelView& b) { return a.name < b.name; });
+  v.erase(std::unique(v.begin(), v.end(),
+                      [](const LabelView& a, const LabelView& b) { return a.name == b.name; }),
+          v.end());
+  *this = FromSorted(v);
 }
 
 Labels Labels::FromUnsorted(std::vector<Label> labels) {
   SortUnique(&labels);
-  Labels l;
-  l.labels_ = std::move(labels);
-  return l;
+  return FromSorted(labels);
 }
 
-Labels Labels::FromSorted(std::vector<Label> labels) {
+Labels Labels::FromSorted(const std::vector<Label>& labels) {
+  size_t len = 0;
+  for (const Label& l : labels) len += PairLen(l.name, l.value);
+  Labels out;
+  out.data_.reserve(len);
+  for (const Label& l : labels) Append(&out.data_, l.name, l.value);
+  out.size_ = static_cast<uint32_t>(labels.size());
+  return out;
+}
+
+Labels Labels::FromSorted(absl::Span<const LabelView> labels) {
+  size_t len = 0;
+  for (const LabelView& l : labels) len += PairLen(l.name, l.value);
+  Labels out;
+  out.data_.reserve(len);
+  for (const LabelView& l : labels) Append(&out.data_, l.name, l.value);
+  out.size_ = static_cast<uint32_t>(labels.size());
+  return out;
+}
+
+bool Labels::FromEncoded(absl::string_view enc, Labels* out) {
+  uint32_t n = 0;
+  bool canonical = true;
+  absl::string_view in = enc;
+  auto get = [&](absl::string_view* s) {
+    const size_t before = in.size();
+    uint64_t len;
+    if (!GetVarint64(&in, &len) || len > in.size()) return false;
+    if (before - in.size() != LengthLen(len)) canonical = false;
+    *s = in.substr(0, len);
+    in.remove_prefix(len);
+    return true;
+  };
+  while (!in.empty()) {
+    absl::string_view name, value;
+    if (!get(&name) || !get(&value)) return false;
+    ++n;
+  }
   Labels l;
-  l.labels_ = std::move(labels);
-  return l;
+  if (canonical) {
+    l.data_.assign(enc.data(), enc.size());
+  } else {
+    in = enc;
+    while (!in.empty()) {
+      absl::string_view name, value;
+      get(&name);
+      get(&value);
+      Append(&l.data_, name, value);
+    }
+  }
+  l.size_ = n;
+  *out = std::move(l);
+  return true;
+}
+
+std::vector<Label> Labels::ToVector() const {
+  std::vector<Label> out;
+  out.reserve(size_);
+  for (const LabelView l : *this) out.push_back(Label{std::string(l.name), std::string(l.value)});
+  return out;
+}
+
+LabelView Labels::operator[](size_t i) const {
+  auto it = begin();
+  while (i-- > 0) ++it;
+  return *it;
 }
 
 absl::string_view Labels::Get(absl::string_view name) const {
   // Label sets are small (typically < 12); a linear scan beats binary search here.
-  for (const Label& l : labels_) {
+  for (const LabelView l : *this) {
     if (l.name == name) return l.value;
   }
   return {};
 }
 
 bool Labels::Has(absl::string_view name) const {
-  for (const Label& l : labels_) {
+  for (const LabelView l : *this) {
     if (l.name == name) return true;
   }
   return false;
 }
 
+Labels Labels::Rebuild(absl::FunctionRef<bool(absl::string_view)> keep,
+                       absl::Span<const LabelView> set) const {
+  // Pass 1 sizes the result so that pass 2 appends into one reserved buffer. The merge
+  // visits this set's pairs and `set` in name order; a `set` entry shadows a pair of the
+  // same name whether or not `keep` accepts it.
+  auto merge = [&](auto&& emit) {
+    size_t j = 0;
+    for (const LabelView l : *this) {
+      while (j < set.size() && set[j].name < l.name) {
+        if (!set[j].value.empty()) emit(set[j]);
+        ++j;
+      }
+      if (j < set.size() && set[j].name == l.name) {
+        if (!set[j].value.empty()) emit(set[j]);
+        ++j;
+        continue;
+      }
+      if (keep(l.name)) emit(l);
+    }
+    for (; j < set.size(); ++j) {
+      if (!set[j].value.empty()) emit(set[j]);
+    }
+  };
+  size_t len = 0, n = 0;
+  merge([&](const LabelView& l) {
+    len += PairLen(l.name, l.value);
+    ++n;
+  });
+  Labels out;
+  out.data_.reserve(len);
+  merge([&](const LabelView& l) { Append(&out.data_, l.name, l.value); });
+  out.size_ = static_cast<uint32_t>(n);
+  return out;
+}
+
+Labels Labels::Without(absl::string_view name) const {
+  // Copies the bytes before and after the pair, if there is one.
+  for (auto it = begin(); it != end(); ++it) {
+    if (it->name != name) continue;
+    const char* base = data_.data();
+    const size_t at = static_cast<size_t>(it.p_ - base);
+    const size_t after = static_cast<size_t>(it.next_ - base);
+    Labels out;
+    out.data_.reserve(data_.size() - (after - at));
+    out.data_.append(base, at);
+    out.data_.append(base + after, data_.size() - after);
+    out.size_ = size_ - 1;
+    return out;
+  }
+  return *this;
+}
+
 uint64_t Labels::StableHash() const {
   uint64_t h = 0xcbf29ce484222325ULL;
-  for (const Label& l : labels_) {
+  for (const LabelView l : *this) {
     Fnv(&h, l.name);
     Fnv(&h, l.value);
   }
@@ -73,37 +244,35 @@ uint64_t Labels::StableHash() const {
 
 std::string Labels::ToString() const {
   std::string out = "{";
-  for (size_t i = 0; i < labels_.size(); ++i) {
-    if (i > 0) out += ", ";
-    out += labels_[i].name;
+  bool first = true;
+  for (const LabelView l : *this) {
+    if (!first) out += ", ";
+    first = false;
+    out.append(l.name.data(), l.name.size());
     out += '=';
-    out += GoQuote(labels_[i].value);
+    out += GoQuote(l.value);
   }
   out += '}';
   return out;
 }
 
 size_t Labels::ByteSize() const {
-  size_t n = sizeof(Labels) + labels_.capacity() * sizeof(Label);
-  for (const Label& l : labels_) {
-    // std::string keeps up to 15 bytes inline (libstdc++ SSO).
-    if (l.name.capacity() > 15) n += l.name.capacity() + 1;
-    if (l.value.capacity() > 15) n += l.value.capacity() + 1;
-  }
-  return n;
+  // std::string keeps up to 15 bytes inline (libstdc++ SSO).
+  return sizeof(Labels) + (data_.capacity() > 15 ? data_.capacity() + 1 : 0);
 }
 
 int Compare(const Labels& a, const Labels& b) {
-  const size_t n = std::min(a.size(), b.size());
-  for (size_t i = 0; i < n; ++i) {
-    if (int c = a[i].name.compare(b[i].name); c != 0) return c < 0 ? -1 : 1;
-    if (int c = a[i].value.compare(b[i].value); c != 0) return c < 0 ? -1 : 1;
+  auto i = a.begin(), j = b.begin();
+  const auto ie = a.end(), je = b.end();
+  for (; i != ie && j != je; ++i, ++j) {
+    if (int c = i->name.compare(j->name); c != 0) return c < 0 ? -1 : 1;
+    if (int c = i->value.compare(j->value); c != 0) return c < 0 ? -1 : 1;
   }
   if (a.size() == b.size()) return 0;
   return a.size() < b.size() ? -1 : 1;
 }
 
-LabelsBuilder::LabelsBuilder(const Labels& base) : labels_(base.begin(), base.end()) {}
+LabelsBuilder::LabelsBuilder(const Labels& base) : labels_(base.ToVector()) {}
 
 LabelsBuilder& LabelsBuilder::Set(absl::string_view name, absl::string_view value) {
   auto it = std::lower_bound(labels_.begin(), labels_.end(), name,

@@ -81,7 +81,7 @@ absl::StatusOr<std::vector<std::string>> HeadQuerier::LabelNames(const Matchers&
   ASSIGN_OR_RETURN(std::vector<Labels> sets, SeriesLabels(matchers));
   std::set<std::string> names;
   for (const Labels& l : sets) {
-    for (const Label& x : l) names.insert(x.name);
+    for (const auto& x : l) names.emplace(x.name);
   }
   return std::vector<std::string>(names.begin(), names.end());
 }

@@ -95,7 +95,7 @@ TEST(RelabelVsPrometheusE2ETest, TargetsMatchPrometheus242) {
     our_dropped += p.dropped.size();
     for (const Target& t : p.active) {
       nlohmann::json labels = nlohmann::json::object();
-      for (const storage::Label& l : t.labels) labels[l.name] = l.value;
+      for (const auto& l : t.labels) labels[std::string(l.name)] = std::string(l.value);
       ours[sc.job_name][t.scrape_url] =
           labels.dump() + " " + storage::FormatDurationMs(t.interval_ms) + " " +
           storage::FormatDurationMs(t.timeout_ms);

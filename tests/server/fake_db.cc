@@ -52,7 +52,7 @@ class FakeQuerier : public storage::Querier {
   absl::StatusOr<std::vector<std::string>> LabelNames(const storage::Matchers& ms) override {
     std::set<std::string> names;
     for (const auto& l : InRange(ms)) {
-      for (const auto& x : l) names.insert(x.name);
+      for (const auto& x : l) names.emplace(x.name);
     }
     return std::vector<std::string>(names.begin(), names.end());
   }
@@ -166,7 +166,7 @@ absl::StatusOr<storage::DBStats> FakeDB::Stats(int) {
       st.min_time_ms = std::min(st.min_time_ms, s.t_ms);
       st.max_time_ms = std::max(st.max_time_ms, s.t_ms);
     }
-    for (const auto& x : labels) values[x.name].insert(x.value);
+    for (const auto& x : labels) values[std::string(x.name)].emplace(x.value);
   }
   for (const auto& [n, v] : values) {
     st.label_names.push_back({n, static_cast<int64_t>(v.size()), 0});

@@ -77,7 +77,7 @@ void DowngradeToV1(const std::string& path) {
     SeriesRef ref;
     Labels l;
     ASSERT_TRUE(kv::DecodeSeriesKey(se->key(), &ref) && kv::DecodeLabels(se->value(), &l));
-    for (const Label& x : l) b.Put(kv::Cf::kPostings, kv::PostingsKey(x.name, x.value, ref), "");
+    for (const auto& x : l) b.Put(kv::Cf::kPostings, kv::PostingsKey(x.name, x.value, ref), "");
   }
   std::string v(kv::kMagic);
   PutFixed32BE(&v, 1);

@@ -13,7 +13,7 @@ namespace {
 
 std::vector<std::pair<std::string, std::string>> Pairs(const Labels& l) {
   std::vector<std::pair<std::string, std::string>> out;
-  for (const Label& x : l) out.emplace_back(x.name, x.value);
+  for (const auto& x : l) out.emplace_back(x.name, x.value);
   return out;
 }
 
@@ -129,6 +129,51 @@ TEST(LabelsTest, GoQuoteEscapesLikeStrconvQuote) {
   EXPECT_EQ(GoQuote("\xe2\x80\xa8"), R"("\u2028")");
   EXPECT_EQ(GoQuote("\xef\xbb\xbf"), R"("\ufeff")");
   EXPECT_EQ(GoQuote("\xef\xbf\xbd"), "\"\xef\xbf\xbd\"");  // U+FFFD itself is printable
+}
+
+TEST(LabelsTest, IteratesViewsAndIndexes) {
+  const Labels l{{"b", std::string(300, 'v')}, {"a", "1"}, {"c", ""}};
+  std::vector<std::string> names;
+  for (auto it = l.begin(); it != l.end(); ++it) names.emplace_back(it->name);
+  EXPECT_EQ(names, (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(l[1].value, std::string(300, 'v'));  // a length that needs a 2-byte varint
+  EXPECT_EQ(l[2], (LabelView{"c", ""}));
+  EXPECT_EQ(std::distance(l.begin(), l.end()), 3);
+  const Labels empty;
+  EXPECT_TRUE(empty.begin() == empty.end());
+}
+
+TEST(LabelsTest, RebuildFiltersAndMergesInOnePass) {
+  const Labels l{{"__name__", "up"}, {"instance", "a"}, {"job", "j"}};
+  using P = std::vector<std::pair<std::string, std::string>>;
+  auto not_name = [](absl::string_view n) { return n != kMetricNameLabel; };
+  EXPECT_EQ(Pairs(l.Rebuild(not_name)), (P{{"instance", "a"}, {"job", "j"}}));
+  const LabelView set[] = {{"aaa", "1"}, {"instance", "b"}, {"job", ""}, {"zz", "2"}};
+  // A set entry replaces (even a pair `keep` rejects), an empty value deletes.
+  EXPECT_EQ(Pairs(l.Rebuild([](absl::string_view n) { return n != "instance"; }, set)),
+            (P{{"__name__", "up"}, {"aaa", "1"}, {"instance", "b"}, {"zz", "2"}}));
+  EXPECT_EQ(l.Rebuild(not_name).size(), 2u);
+  EXPECT_TRUE(l.Rebuild([](absl::string_view) { return false; }).empty());
+  // Same result as the builder.
+  EXPECT_EQ(l.Rebuild(not_name), LabelsBuilder(l).Del(kMetricNameLabel).Build());
+  EXPECT_EQ(l.Without("job"), (Labels{{"__name__", "up"}, {"instance", "a"}}));
+  EXPECT_EQ(l.Without("missing"), l);
+  EXPECT_EQ(l.Without("job").size(), 2u);
+}
+
+TEST(LabelsTest, EncodedRoundTripsAndRejectsTruncation) {
+  const Labels l{{"__name__", "up"}, {"job", std::string(200, 'x')}};
+  Labels back;
+  ASSERT_TRUE(Labels::FromEncoded(l.Encoded(), &back));
+  EXPECT_EQ(back, l);
+  EXPECT_EQ(back.size(), 2u);
+  std::string enc(l.Encoded());
+  EXPECT_FALSE(Labels::FromEncoded(absl::string_view(enc).substr(0, enc.size() - 1), &back));
+  EXPECT_FALSE(Labels::FromEncoded("\x05" "ab", &back));
+  EXPECT_EQ(back, l);  // unchanged on failure
+  // A non-minimal varint (0x81 0x00 = 1) is re-encoded, so equality stays bytewise.
+  ASSERT_TRUE(Labels::FromEncoded(absl::string_view("\x81\x00" "a" "\x01" "b", 5), &back));
+  EXPECT_EQ(back, (Labels{{"a", "b"}}));
 }
 
 TEST(LabelsBuilderTest, SetDelKeepBuild) {
