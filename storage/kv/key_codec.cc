@@ -7,6 +7,20 @@
 namespace tally::storage::kv {
 namespace {
 
+// The pair layout of Labels::Encoded(): varint64(len) then the bytes.
+void PutLengthPrefixed(std::string* out, absl::string_view s) {
+  PutVarint64(out, s.size());
+  out->append(s.data(), s.size());
+}
+
+bool GetLengthPrefixed(absl::string_view* in, absl::string_view* s) {
+  uint64_t n;
+  if (!GetVarint64(in, &n) || n > in->size()) return false;
+  *s = in->substr(0, n);
+  in->remove_prefix(n);
+  return true;
+}
+
 // Order-preserving escape so that a value never contains the 0x00 separator.
 void AppendEscaped(std::string* out, absl::string_view v) {
   for (char c : v) {
