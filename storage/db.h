@@ -102,9 +102,16 @@ class Appender {
   // Append(labels, ...) for a label set given in kv::EncodeLabels form (names sorted and
   // unique, no empty values; kv::AppendEncodedLabel builds it from views), so a hot path
   // needs no Labels for series the DB already has. Same results and errors; the default
-  // decodes and calls Append(labels, ...).
+  // decodes and calls Append(labels, ...). Inline, so the ingest decoders that only call
+  // the DB through this interface link without the engine (fuzz/).
   virtual absl::StatusOr<SeriesRef> AppendEncoded(absl::string_view labels_enc, int64_t t_ms,
-                                                  double v);
+                                                  double v) {
+    Labels labels;
+    if (!Labels::FromEncoded(labels_enc, &labels)) {
+      return absl::InvalidArgumentError("malformed label set encoding");
+    }
+    return Append(labels, t_ms, v);
+  }
   virtual absl::StatusOr<CommitResult> Commit() = 0;
   virtual void Rollback() = 0;
 };

@@ -74,11 +74,6 @@ void EncodeLabels(const Labels& labels, std::string* out) {
   out->assign(enc.data(), enc.size());
 }
 
-void AppendEncodedLabel(std::string* out, absl::string_view name, absl::string_view value) {
-  PutLengthPrefixed(out, name);
-  PutLengthPrefixed(out, value);
-}
-
 bool DecodeLabels(absl::string_view enc, Labels* out) { return Labels::FromEncoded(enc, out); }
 
 bool EncodedLabelsEqual(absl::string_view enc, const Labels& labels) {

@@ -33,6 +33,7 @@
 #include "absl/strings/string_view.h"
 #include "storage/model/labels.h"
 #include "storage/model/sample.h"
+#include "storage/util/coding.h"
 
 namespace tally::storage::kv {
 
@@ -66,7 +67,14 @@ bool ForEachEncodedLabel(absl::string_view enc,
                          absl::FunctionRef<void(absl::string_view, absl::string_view)> fn);
 // Appends one label in EncodeLabels' layout (building an encoding from views; the caller
 // keeps names sorted and unique).
-void AppendEncodedLabel(std::string* out, absl::string_view name, absl::string_view value);
+// Inline (storage/util only) so the ingest decoders link without the engine (fuzz/).
+inline void AppendEncodedLabel(std::string* out, absl::string_view name,
+                               absl::string_view value) {
+  PutVarint64(out, name.size());
+  out->append(name.data(), name.size());
+  PutVarint64(out, value.size());
+  out->append(value.data(), value.size());
+}
 
 // The persisted part of a series' head: the newest in-order sample already in a sealed
 // chunk (t, v) and the WAL position up to which its out-of-order samples are sealed.
