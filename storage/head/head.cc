@@ -3,59 +3,12 @@
 #include <algorithm>
 #include <bit>
 
-#include "storage/kv/key_codec.h"
 
 namespace tally::storage::head {
 
 Head::Head()
     : refs_(std::make_unique<RefStripe[]>(kStripes)),
       hashes_(std::make_unique<HashStripe[]>(kStripes)) {}
-
-MemSeries* Head::FindByLabels(const Labels& labels, uint64_t hash, SeriesRef* ref) const {
-  const HashStripe& hs = hashes_[hash % kStripes];
-  absl::ReaderMutexLock l(&hs.mu);
-  auto it = hs.chains.find(hash);
-  if (it == hs.chains.end()) return nullptr;
-  for (MemSeries* s = it->second; s != nullptr; s = s->hash_next) {
-    if (kv::EncodedLabelsEqual(s->labels_enc, labels)) {
-      if (ref != nullptr) *ref = s->ref;
-      return s;
-    }
-  }
-  return nullptr;
-}
-
-MemSeries* Head::GetOrCreate(const Labels& labels, uint64_t hash, bool* created,
-                             SeriesRef* ref_out) {
-  *created = false;
-  if (MemSeries* s = FindByLabels(labels, hash, ref_out)) return s;
-  HashStripe& hs = hashes_[hash % kStripes];
-  absl::MutexLock l(&hs.mu);
-  MemSeries*& head = hs.chains[hash];
-  for (MemSeries* s = head; s != nullptr; s = s->hash_next) {
-    if (kv::EncodedLabelsEqual(s->labels_enc, labels)) {
-      if (ref_out != nullptr) *ref_out = s->ref;
-      return s;
-    }
-  }
-  std::string enc;
-  kv::EncodeLabels(labels, &enc);
-  enc.shrink_to_fit();
-  const SeriesRef ref = next_ref_.fetch_add(1);
-  auto owned = std::make_unique<MemSeries>(ref, hash, std::move(enc));
-  MemSeries* s = owned.get();
-  {
-    RefStripe& rs = refs_[ref % kStripes];
-    absl::MutexLock rl(&rs.mu);
-    rs.series.emplace(ref, std::move(owned));
-  }
-  s->hash_next = head;
-  head = s;
-  num_series_.fetch_add(1, std::memory_order_relaxed);
-  *created = true;
-  if (ref_out != nullptr) *ref_out = ref;
-  return s;
-}
 
 void Head::Reserve(size_t n) {
   // Refs and hashes spread evenly over the stripes; an eighth of headroom for the skew.

@@ -5,7 +5,7 @@
 // Thread-safety: all methods are thread-safe. Queriers never hold a MemSeries pointer
 // outside a stripe lock: they use WithSeries, which runs the callback under the stripe lock,
 // so Remove cannot free a series under them. Appenders do keep raw pointers (from Find,
-// FindByLabels, GetOrCreate) between Append and Commit; those are guarded by the removal
+// FindByEncoded, GetOrCreateEncoded) between Append and Commit; those are guarded by the removal
 // epoch:
 //
 //   Remove (REQUIRES the DB's apply mutex):  unlink from both stripes  ->  removals_ += 1
@@ -43,23 +43,27 @@ class Head {
   Head(const Head&) = delete;
   Head& operator=(const Head&) = delete;
 
-  // The series with exactly these labels (and this StableHash), or null. The pointer may
-  // only be dereferenced under the DB's apply mutex and only if removals() is unchanged
-  // since a read made before the call (the protocol above); refs stay safe to hold across
-  // retention.
+  // The series whose label set has exactly this encoding (kv::EncodeLabels form, a byte
+  // comparison), or null. The DB files every series under HashEncoded(labels_enc). The
+  // pointer may only be dereferenced under the DB's apply mutex and only if removals() is
+  // unchanged since a read made before the call (the protocol above); refs stay safe to
+  // hold across retention.
   // *ref (if given) receives the series' ref, read under the stripe lock.
-  MemSeries* FindByLabels(const Labels& labels, uint64_t hash, SeriesRef* ref = nullptr) const;
-  // The same lookup by the kv::EncodeLabels form (a byte comparison), and its create
-  // counterpart. The DB files every series under HashEncoded(labels_enc).
   static uint64_t HashEncoded(absl::string_view labels_enc) { return absl::HashOf(labels_enc); }
   MemSeries* FindByEncoded(absl::string_view labels_enc, uint64_t hash,
                            SeriesRef* ref = nullptr) const;
+  // Finds or creates; *created tells which. New series get ref = next ref. Same pointer
+  // rule as FindByEncoded.
   MemSeries* GetOrCreateEncoded(absl::string_view labels_enc, uint64_t hash, bool* created,
                                 SeriesRef* ref = nullptr);
-  // Finds or creates; *created tells which. New series get ref = next ref. Same pointer
-  // rule as FindByLabels.
+  // The same for a Labels (whose buffer is that encoding).
+  MemSeries* FindByLabels(const Labels& labels, uint64_t hash, SeriesRef* ref = nullptr) const {
+    return FindByEncoded(labels.Encoded(), hash, ref);
+  }
   MemSeries* GetOrCreate(const Labels& labels, uint64_t hash, bool* created,
-                         SeriesRef* ref = nullptr);
+                         SeriesRef* ref = nullptr) {
+    return GetOrCreateEncoded(labels.Encoded(), hash, created, ref);
+  }
   // Number of Remove() calls so far (acquire); see the epoch protocol above.
   uint64_t removals() const { return removals_.load(std::memory_order_acquire); }
   // Inserts a series loaded from disk (its fields already set; marked persisted).
